@@ -1,0 +1,50 @@
+# Operator and developer entry points; each wraps the `imageboard` console script.
+VENV ?= .venv
+PYTHON ?= python3
+IB := $(VENV)/bin/imageboard
+PYTEST_ARGS ?=
+
+.PHONY: install run up down status infra migrate admin test test-unit bench clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+## make run: everything in the foreground; Ctrl-C stops it all
+run: install
+	$(IB) run
+
+## make up / make down: the same in the background (logs and pids in var/)
+up: install
+	$(IB) up
+
+down: install
+	$(IB) down
+
+status: install
+	$(IB) status
+
+infra: install
+	$(IB) infra up
+
+migrate: install
+	$(IB) migrate
+
+## make admin USER=alice   (REVOKE=1 to take the rights back)
+admin: install
+	@if [ "$(origin USER)" != "command line" ]; then echo "usage: make admin USER=<username> [REVOKE=1]"; exit 2; fi
+	$(IB) make-admin $(USER) $(if $(REVOKE),--revoke,)
+
+## make test: starts the servers the suite needs, then runs every test
+test: install
+	$(IB) infra up
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test-unit: install
+	$(VENV)/bin/pytest tests/unit $(PYTEST_ARGS)
+
+clean:
+	rm -rf var build *.egg-info

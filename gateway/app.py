@@ -1,0 +1,31 @@
+"""The gateway's app factory (Falcon's `look` example shape): collaborators are injected,
+resources are thin, auth is middleware, errors are handled in one place."""
+import falcon
+
+from gateway.auth import AuthMiddleware
+from gateway.errors import register_error_handlers
+from gateway.media import JSONHandler
+from gateway.middleware import RequestIdMiddleware
+from gateway.resources.health import HealthResource, ReadyResource
+from gateway.resources.users import LoginResource, ProfileResource, RegisterResource
+from gateway.rpc import RpcClient
+
+
+def create_app(config, rpc=None):
+    rpc = rpc or RpcClient(config)
+    services = config["SERVICES"]
+
+    app = falcon.App(middleware=[RequestIdMiddleware(), AuthMiddleware(config["JWT_SECRET"])])
+    # /api/users/login/ and /api/users/login both route.
+    app.req_options.strip_url_path_trailing_slash = True
+    json_handler = JSONHandler()
+    app.req_options.media_handlers[falcon.MEDIA_JSON] = json_handler
+    app.resp_options.media_handlers[falcon.MEDIA_JSON] = json_handler
+    register_error_handlers(app)
+
+    app.add_route("/health", HealthResource())
+    app.add_route("/ready", ReadyResource(rpc, services))
+    app.add_route("/api/users/register", RegisterResource(rpc))
+    app.add_route("/api/users/login", LoginResource(rpc))
+    app.add_route("/api/users/profile/{user_id:int(min=1)}", ProfileResource(rpc, services))
+    return app

@@ -1,0 +1,40 @@
+import logging
+import re
+import time
+import uuid
+
+from imageboard.logs import set_request_id
+
+log = logging.getLogger("gateway.access")
+
+# Accept a caller's id only if it is short and plain, so it is safe in logs and headers.
+_REQUEST_ID_RE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+
+class RequestIdMiddleware:
+    """Takes X-Request-ID from the caller (or makes one), puts it on the response, in
+    every log line, and into every RPC call's context; logs one access line per request."""
+
+    def process_request(self, req, resp):
+        request_id = req.get_header("X-Request-ID")
+        if not request_id or not _REQUEST_ID_RE.fullmatch(request_id):
+            request_id = uuid.uuid4().hex
+        req.context.request_id = request_id
+        req.context.started_at = time.perf_counter()
+        set_request_id(request_id)
+        resp.set_header("X-Request-ID", request_id)
+
+    def process_response(self, req, resp, resource, req_succeeded):
+        started = getattr(req.context, "started_at", None)
+        elapsed_ms = (time.perf_counter() - started) * 1000 if started else None
+        log.info(
+            "request",
+            extra={
+                "method": req.method,
+                "path": req.path,
+                "status": resp.status_code,
+                "duration_ms": round(elapsed_ms, 2) if elapsed_ms is not None else None,
+                "user_id": getattr(getattr(req.context, "user", None), "id", None),
+            },
+        )
+        set_request_id(None)

@@ -1,0 +1,9 @@
+"""gunicorn entry point: `gunicorn -c gateway/gunicorn_conf.py gateway.wsgi:app`."""
+from imageboard import logs
+from imageboard.config import load_config
+
+from gateway.app import create_app
+
+config = load_config()
+logs.configure(config.get("LOG_LEVEL", "INFO"))
+app = create_app(config)

@@ -1,0 +1,151 @@
+"""`imageboard`: the operator's entry point.
+
+  imageboard up | down | run | status      the whole system (infra + services + gateway)
+  imageboard infra up | down | status      only RabbitMQ, PostgreSQL, Kafka, ClickHouse
+  imageboard migrate [SERVICE ...]         apply schema migrations
+  imageboard make-admin USERNAME [--revoke]
+"""
+import argparse
+import json
+import logging
+import signal
+import sys
+import time
+
+import requests
+
+from imageboard import logs
+from imageboard.config import load_config
+from imageboard.ops import infra, processes, system
+from imageboard.ops.system import gateway_url
+from imageboard.ops.util import pid_alive, read_pid, var_dir
+
+log = logging.getLogger("imageboard")
+
+
+def cmd_up(config, args):
+    try:
+        report = system.start(config, with_infra=not args.no_infra)
+    except TimeoutError as exc:
+        print(f"imageboard: {exc}; see the logs in {var_dir()}/log", file=sys.stderr)
+        return 1
+    print(json.dumps(dict(report, var=var_dir())))
+    return 0
+
+
+def cmd_down(config, args):
+    system.stop(config, keep_infra=args.keep_infra)
+    print("stopped")
+    return 0
+
+
+def cmd_status(config, args):
+    parts = {"infra": infra.status(config), "processes": {}}
+    for spec in processes.app_processes(config):
+        pid = read_pid(spec.name)
+        parts["processes"][spec.name] = {"pid": pid, "running": pid_alive(pid)}
+    base = gateway_url(config)
+    try:
+        ready = requests.get(base + "/ready", timeout=5)
+        parts["ready"] = ready.json()
+    except (requests.RequestException, ValueError) as exc:
+        parts["ready"] = {"status": "unreachable", "error": str(exc)}
+    print(json.dumps(parts, indent=2))
+    return 0 if parts["ready"].get("status") == "ready" else 1
+
+
+def cmd_run(config, args):
+    """Foreground: start everything, stop everything on Ctrl-C (or SIGTERM)."""
+    code = cmd_up(config, args)
+    if code:
+        cmd_down(config, args)
+        return code
+    print(f"imageboard is running at {gateway_url(config)}; Ctrl-C stops it", flush=True)
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
+    try:
+        while not stopping:
+            for spec in processes.app_processes(config):
+                if not pid_alive(read_pid(spec.name)):
+                    print(f"imageboard: {spec.name} exited; restarting it (log: var/log/{spec.name}.log)",
+                          file=sys.stderr, flush=True)
+                    processes.start(spec)
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    return cmd_down(config, args)
+
+
+def cmd_infra(config, args):
+    if args.action == "up":
+        print(json.dumps(infra.ensure(config)))
+    elif args.action == "down":
+        infra.stop_started(config)
+        print("stopped")
+    else:
+        print(json.dumps(infra.status(config), indent=2))
+    return 0
+
+
+def cmd_migrate(config, args):
+    from imageboard.migrations import migrate_all
+    print(json.dumps(migrate_all(config, args.services or None)))
+    return 0
+
+
+def cmd_make_admin(config, args):
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    from imageboard.errors import DomainError
+    try:
+        with ClusterRpcProxy(config, timeout=float(config["RPC_TIMEOUT"])) as rpc:
+            result = rpc.users.set_admin(args.username, not args.revoke)
+    except DomainError as exc:
+        print(f"imageboard: {exc.message}", file=sys.stderr)
+        return 1
+    print(json.dumps(result))
+    print("The user must log in again for a token carrying the new rights.", file=sys.stderr)
+    return 0
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="imageboard", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="start infra, migrate, start services and gateway")
+    up.add_argument("--no-infra", action="store_true", help="expect the servers to be running")
+    up.set_defaults(func=cmd_up)
+    run_ = sub.add_parser("run", help="like up, in the foreground; Ctrl-C stops everything")
+    run_.add_argument("--no-infra", action="store_true")
+    run_.add_argument("--keep-infra", action="store_true")
+    run_.set_defaults(func=cmd_run)
+    down = sub.add_parser("down", help="stop what up started")
+    down.add_argument("--keep-infra", action="store_true", help="leave the servers running")
+    down.set_defaults(func=cmd_down)
+    sub.add_parser("status", help="show each part").set_defaults(func=cmd_status)
+    inf = sub.add_parser("infra", help="only the servers")
+    inf.add_argument("action", choices=["up", "down", "status"])
+    inf.set_defaults(func=cmd_infra)
+    mig = sub.add_parser("migrate", help="apply database migrations")
+    mig.add_argument("services", nargs="*")
+    mig.set_defaults(func=cmd_migrate)
+    adm = sub.add_parser("make-admin", help="grant (or --revoke) admin rights")
+    adm.add_argument("username")
+    adm.add_argument("--revoke", action="store_true")
+    adm.set_defaults(func=cmd_make_admin)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    config = load_config()
+    logs.configure(config.get("LOG_LEVEL", "INFO"))
+    try:
+        return args.func(config, args)
+    except (infra.InfraError, TimeoutError) as exc:
+        print(f"imageboard: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

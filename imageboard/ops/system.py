@@ -1,0 +1,39 @@
+"""Starting and stopping the whole system; used by the CLI and by the test suite."""
+import requests
+
+from imageboard.migrations import migrate_all
+from imageboard.ops import infra, processes
+from imageboard.ops.util import wait_for
+
+
+def gateway_url(config):
+    host, _, port = str(config["GATEWAY_BIND"]).rpartition(":")
+    host = "127.0.0.1" if host in ("", "0.0.0.0") else host
+    return f"http://{host}:{port}"
+
+
+def _answers(url):
+    try:
+        return requests.get(url, timeout=2).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def start(config, with_infra=True, timeout=60):
+    """Servers (reused or started), migrations, services, gateway; returns once /ready
+    answers 200, i.e. every service consumes its queue."""
+    report = infra.ensure(config) if with_infra else {}
+    applied = migrate_all(config)
+    for spec in processes.app_processes(config):
+        processes.start(spec)
+    base = gateway_url(config)
+    wait_for(lambda: _answers(base + "/health"), timeout, what="gateway /health")
+    wait_for(lambda: _answers(base + "/ready"), timeout, what="every service to answer /ready")
+    return {"infra": report, "migrations": applied, "gateway": base}
+
+
+def stop(config, keep_infra=False):
+    for spec in reversed(processes.app_processes(config)):
+        processes.stop(spec.name)
+    if not keep_infra:
+        infra.stop_started(config)

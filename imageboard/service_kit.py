@@ -1,0 +1,98 @@
+"""Building blocks every Nameko service uses: the RPC entrypoint, the database provider
+and per-call request context.
+"""
+import logging
+import time
+
+from nameko.extensions import DependencyProvider
+from nameko.rpc import Rpc
+
+from imageboard.config import database_url
+from imageboard.db import CONNECTION_ERRORS, make_database
+from imageboard.errors import DomainError, ServiceUnavailable
+from imageboard.logs import set_request_id
+
+log = logging.getLogger(__name__)
+
+
+class DomainRpc(Rpc):
+    """nameko's RPC entrypoint, plus: DomainErrors are expected (no error log, the
+    caller maps them), and a lost database connection reaches the caller as
+    ServiceUnavailable (503) rather than an opaque remote error."""
+
+    def __init__(self, expected_exceptions=DomainError, **kwargs):
+        super().__init__(expected_exceptions=expected_exceptions, **kwargs)
+
+    def handle_result(self, message, worker_ctx, result, exc_info):
+        if exc_info is not None and isinstance(exc_info[1], CONNECTION_ERRORS):
+            log.error("database unavailable", extra={"error": str(exc_info[1]).strip()})
+            error = ServiceUnavailable("Database unavailable", code="database_unavailable")
+            exc_info = (ServiceUnavailable, error, exc_info[2])
+        return super().handle_result(message, worker_ctx, result, exc_info)
+
+
+rpc = DomainRpc.decorator
+
+
+class CallContext:
+    """What a worker knows about the call that started it."""
+
+    def __init__(self, data):
+        self.request_id = data.get("request_id")
+
+
+class RequestContext(DependencyProvider):
+    """Puts the gateway's X-Request-ID into every log line of the worker, and logs the
+    call with its duration."""
+
+    def worker_setup(self, worker_ctx):
+        set_request_id(worker_ctx.data.get("request_id"))
+        worker_ctx._started_at = time.perf_counter()
+
+    def get_dependency(self, worker_ctx):
+        return CallContext(worker_ctx.data)
+
+    def worker_result(self, worker_ctx, result=None, exc_info=None):
+        elapsed_ms = (time.perf_counter() - getattr(worker_ctx, "_started_at", time.perf_counter())) * 1000
+        log.info(
+            "rpc call",
+            extra={
+                "service": worker_ctx.service_name,
+                "method": worker_ctx.entrypoint.method_name,
+                "duration_ms": round(elapsed_ms, 2),
+                "error": type(exc_info[1]).__name__ if exc_info else None,
+            },
+        )
+
+    def worker_teardown(self, worker_ctx):
+        set_request_id(None)
+
+
+class Database(DependencyProvider):
+    """Owns the service's pooled PostgreSQL database and hands each worker a small
+    domain-level store (`store_cls(db, config)`). The worker's connection goes back to the
+    pool when the worker ends."""
+
+    def __init__(self, database_proxy, store_cls, service_name=None):
+        self.database_proxy = database_proxy
+        self.store_cls = store_cls
+        self.service_name = service_name
+        self.db = None
+
+    def setup(self):
+        config = self.container.config
+        service = self.service_name or self.container.service_name
+        # One connection per concurrent worker plus headroom for background threads.
+        pool_size = int(config.get("max_workers", 10)) + 4
+        self.db = make_database(database_url(config, service), max_connections=pool_size)
+        self.database_proxy.initialize(self.db)
+
+    def get_dependency(self, worker_ctx):
+        return self.store_cls(self.db, self.container.config)
+
+    def worker_teardown(self, worker_ctx):
+        if not self.db.is_closed():
+            self.db.close()
+
+    def stop(self):
+        self.db.close_all()

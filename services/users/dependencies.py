@@ -1,0 +1,104 @@
+"""The users service's domain wrapper, handed to each worker by the Database provider."""
+from peewee import IntegrityError, fn
+
+from imageboard.service_kit import Database
+from imageboard.timefmt import iso, utcnow
+from imageboard.tokens import issue_token
+from services.users.exceptions import (InvalidCredentials, UserAlreadyExists,
+                                       UserNotFound)
+from services.users.models import User, database
+from services.users.passwords import hash_password, verify_password
+from services.users.schemas import LoginSchema, RegisterSchema, user_public
+
+
+class UsersStore:
+    def __init__(self, db, config):
+        self.db = db
+        self.config = config
+
+    def _token(self, user):
+        return issue_token(self.config, user.id, user.username, user.is_admin)
+
+    def _find_by_username(self, username):
+        return User.get_or_none(fn.lower(User.username) == username.lower())
+
+    def _conflicts(self, username, email):
+        taken = {}
+        if self._find_by_username(username) is not None:
+            taken["username"] = "A user with this username already exists."
+        if User.get_or_none(fn.lower(User.email) == email.lower()) is not None:
+            taken["email"] = "A user with this email already exists."
+        return taken
+
+    def register(self, payload):
+        data = RegisterSchema.load(payload)
+        taken = self._conflicts(data["username"], data["email"])
+        if taken:
+            raise UserAlreadyExists(fields=taken)
+        password_hash = hash_password(data["password"])
+        try:
+            with self.db.atomic():
+                user = User.create(
+                    username=data["username"], email=data["email"],
+                    password_hash=password_hash,
+                    first_name=data["first_name"], last_name=data["last_name"],
+                )
+        except IntegrityError:
+            # Lost a race with a concurrent registration of the same name or email.
+            raise UserAlreadyExists(fields=self._conflicts(data["username"], data["email"]) or None)
+        return {
+            "id": user.id,
+            "username": user.username,
+            "email": user.email,
+            "token": self._token(user),
+            "created_at": iso(user.created_at),
+        }
+
+    def login(self, payload):
+        data = LoginSchema.load(payload)
+        user = self._find_by_username(data["username"])
+        if not verify_password(user.password_hash if user else None, data["password"]):
+            raise InvalidCredentials()
+        return {"token": self._token(user), "user_id": user.id, "username": user.username}
+
+    def get(self, user_id):
+        user = User.get_or_none(User.id == user_id) if _is_id(user_id) else None
+        if user is None:
+            raise UserNotFound()
+        return user
+
+    def profile(self, user_id):
+        user = self.get(user_id)
+        return dict(user_public(user), email=user.email)
+
+    def usernames(self, user_ids):
+        """{id: username} for the ids that exist: one query for a whole page of rows."""
+        ids = [i for i in set(user_ids) if _is_id(i)]
+        if not ids:
+            return {}
+        rows = User.select(User.id, User.username).where(User.id.in_(ids)).tuples()
+        return {str(user_id): username for user_id, username in rows}
+
+    def find(self, username):
+        user = self._find_by_username(username)
+        if user is None:
+            raise UserNotFound(f"No user named {username!r}")
+        return dict(user_public(user), email=user.email, is_admin=user.is_admin)
+
+    def set_admin(self, username, is_admin):
+        user = self._find_by_username(username)
+        if user is None:
+            raise UserNotFound(f"No user named {username!r}")
+        user.is_admin = bool(is_admin)
+        user.updated_at = utcnow()
+        user.save(only=[User.is_admin, User.updated_at])
+        return {"id": user.id, "username": user.username, "is_admin": user.is_admin}
+
+
+def _is_id(value):
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63
+
+
+class UsersDatabase(Database):
+    def __init__(self):
+        super().__init__(database, UsersStore, service_name="users")

@@ -1,0 +1,27 @@
+from peewee import (BigAutoField, BooleanField, CharField, DatabaseProxy, Model,
+                    TextField)
+from playhouse.postgres_ext import DateTimeTZField
+
+from imageboard.timefmt import utcnow
+
+database = DatabaseProxy()
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+
+
+class User(BaseModel):
+    id = BigAutoField()
+    username = CharField(max_length=32)
+    email = CharField(max_length=254)
+    password_hash = TextField()
+    first_name = CharField(max_length=150, default="")
+    last_name = CharField(max_length=150, default="")
+    is_admin = BooleanField(default=False)
+    created_at = DateTimeTZField(default=utcnow)
+    updated_at = DateTimeTZField(default=utcnow)
+
+    class Meta:
+        table_name = "users"

@@ -1,0 +1,42 @@
+"""Users service: registration, login, profiles and admin flags, over RPC."""
+from imageboard.service_kit import RequestContext, rpc
+from services.users.dependencies import UsersDatabase
+
+
+class UsersService:
+    name = "users"
+
+    users = UsersDatabase()
+    context = RequestContext()
+
+    @rpc(sensitive_arguments=("payload.password",))
+    def register(self, payload):
+        return self.users.register(payload)
+
+    @rpc(sensitive_arguments=("payload.password",))
+    def login(self, payload):
+        return self.users.login(payload)
+
+    @rpc
+    def get_profile(self, user_id):
+        """Public profile plus email; the gateway drops email unless the caller owns it."""
+        return self.users.profile(user_id)
+
+    @rpc
+    def get_usernames(self, user_ids):
+        """Batch lookup for other services: {"<id>": username}."""
+        return self.users.usernames(user_ids)
+
+    @rpc
+    def find_user(self, username):
+        """Operators: n.rpc.users.find_user("alice")."""
+        return self.users.find(username)
+
+    @rpc
+    def set_admin(self, username, is_admin=True):
+        """Operators: n.rpc.users.set_admin("alice") / set_admin("alice", False)."""
+        return self.users.set_admin(username, is_admin)
+
+    @rpc
+    def ping(self):
+        return "pong"

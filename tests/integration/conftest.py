@@ -1,0 +1,21 @@
+import pytest
+
+from imageboard.migrations import migrate
+
+
+@pytest.fixture(scope="session")
+def migrated(config):
+    """Each service's test database, created and migrated once per session."""
+    done = set()
+
+    def ensure(service):
+        if service not in done:
+            migrate(config, service)
+            done.add(service)
+    return ensure
+
+
+@pytest.fixture
+def service_config(config, rabbit_config):
+    """The project config pointed at nameko's throwaway vhost for this test."""
+    return dict(config, AMQP_URI=rabbit_config["AMQP_URI"])

@@ -1,0 +1,56 @@
+import pytest
+
+from imageboard.errors import BadRequest, ValidationFailed
+from services.users.schemas import LoginSchema, RegisterSchema
+
+VALID = {"username": "alice_01", "email": "Alice@Example.com", "password": "12345678"}
+
+
+def test_register_accepts_valid_data_and_defaults_optional_names():
+    data = RegisterSchema.load(VALID)
+    assert data["username"] == "alice_01"
+    assert data["email"] == "Alice@example.com"  # domain part normalised
+    assert data["first_name"] == "" and data["last_name"] == ""
+
+
+@pytest.mark.parametrize("missing", ["username", "email", "password"])
+def test_missing_required_field_is_bad_request(missing):
+    payload = {k: v for k, v in VALID.items() if k != missing}
+    with pytest.raises(BadRequest) as err:
+        RegisterSchema.load(payload)
+    assert missing in err.value.fields
+
+
+@pytest.mark.parametrize("field,value", [
+    ("username", "ab"),                 # 2 < 3
+    ("username", "a" * 33),             # 33 > 32
+    ("username", "bad-name"),           # hyphen not allowed
+    ("username", "имя_юзера"),          # letters, but not ASCII
+    ("username", 123),                  # wrong type
+    ("email", "not-an-email"),
+    ("password", "1234567"),            # 7 < 8
+    ("first_name", "x" * 151),
+])
+def test_invalid_values_are_validation_errors(field, value):
+    with pytest.raises(ValidationFailed) as err:
+        RegisterSchema.load(dict(VALID, **{field: value}))
+    assert list(err.value.fields) == [field]
+
+
+@pytest.mark.parametrize("username", ["abc", "a" * 32, "A_1"])
+def test_username_length_edges_accepted(username):
+    assert RegisterSchema.load(dict(VALID, username=username))["username"] == username
+
+
+def test_password_of_exactly_eight_characters_is_accepted():
+    assert RegisterSchema.load(dict(VALID, password="x" * 8))["password"] == "x" * 8
+
+
+def test_body_must_be_an_object():
+    with pytest.raises(BadRequest):
+        LoginSchema.load(["username", "password"])
+
+
+def test_missing_fields_reported_before_invalid_ones():
+    with pytest.raises(BadRequest):
+        RegisterSchema.load({"username": "x"})
