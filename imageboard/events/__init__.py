@@ -1,0 +1,1 @@
+"""Domain events: one envelope for every topic (docs/events.md is the catalogue)."""
