@@ -12,15 +12,18 @@ import pytest  # noqa: E402
 
 # The suite runs its own instance beside any `make up` one: its own databases, vhost,
 # topics, ClickHouse database, port and var/ directory. Set before the config is loaded.
+# IB_TEST_INSTANCE / IB_TEST_PORT let several suites share one machine's servers.
 RUN_ID = uuid.uuid4().hex[:8]
+INSTANCE = os.environ.get("IB_TEST_INSTANCE", "test")
+VAR = os.path.join(tempfile.gettempdir(), f"imageboard-{INSTANCE}-var")
 TEST_ENV = {
-    "DB_PREFIX": "imageboard_test",
-    "AMQP_URI": "pyamqp://guest:guest@127.0.0.1:5672/imageboard_test",
-    "GATEWAY_BIND": "127.0.0.1:18080",
-    "KAFKA_TOPIC_PREFIX": f"test-{RUN_ID}-",
-    "CLICKHOUSE_URL": "clickhouse://default:@127.0.0.1:9000/imageboard_test",
-    "IMAGEBOARD_VAR": os.path.join(tempfile.gettempdir(), "imageboard-test-var"),
-    "MEDIA_ROOT": os.path.join(tempfile.gettempdir(), "imageboard-test-var", "media"),
+    "DB_PREFIX": f"imageboard_{INSTANCE}",
+    "AMQP_URI": f"pyamqp://guest:guest@127.0.0.1:5672/imageboard_{INSTANCE}",
+    "GATEWAY_BIND": f"127.0.0.1:{os.environ.get('IB_TEST_PORT', '18080')}",
+    "KAFKA_TOPIC_PREFIX": f"{INSTANCE}-{RUN_ID}-",
+    "CLICKHOUSE_URL": f"clickhouse://default:@127.0.0.1:9000/imageboard_{INSTANCE}",
+    "IMAGEBOARD_VAR": VAR,
+    "MEDIA_ROOT": os.path.join(VAR, "media"),
     "LOG_LEVEL": "INFO",
 }
 for key, value in TEST_ENV.items():

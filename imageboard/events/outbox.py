@@ -1,0 +1,60 @@
+"""Transactional outbox: a service writes its events into its own database in the same
+transaction as the change; a relay (imageboard.events.relay) publishes them to Kafka and
+marks them sent. With Kafka down, writes still succeed; the events wait here.
+
+Each service's migrations create the table with OUTBOX_TABLE_SQL (copy it into a
+services/<svc>/migrations/NNNN_outbox.sql file) and bind the model to its database:
+
+    Outbox = outbox_model(database)           # in models.py
+    record_event(Outbox, "post.liked", key=post.id, actor_id=user_id, payload={...})
+    # ...called inside the same `with db.atomic():` block as the change itself.
+"""
+import json
+
+from peewee import BigAutoField, CharField, Model, TextField
+from playhouse.postgres_ext import DateTimeTZField
+
+from imageboard.events.envelope import TOPICS, make_event
+
+OUTBOX_TABLE_SQL = """
+CREATE TABLE outbox (
+    id           BIGSERIAL PRIMARY KEY,
+    event_id     UUID        NOT NULL UNIQUE,
+    topic        TEXT        NOT NULL,
+    event_key    TEXT        NOT NULL,
+    event_type   TEXT        NOT NULL,
+    body         TEXT        NOT NULL,
+    created_at   TIMESTAMPTZ NOT NULL DEFAULT now(),
+    published_at TIMESTAMPTZ
+);
+-- The relay reads unsent events in id order.
+CREATE INDEX outbox_unpublished ON outbox (id) WHERE published_at IS NULL;
+"""
+
+
+def outbox_model(database):
+    class Outbox(Model):
+        id = BigAutoField()
+        event_id = CharField()
+        topic = CharField()
+        event_key = CharField()
+        event_type = CharField()
+        body = TextField()
+        created_at = DateTimeTZField(null=True)
+        published_at = DateTimeTZField(null=True)
+
+        class Meta:
+            table_name = "outbox"
+
+    Outbox._meta.set_database(database)
+    return Outbox
+
+
+def record_event(outbox, event_type, key, actor_id, payload):
+    """Append one event to the outbox; call inside the transaction of the change."""
+    event = make_event(event_type, key, actor_id, payload)
+    outbox.insert(
+        event_id=event["event_id"], topic=TOPICS[event_type], event_key=event["key"],
+        event_type=event_type, body=json.dumps(event),
+    ).execute()
+    return event
