@@ -6,6 +6,7 @@ from gateway.auth import AuthMiddleware
 from gateway.errors import register_error_handlers
 from gateway.media import JSONHandler
 from gateway.middleware import RequestIdMiddleware
+from gateway.resources.docs import DocsResource, OpenApiResource
 from gateway.resources.health import HealthResource, ReadyResource
 from gateway.resources.users import LoginResource, ProfileResource, RegisterResource
 from gateway.rpc import RpcClient
@@ -25,6 +26,8 @@ def create_app(config, rpc=None):
 
     app.add_route("/health", HealthResource())
     app.add_route("/ready", ReadyResource(rpc, services))
+    app.add_route("/api/openapi.json", OpenApiResource())
+    app.add_route("/api/docs", DocsResource())
     app.add_route("/api/users/register", RegisterResource(rpc))
     app.add_route("/api/users/login", LoginResource(rpc))
     app.add_route("/api/users/profile/{user_id:int(min=1)}", ProfileResource(rpc, services))
