@@ -5,6 +5,7 @@ import falcon
 from gateway.auth import AuthMiddleware
 from gateway.errors import register_error_handlers
 from gateway.media import JSONHandler
+from gateway.metrics import MetricsResource, PrometheusMiddleware
 from gateway.middleware import RequestIdMiddleware
 from gateway.resources.docs import DocsResource, OpenApiResource
 from gateway.resources.health import HealthResource, ReadyResource
@@ -16,7 +17,8 @@ def create_app(config, rpc=None):
     rpc = rpc or RpcClient(config)
     services = config["SERVICES"]
 
-    app = falcon.App(middleware=[RequestIdMiddleware(), AuthMiddleware(config["JWT_SECRET"])])
+    app = falcon.App(middleware=[PrometheusMiddleware(), RequestIdMiddleware(),
+                                 AuthMiddleware(config["JWT_SECRET"])])
     # /api/users/login/ and /api/users/login both route.
     app.req_options.strip_url_path_trailing_slash = True
     json_handler = JSONHandler()
@@ -26,6 +28,7 @@ def create_app(config, rpc=None):
 
     app.add_route("/health", HealthResource())
     app.add_route("/ready", ReadyResource(rpc, services))
+    app.add_route("/metrics", MetricsResource())
     app.add_route("/api/openapi.json", OpenApiResource())
     app.add_route("/api/docs", DocsResource())
     app.add_route("/api/users/register", RegisterResource(rpc))

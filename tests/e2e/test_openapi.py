@@ -1,0 +1,140 @@
+"""Real responses of the running stack, for every operation and its error statuses,
+validated against the OpenAPI document (tests/openapi_check.py)."""
+import io
+from urllib.parse import urlparse
+
+import pytest
+from PIL import Image
+
+from imageboard.tokens import issue_token
+from tests.e2e.conftest import bearer
+from tests.openapi_check import DOCUMENT, assert_conforms
+
+pytestmark = pytest.mark.e2e
+
+
+def needs(config, service):
+    if service not in config["SERVICES"]:
+        pytest.skip(f"the {service} service is not deployed in this configuration")
+
+
+def png_bytes():
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 10, 10)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def check(api, method, path, status, **kwargs):
+    resp = api(method, path, **kwargs)
+    assert resp.status_code == status, f"{method} {path}: {resp.status_code} {resp.text[:300]}"
+    return assert_conforms(resp)
+
+
+def test_document_served_equals_the_module(api):
+    assert api("GET", "/api/openapi.json").json() == DOCUMENT
+    assert "Imageboard API" in api("GET", "/api/docs/").text
+
+
+def test_operations_and_users(api, register, unique):
+    check(api, "GET", "/health", 200)
+    check(api, "GET", "/ready", 200)
+    check(api, "GET", "/api/openapi.json", 200)
+    check(api, "GET", "/api/docs/", 200)
+    user = register()
+    name = f"oa_{unique}"
+    check(api, "POST", "/api/users/register/", 201,
+          json={"username": name, "email": f"{name}@example.com", "password": "password1"})
+    check(api, "POST", "/api/users/register/", 400,
+          json={"username": name, "email": f"{name}@example.com", "password": "password1"})
+    check(api, "POST", "/api/users/register/", 400, json={"username": name})
+    check(api, "POST", "/api/users/register/", 422,
+          json={"username": "x", "email": "bad", "password": "p"})
+    check(api, "POST", "/api/users/register/", 400, data=b"{not json")
+    check(api, "POST", "/api/users/login/", 200,
+          json={"username": name, "password": "password1"})
+    check(api, "POST", "/api/users/login/", 401, json={"username": name, "password": "wrong-one"})
+    profile = check(api, "GET", f"/api/users/profile/{user['id']}/", 200)
+    assert "email" not in profile
+    own = check(api, "GET", f"/api/users/profile/{user['id']}/", 200, headers=bearer(user))
+    assert own["email"] == user["email"]
+    check(api, "GET", "/api/users/profile/2147483647/", 404)
+    check(api, "GET", f"/api/users/profile/{user['id']}/", 401,
+          headers={"Authorization": "Bearer not.a.token"})
+
+
+def test_metrics_when_routed(api):
+    if "/metrics" not in DOCUMENT["paths"] or api("GET", "/metrics").status_code == 404:
+        pytest.skip("/metrics is not routed yet")
+    check(api, "GET", "/metrics", 200)
+
+
+def test_posts(api, config, register):
+    needs(config, "posts")
+    author, other = register(), register()
+    check(api, "POST", "/api/posts/", 401, data={"title": "t", "content": "c"})
+    created = check(api, "POST", "/api/posts/", 201, headers=bearer(author),
+                    data={"title": "OpenAPI", "content": "checked"},
+                    files={"image": ("a.png", png_bytes(), "image/png")})
+    check(api, "POST", "/api/posts/", 201, headers=bearer(author),
+          data={"title": "no image", "content": "text only"})
+    check(api, "POST", "/api/posts/", 400, headers=bearer(author), data={"content": "no title"})
+    check(api, "POST", "/api/posts/", 400, headers=bearer(author),
+          data={"title": "t", "content": "c"},
+          files={"image": ("a.png", b"GIF89a not a png", "image/png")})
+    page = check(api, "GET", "/api/posts/?limit=1&ordering=-likes_count", 200)
+    assert page["next"] is not None
+    nxt = urlparse(page["next"])
+    check(api, "GET", f"{nxt.path}?{nxt.query}", 200)
+    check(api, "GET", "/api/posts/?ordering=title", 400)
+    check(api, "GET", "/api/posts/?limit=1000", 400)
+    liked = check(api, "POST", f"/api/posts/{created['id']}/like/", 200, headers=bearer(other))
+    assert liked["liked"] is True
+    detail = check(api, "GET", f"/api/posts/{created['id']}/", 200)
+    assert detail["likes"] == [{"user_id": other["id"], "username": other["username"]}]
+    check(api, "GET", "/api/posts/2147483647/", 404)
+    check(api, "POST", "/api/posts/2147483647/like/", 404, headers=bearer(other))
+    check(api, "DELETE", f"/api/posts/{created['id']}/", 403, headers=bearer(other))
+    check(api, "DELETE", f"/api/posts/{created['id']}/", 204, headers=bearer(author))
+
+
+def test_comments(api, config, register):
+    needs(config, "comments")
+    author = register()
+    post = api("POST", "/api/posts/", headers=bearer(author),
+               data={"title": "c", "content": "c"}).json()
+    first = check(api, "POST", "/api/comments/", 201, headers=bearer(author),
+                  json={"post_id": post["id"], "content": "first"})
+    check(api, "POST", "/api/comments/", 201, headers=bearer(author),
+          json={"post_id": post["id"], "content": "reply", "parent": first["id"]})
+    check(api, "POST", "/api/comments/", 404, headers=bearer(author),
+          json={"post_id": 2147483647, "content": "x"})
+    check(api, "POST", "/api/comments/", 400, headers=bearer(author), json={"content": "x"})
+    check(api, "POST", "/api/comments/", 422, headers=bearer(author),
+          json={"post_id": post["id"], "content": "x" * 1001})
+    listed = check(api, "GET", f"/api/comments/?post_id={post['id']}&limit=1", 200)
+    assert len(listed) == 1
+    check(api, "GET", "/api/comments/", 400)
+
+
+def test_notifications(api, config, register):
+    needs(config, "notifications")
+    user = register()
+    check(api, "GET", "/api/notifications/", 401)
+    check(api, "GET", "/api/notifications/?unread_only=true", 200, headers=bearer(user))
+    check(api, "GET", "/api/notifications/unread-count/", 200, headers=bearer(user))
+    check(api, "POST", "/api/notifications/mark-all-read/", 200, headers=bearer(user))
+    check(api, "PATCH", "/api/notifications/2147483647/mark-read/", 404, headers=bearer(user))
+
+
+def test_analytics(api, config, register):
+    needs(config, "analytics")
+    user = register()
+    admin = {"token": issue_token(config, user["id"], user["username"], True)}
+    check(api, "GET", "/api/analytics/posts/stats/?start_date=2026-01-01&end_date=2026-01-31",
+          403, headers=bearer(user))
+    check(api, "GET", "/api/analytics/posts/stats/?start_date=2026-01-01&end_date=2026-01-31",
+          200, headers=bearer(admin))
+    check(api, "GET", "/api/analytics/posts/stats/?start_date=2026-02-01&end_date=2026-01-01",
+          400, headers=bearer(admin))
+    check(api, "GET", "/api/analytics/user-activity/", 200, headers=bearer(user))
+    check(api, "GET", "/api/analytics/user-activity/?user_id=2147483647", 404, headers=bearer(user))
