@@ -1,5 +1,16 @@
 """gunicorn settings, taken from config/imageboard.yaml (and so from the environment)."""
+import os
+import shutil
+
 from imageboard.config import load_config
+from imageboard.ops.util import var_dir
+
+# Prometheus multiprocess mode: every worker writes its samples under this directory and
+# /metrics merges them. Must be in the environment before any worker imports
+# prometheus_client; emptied at start so a restart does not resurrect old counts.
+METRICS_DIR = (os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+               or os.path.join(var_dir(), "metrics", "gateway"))
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = METRICS_DIR
 
 _config = load_config()
 
@@ -14,3 +25,14 @@ graceful_timeout = int(float(_config["RPC_TIMEOUT"])) + 5
 keepalive = 5
 accesslog = None  # the RequestIdMiddleware writes one JSON access line per request
 errorlog = "-"
+
+
+def on_starting(server):
+    shutil.rmtree(METRICS_DIR, ignore_errors=True)
+    os.makedirs(METRICS_DIR, exist_ok=True)
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid, METRICS_DIR)

@@ -11,6 +11,7 @@ from imageboard.config import database_url
 from imageboard.db import CONNECTION_ERRORS, make_database
 from imageboard.errors import DomainError, ServiceUnavailable
 from imageboard.logs import set_request_id
+from imageboard import metrics, nameko_metrics
 
 log = logging.getLogger(__name__)
 
@@ -18,12 +19,20 @@ log = logging.getLogger(__name__)
 class DomainRpc(Rpc):
     """nameko's RPC entrypoint, plus: DomainErrors are expected (no error log, the
     caller maps them), and a lost database connection reaches the caller as
-    ServiceUnavailable (503) rather than an opaque remote error."""
+    ServiceUnavailable (503) rather than an opaque remote error. Records the Prometheus
+    RPC metrics and serves /metrics (imageboard.metrics)."""
+
+    metrics_server = nameko_metrics.MetricsServer()
 
     def __init__(self, expected_exceptions=DomainError, **kwargs):
         super().__init__(expected_exceptions=expected_exceptions, **kwargs)
 
+    def handle_message(self, body, message):
+        nameko_metrics.call_started(message)
+        return super().handle_message(body, message)
+
     def handle_result(self, message, worker_ctx, result, exc_info):
+        nameko_metrics.call_finished(message, worker_ctx, exc_info)
         if exc_info is not None and isinstance(exc_info[1], CONNECTION_ERRORS):
             log.error("database unavailable", extra={"error": str(exc_info[1]).strip()})
             error = ServiceUnavailable("Database unavailable", code="database_unavailable")
@@ -86,6 +95,7 @@ class Database(DependencyProvider):
         pool_size = int(config.get("max_workers", 10)) + 4
         self.db = make_database(database_url(config, service), max_connections=pool_size)
         self.database_proxy.initialize(self.db)
+        metrics.watch_pool(service, self.db)
 
     def get_dependency(self, worker_ctx):
         return self.store_cls(self.db, self.container.config)
@@ -95,4 +105,5 @@ class Database(DependencyProvider):
             self.db.close()
 
     def stop(self):
+        metrics.unwatch_pool(self.db)
         self.db.close_all()

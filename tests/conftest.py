@@ -25,6 +25,8 @@ TEST_ENV = {
     "IMAGEBOARD_VAR": VAR,
     "MEDIA_ROOT": os.path.join(VAR, "media"),
     "LOG_LEVEL": "INFO",
+    # 20 metrics ports per instance, clear of the gateway ports (18xxx) of other instances.
+    "METRICS_PORT_BASE": str(20000 + (int(os.environ.get("IB_TEST_PORT", "18080")) - 18000) * 20),
 }
 for key, value in TEST_ENV.items():
     os.environ.setdefault(key, value)

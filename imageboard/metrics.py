@@ -1,0 +1,220 @@
+"""Prometheus metrics: every metric the system exports is defined here, once per process.
+
+How a component exposes them
+- Nameko services: nothing to do. The `rpc` entrypoint of imageboard.service_kit records the
+  RPC metrics and brings a MetricsServer sub-extension that serves /metrics on
+  METRICS_PORT (if set) or METRICS_PORT_BASE + COMPONENT_PORT_OFFSETS[service].
+  The `Database` provider registers its pool with `watch_pool`. Anything else in the
+  service process (an outbox relay, a Kafka consumer) just increments the metrics below:
+  same process, same registry, same port.
+- Other processes (the analytics pipeline): call `serve(config, "pipeline")` once at start.
+- The gateway (gunicorn, several processes): gateway/metrics.py; prometheus_client's
+  multiprocess mode with PROMETHEUS_MULTIPROC_DIR=<var>/metrics/gateway (set by
+  gateway/gunicorn_conf.py), served at GET /metrics on the gateway itself.
+
+Metric names (all prefixed imageboard_)
+  gateway:   http_requests_total{route,method,status}            counter
+             http_request_duration_seconds{route,method}         histogram
+             http_requests_in_flight                              gauge
+  services:  rpc_requests_total{service,method}                   counter
+             rpc_errors_total{service,method,error,expected}      counter (expected="true": a
+                                                                  DomainError, i.e. a 4xx/503)
+             rpc_duration_seconds{service,method}                 histogram
+             service_workers_busy{service} / service_workers_max{service}      gauges
+             db_pool_connections{service,state="in_use"|"idle"} / db_pool_max_connections{service}
+  outbox:    outbox_pending_events{service}                       gauge (rows not yet sent)
+             outbox_published_total{service,topic}                counter
+             outbox_publish_errors_total{service}                 counter
+  consumers: kafka_consumed_total{component,topic}                counter (services' consumers
+             kafka_consume_errors_total{component,topic,reason}   counter  and the pipeline)
+  pipeline:  pipeline_consumed_total{topic}                       counter
+             pipeline_inserted_total{table}                       counter (rows into ClickHouse)
+             pipeline_dead_lettered_total{topic,reason}           counter
+             pipeline_insert_errors_total                         counter
+             pipeline_batch_duration_seconds                      histogram (consume->insert->commit)
+             pipeline_batch_size                                  histogram (messages per batch)
+             pipeline_lag_messages{topic,partition}               gauge
+Label values must stay few (route templates, method names, exception class names): never
+put ids or usernames in a label.
+"""
+import logging
+import threading
+
+from prometheus_client import (REGISTRY, CollectorRegistry, Counter, Gauge, Histogram,
+                               disable_created_metrics)
+from prometheus_client.core import GaugeMetricFamily
+
+log = logging.getLogger(__name__)
+
+# The *_created series double the series count and no dashboard uses them.
+disable_created_metrics()
+
+# Latency buckets from 5 ms to 10 s: covers a pooled DB read and an RPC timeout alike.
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+# ---- gateway --------------------------------------------------------------------------
+HTTP_REQUESTS = Counter("imageboard_http_requests_total", "HTTP requests answered by the gateway",
+                        ["route", "method", "status"])
+HTTP_DURATION = Histogram("imageboard_http_request_duration_seconds",
+                          "Gateway request latency", ["route", "method"], buckets=LATENCY_BUCKETS)
+HTTP_IN_FLIGHT = Gauge("imageboard_http_requests_in_flight", "Requests being handled now",
+                       multiprocess_mode="livesum")
+
+# ---- Nameko services ------------------------------------------------------------------
+RPC_REQUESTS = Counter("imageboard_rpc_requests_total", "RPC calls handled", ["service", "method"])
+RPC_ERRORS = Counter("imageboard_rpc_errors_total", "RPC calls that raised",
+                     ["service", "method", "error", "expected"])
+RPC_DURATION = Histogram("imageboard_rpc_duration_seconds", "RPC call latency inside the service",
+                         ["service", "method"], buckets=LATENCY_BUCKETS)
+
+# ---- transactional outbox relays ------------------------------------------------------
+OUTBOX_PENDING = Gauge("imageboard_outbox_pending_events", "Outbox rows not yet published",
+                       ["service"])
+OUTBOX_PUBLISHED = Counter("imageboard_outbox_published_total", "Outbox events published",
+                           ["service", "topic"])
+OUTBOX_PUBLISH_ERRORS = Counter("imageboard_outbox_publish_errors_total",
+                                "Failed outbox publish attempts", ["service"])
+
+# ---- Kafka consumers (notifications service, pipeline) -------------------------------
+KAFKA_CONSUMED = Counter("imageboard_kafka_consumed_total", "Kafka messages consumed",
+                         ["component", "topic"])
+KAFKA_CONSUME_ERRORS = Counter("imageboard_kafka_consume_errors_total",
+                               "Kafka messages that failed or were skipped",
+                               ["component", "topic", "reason"])
+
+# ---- analytics pipeline ---------------------------------------------------------------
+PIPELINE_CONSUMED = Counter("imageboard_pipeline_consumed_total", "Messages consumed", ["topic"])
+PIPELINE_INSERTED = Counter("imageboard_pipeline_inserted_total", "Rows inserted into ClickHouse",
+                            ["table"])
+PIPELINE_DEAD_LETTERED = Counter("imageboard_pipeline_dead_lettered_total",
+                                 "Messages sent to the dead-letter topic", ["topic", "reason"])
+PIPELINE_INSERT_ERRORS = Counter("imageboard_pipeline_insert_errors_total",
+                                 "Failed ClickHouse batch inserts")
+PIPELINE_BATCH_DURATION = Histogram("imageboard_pipeline_batch_duration_seconds",
+                                    "Time to insert and commit one batch", buckets=LATENCY_BUCKETS)
+PIPELINE_BATCH_SIZE = Histogram("imageboard_pipeline_batch_size", "Messages per batch",
+                                buckets=(1, 10, 50, 100, 500, 1000, 5000, 10000))
+PIPELINE_LAG = Gauge("imageboard_pipeline_lag_messages", "Consumer lag (high watermark - position)",
+                     ["topic", "partition"])
+
+# ---- ports ------------------------------------------------------------------------------
+# Where each process serves /metrics when METRICS_PORT is not set: METRICS_PORT_BASE + offset.
+# In compose every container uses METRICS_PORT (its own network namespace, one port for all).
+COMPONENT_PORT_OFFSETS = {
+    "users": 1, "posts": 2, "comments": 3, "notifications": 4, "analytics": 5,
+    "pipeline": 9,
+}
+
+
+def metrics_port(config, component):
+    """The port `component` serves /metrics on, or None when metrics serving is off."""
+    explicit = str(config.get("METRICS_PORT") or "").strip()
+    if explicit:
+        return int(explicit)
+    base = str(config.get("METRICS_PORT_BASE") or "").strip()
+    if not base or int(base) == 0:
+        return None
+    offset = COMPONENT_PORT_OFFSETS.get(component)
+    if offset is None:  # a new component: stable but arbitrary slot above the known ones
+        offset = 10 + sum(map(ord, component)) % 10
+    return int(base) + offset
+
+
+def metrics_host(config):
+    return str(config.get("METRICS_HOST") or "127.0.0.1")
+
+
+# ---- live gauges read at scrape time ----------------------------------------------------
+class _LiveCollector:
+    """Worker-pool and connection-pool usage, read when Prometheus scrapes (nothing to keep
+    up to date). Several containers of one service in a process are summed."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._containers = []  # (service, container)
+        self._pools = []       # (service, PooledDatabase)
+
+    def add_container(self, service, container):
+        with self._lock:
+            self._containers.append((service, container))
+
+    def remove_container(self, container):
+        with self._lock:
+            self._containers = [(s, c) for s, c in self._containers if c is not container]
+
+    def add_pool(self, service, db):
+        with self._lock:
+            self._pools.append((service, db))
+
+    def remove_pool(self, db):
+        with self._lock:
+            self._pools = [(s, d) for s, d in self._pools if d is not db]
+
+    @staticmethod
+    def _sum(rows):
+        totals = {}
+        for labels, value in rows:
+            totals[labels] = totals.get(labels, 0) + value
+        return totals.items()
+
+    def collect(self):
+        with self._lock:
+            containers, pools = list(self._containers), list(self._pools)
+        busy = GaugeMetricFamily("imageboard_service_workers_busy",
+                                 "Workers running now", labels=["service"])
+        limit = GaugeMetricFamily("imageboard_service_workers_max",
+                                  "max_workers of the service", labels=["service"])
+        for (service,), value in self._sum(((s,), len(c._worker_threads)) for s, c in containers):
+            busy.add_metric([service], value)
+        for (service,), value in self._sum(((s,), c.max_workers) for s, c in containers):
+            limit.add_metric([service], value)
+        conns = GaugeMetricFamily("imageboard_db_pool_connections",
+                                  "Pooled PostgreSQL connections", labels=["service", "state"])
+        pool_max = GaugeMetricFamily("imageboard_db_pool_max_connections",
+                                     "Pool size limit", labels=["service"])
+        rows = []
+        for service, db in pools:
+            rows.append(((service, "in_use"), len(getattr(db, "_in_use", ()))))
+            rows.append(((service, "idle"), len(getattr(db, "_connections", ()))))
+        for labels, value in self._sum(rows):
+            conns.add_metric(list(labels), value)
+        for (service,), value in self._sum(((s,), d._max_connections or 0) for s, d in pools):
+            pool_max.add_metric([service], value)
+        return [busy, limit, conns, pool_max]
+
+
+LIVE = _LiveCollector()
+REGISTRY.register(LIVE)
+
+
+def watch_pool(service, db):
+    LIVE.add_pool(service, db)
+
+
+def unwatch_pool(db):
+    LIVE.remove_pool(db)
+
+
+# ---- serving ------------------------------------------------------------------------------
+def serve(config, component, registry=REGISTRY):
+    """Serve /metrics for a non-Nameko process (e.g. the pipeline) in a daemon thread.
+    Returns the server (call .shutdown() to stop) or None when metrics are off."""
+    from prometheus_client import start_http_server
+
+    port = metrics_port(config, component)
+    if port is None:
+        return None
+    server, _thread = start_http_server(port, addr=metrics_host(config), registry=registry)
+    log.info("metrics served", extra={"component": component, "port": port})
+    return server
+
+
+def gateway_registry(multiproc_dir):
+    """The registry the gateway's /metrics renders: all gunicorn workers' files merged."""
+    if not multiproc_dir:
+        return REGISTRY
+    from prometheus_client import multiprocess
+
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, path=multiproc_dir)
+    return registry

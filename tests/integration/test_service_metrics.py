@@ -1,0 +1,64 @@
+"""Every Nameko service serves Prometheus metrics on its own port (imageboard/metrics.py):
+RPC calls, errors and latency by method, worker and database pool usage."""
+import pytest
+import requests
+from nameko.standalone.rpc import ServiceRpcProxy
+from prometheus_client.parser import text_string_to_metric_families
+
+from imageboard.metrics import metrics_port
+from services.users.exceptions import UserNotFound
+from services.users.service import UsersService
+
+pytestmark = pytest.mark.integration
+
+
+def scrape(port):
+    resp = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5)
+    assert resp.status_code == 200
+    samples = {}
+    for family in text_string_to_metric_families(resp.text):
+        for sample in family.samples:
+            samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return samples
+
+
+def value(samples, name, **labels):
+    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+@pytest.fixture
+def users(service_config, container_factory, migrated):
+    migrated("users")
+    container = container_factory(UsersService, service_config)
+    container.start()
+    with ServiceRpcProxy("users", service_config, timeout=10) as proxy:
+        yield proxy
+
+
+def test_rpc_calls_errors_latency_and_pools_are_exported(users, service_config, unique):
+    port = metrics_port(service_config, "users")
+    assert port is not None
+    before = scrape(port)
+
+    for _ in range(3):
+        assert users.ping() == "pong"
+    with pytest.raises(UserNotFound):
+        users.find_user(f"nobody_{unique}")
+
+    after = scrape(port)
+    ping = dict(service="users", method="ping")
+    find = dict(service="users", method="find_user")
+    assert value(after, "imageboard_rpc_requests_total", **ping) - \
+        value(before, "imageboard_rpc_requests_total", **ping) == 3
+    assert value(after, "imageboard_rpc_duration_seconds_count", **ping) - \
+        value(before, "imageboard_rpc_duration_seconds_count", **ping) == 3
+    errors = dict(find, error="UserNotFound", expected="true")
+    assert value(after, "imageboard_rpc_errors_total", **errors) - \
+        value(before, "imageboard_rpc_errors_total", **errors) == 1
+    # Pools and workers are read live: sized from max_workers, nothing busy between calls.
+    max_workers = int(service_config["max_workers"])
+    assert value(after, "imageboard_db_pool_max_connections", service="users") == max_workers + 4
+    assert value(after, "imageboard_db_pool_connections", service="users", state="in_use") == 0
+    assert value(after, "imageboard_db_pool_connections", service="users", state="idle") >= 1
+    assert value(after, "imageboard_service_workers_max", service="users") == max_workers
+    assert value(after, "imageboard_service_workers_busy", service="users") == 0
