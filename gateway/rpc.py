@@ -1,25 +1,38 @@
 """The gateway's RPC client: every request reaches the domain services through it.
 
-Each gunicorn thread gets its own started ClusterRpcProxy, created on first use and kept:
-a proxy is not thread-safe (it owns one AMQP connection and reply queue), and creating one
-per call would cost a connection handshake per request. The X-Request-ID travels in the
-call context so services log it too.
+It speaks nameko's RPC protocol (topic exchange `nameko-rpc`, routing key
+`<service>.<method>`, JSON `{"args", "kwargs"}`, reply to `reply_to` with the same
+correlation id, context in `nameko.*` headers) directly over one kombu channel per
+gunicorn thread, because nameko's standalone ClusterRpcProxy costs more than the
+services themselves on this path: it builds a Publisher per call, takes a producer from a
+pool and waits for a publisher confirm before it even starts waiting for the reply.
+
+Here, per thread: one connection, one channel, one exclusive reply queue, kept for the
+life of the thread (a proxy must never be shared between threads). Per call:
+- the request is transient (an RPC that outlives its caller has no one to answer) and
+  carries an expiration of RPC_TIMEOUT, so calls to a stopped service do not pile up and
+  run minutes later;
+- it is published `mandatory`: if no queue is bound (the service was never started),
+  the broker returns it at once and the caller gets 503 without waiting;
+- no reply within RPC_TIMEOUT -> 503 if nobody consumes the service's queue, else 504.
 """
 import logging
+import socket
 import threading
+import time
+import uuid
 
 import amqp.exceptions
 import kombu.exceptions
-from kombu import Connection
-from nameko.exceptions import RpcTimeout, UnknownService
-from nameko.standalone.rpc import (ClusterRpcProxy, PollingQueueConsumer,
-                                   SingleThreadedReplyListener)
+from kombu import Connection, Consumer, Exchange, Producer, Queue
+from nameko.exceptions import deserialize
 
 from imageboard.errors import DomainError, ServiceUnavailable
 from imageboard.logs import get_request_id
 
 log = logging.getLogger(__name__)
 
+RPC_EXCHANGE = "nameko-rpc"
 BROKER_ERRORS = (OSError, ConnectionError, amqp.exceptions.ConnectionError,
                  amqp.exceptions.ChannelError, kombu.exceptions.OperationalError)
 
@@ -31,66 +44,117 @@ class ServiceTimeout(DomainError):
     default_message = "The service did not answer in time"
 
 
-class _ReplyConsumer(PollingQueueConsumer):
-    """Acks and drops replies nobody waits for any more (their call timed out), which the
-    stock consumer would keep in memory forever."""
+class _Unroutable(Exception):
+    """The broker returned the request: no queue is bound for that service."""
 
-    def on_message(self, body, message):
-        if message.properties.get("correlation_id") in self.provider._reply_events:
-            return super().on_message(body, message)
-        message.ack()
+    def __init__(self, service):
+        super().__init__(service)
+        self.service = service
 
 
-class _ReplyListener(SingleThreadedReplyListener):
-    def __init__(self, timeout=None):
-        super().__init__(timeout=timeout)
-        self.queue_consumer = _ReplyConsumer(timeout=timeout)
+class _ThreadChannel:
+    """One thread's AMQP connection, reply queue and producer."""
 
+    def __init__(self, amqp_uri):
+        self.connection = Connection(amqp_uri, connect_timeout=3)
+        self.connection.ensure_connection(max_retries=1)
+        self.channel = self.connection.channel()
+        exchange = Exchange(RPC_EXCHANGE, type="topic", durable=True)
+        self.reply_to = f"rpc.reply-gateway-{uuid.uuid4().hex}"
+        queue = Queue(self.reply_to, exchange=exchange, routing_key=self.reply_to,
+                      exclusive=True, auto_delete=True)
+        self.consumer = Consumer(self.channel, queues=[queue], callbacks=[self._on_reply],
+                                 no_ack=True, accept=["json"])
+        self.consumer.consume()
+        self.producer = Producer(self.channel, exchange=exchange, serializer="json",
+                                 on_return=self._on_return)
+        self.waiting = {}    # correlation id -> service name
+        self.replies = {}    # correlation id -> reply body
+        self.returned = set()
 
-class _ThreadProxy:
-    def __init__(self, config, timeout):
-        self.context = {}
-        self.standalone = ClusterRpcProxy(
-            config, context_data=self.context, timeout=timeout,
-            reply_listener_cls=_ReplyListener,
+    def _on_reply(self, body, message):
+        correlation_id = message.properties.get("correlation_id")
+        if correlation_id in self.waiting:  # else: the answer to a call that timed out
+            self.replies[correlation_id] = body
+
+    def _on_return(self, exception, exchange, routing_key, message):
+        self.returned.add(message.properties.get("correlation_id"))
+
+    def publish(self, service, method, args, kwargs, headers, timeout):
+        correlation_id = uuid.uuid4().hex
+        self.waiting[correlation_id] = service
+        self.producer.publish(
+            {"args": args, "kwargs": kwargs},
+            routing_key=f"{service}.{method}",
+            mandatory=True,
+            delivery_mode=1,
+            expiration=timeout,
+            reply_to=self.reply_to,
+            correlation_id=correlation_id,
+            headers=headers,
+            retry=False,
         )
-        self.proxy = self.standalone.start()
+        return correlation_id
+
+    def wait(self, correlation_ids, deadline):
+        """Replies in order; raises _Unroutable or socket.timeout."""
+        try:
+            pending = set(correlation_ids)
+            while True:
+                for cid in list(pending):
+                    if cid in self.returned:
+                        raise _Unroutable(self.waiting[cid])
+                    if cid in self.replies:
+                        pending.discard(cid)
+                if not pending:
+                    return [self.replies[cid] for cid in correlation_ids]
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise socket.timeout()
+                self.connection.drain_events(timeout=remaining)
+        finally:
+            self.forget(correlation_ids)
 
     def forget(self, correlation_ids):
-        """Stop waiting for replies a failed or timed-out call will never collect."""
-        listener = self.standalone._reply_listener
-        for correlation_id in correlation_ids:
-            listener._reply_events.pop(correlation_id, None)
-            listener.queue_consumer.replies.pop(correlation_id, None)
+        for cid in correlation_ids:
+            self.waiting.pop(cid, None)
+            self.replies.pop(cid, None)
+            self.returned.discard(cid)
 
-    def stop(self):
+    def consumer_count(self, service):
+        channel = self.connection.channel()
         try:
-            self.standalone.stop()
-        except Exception:  # the connection is already gone; nothing to release
+            return channel.queue_declare(queue=f"rpc-{service}", passive=True).consumer_count
+        finally:
+            try:
+                channel.close()
+            except Exception:  # a passive declare of a missing queue closes the channel
+                pass
+
+    def close(self):
+        try:
+            self.connection.release()
+        except Exception:  # already broken; nothing left to release
             pass
 
 
 class RpcClient:
     def __init__(self, config, timeout=None):
-        self.config = config
+        self.amqp_uri = config["AMQP_URI"]
         self.timeout = float(timeout if timeout is not None else config.get("RPC_TIMEOUT", 5))
         self._local = threading.local()
 
-    def _thread_proxy(self):
-        proxy = getattr(self._local, "proxy", None)
-        if proxy is None:
-            proxy = self._local.proxy = _ThreadProxy(self.config, self.timeout)
-        proxy.context.clear()
-        request_id = get_request_id()
-        if request_id:
-            proxy.context["request_id"] = request_id
-        return proxy
+    def _channel(self):
+        channel = getattr(self._local, "channel", None)
+        if channel is None:
+            channel = self._local.channel = _ThreadChannel(self.amqp_uri)
+        return channel
 
-    def _discard_proxy(self):
-        proxy = getattr(self._local, "proxy", None)
-        self._local.proxy = None
-        if proxy is not None:
-            proxy.stop()
+    def _discard_channel(self):
+        channel = getattr(self._local, "channel", None)
+        self._local.channel = None
+        if channel is not None:
+            channel.close()
 
     def call(self, service, method, *args, **kwargs):
         return self.call_many([(service, method, args, kwargs)])[0]
@@ -98,43 +162,58 @@ class RpcClient:
     def call_many(self, calls):
         """Send several calls at once and wait for all replies: the services work on them
         concurrently, so the wait is the slowest call, not the sum."""
-        service = calls[0][0]
-        proxy, replies = None, []
+        headers = {}
+        request_id = get_request_id()
+        if request_id:
+            headers["nameko.request_id"] = request_id
+        deadline = time.monotonic() + self.timeout
+        published = []
         try:
-            proxy = self._thread_proxy()
-            for service, method, args, kwargs in calls:
-                replies.append(getattr(proxy.proxy[service], method).call_async(*args, **kwargs))
-            results = []
-            for reply, (service, *_rest) in zip(replies, calls):
-                results.append(reply.result())
-            return results
-        except UnknownService:
-            raise ServiceUnavailable(f"The {service} service is not available",
-                                     code="service_unavailable")
-        except RpcTimeout:
-            # No reply in time: is anybody consuming the service's queue at all?
-            if self.consumer_count(service) == 0:
-                raise ServiceUnavailable(f"The {service} service is not available",
-                                         code="service_unavailable")
+            channel, published = self._publish_all(calls, headers)
+            replies = channel.wait([cid for cid, _ in published], deadline)
+        except _Unroutable as exc:
+            raise ServiceUnavailable(f"The {exc.service} service is not available")
+        except socket.timeout:
+            # Blame the first service that did not answer.
+            service = next(s for cid, s in published if cid not in channel.replies)
+            if self._consumer_count(service) == 0:
+                raise ServiceUnavailable(f"The {service} service is not available")
             raise ServiceTimeout(f"The {service} service did not answer in time")
         except BROKER_ERRORS as exc:
             log.warning("message broker unreachable", extra={"error": repr(exc)})
-            self._discard_proxy()
+            self._discard_channel()
             raise ServiceUnavailable("The message broker is not available",
                                      code="broker_unavailable")
-        finally:
-            if proxy is not None and replies:
-                proxy.forget([reply.reply_event.correlation_id for reply in replies])
+        results = []
+        for reply in replies:
+            if reply.get("error"):
+                raise deserialize(reply["error"])
+            results.append(reply.get("result"))
+        return results
 
-    def consumer_count(self, service):
+    def _publish_all(self, calls, headers):
+        """Publish every call. A connection that broke while idle is replaced once, but
+        only if nothing of this request reached the broker yet (no call runs twice)."""
+        for attempt in (1, 2):
+            published = []
+            try:
+                channel = self._channel()
+                for service, method, args, kwargs in calls:
+                    cid = channel.publish(service, method, list(args), kwargs, headers, self.timeout)
+                    published.append((cid, service))
+                return channel, published
+            except BROKER_ERRORS:
+                self._discard_channel()
+                if attempt == 2 or published:
+                    raise
+
+    def _consumer_count(self, service):
         """Consumers on the service's RPC queue; 0 when the queue or broker is missing."""
         try:
-            with Connection(self.config["AMQP_URI"], connect_timeout=2) as conn:
-                channel = conn.channel()
-                _, _, consumers = channel.queue_declare(queue=f"rpc-{service}", passive=True)
-                return consumers
+            return self._channel().consumer_count(service)
         except Exception:
+            self._discard_channel()
             return 0
 
     def close(self):
-        self._discard_proxy()
+        self._discard_channel()

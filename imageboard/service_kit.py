@@ -4,8 +4,12 @@ and per-call request context.
 import logging
 import time
 
+from nameko.amqp.publish import Publisher
+from nameko.constants import (AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY,
+                              DEFAULT_SERIALIZER, LOGIN_METHOD_CONFIG_KEY,
+                              SERIALIZER_CONFIG_KEY)
 from nameko.extensions import DependencyProvider
-from nameko.rpc import Rpc
+from nameko.rpc import Responder, Rpc, RpcConsumer, get_rpc_exchange
 
 from imageboard.config import database_url
 from imageboard.db import CONNECTION_ERRORS, make_database

@@ -1,0 +1,135 @@
+"""The gateway's RPC client against real RabbitMQ and real nameko containers."""
+import threading
+import time
+
+import eventlet
+import pytest
+from kombu import Connection
+
+from gateway.rpc import RpcClient, ServiceTimeout
+from imageboard.errors import NotFound, ServiceUnavailable
+from imageboard.logs import set_request_id
+from imageboard.service_kit import RequestContext, rpc
+
+pytestmark = pytest.mark.integration
+CALLS = []
+
+
+class EchoService:
+    name = "echo"
+    context = RequestContext()
+
+    @rpc
+    def echo(self, value, suffix=""):
+        CALLS.append(value)
+        return f"{value}{suffix}"
+
+    @rpc
+    def whoami(self):
+        return self.context.request_id
+
+    @rpc
+    def slow(self, seconds):
+        eventlet.sleep(seconds)
+        CALLS.append(("slow", seconds))
+        return seconds
+
+    @rpc
+    def missing(self):
+        raise NotFound("nothing here", code="nothing")
+
+
+@pytest.fixture
+def echo(rabbit_config, container_factory):
+    CALLS.clear()
+    container = container_factory(EchoService, rabbit_config)
+    container.start()
+    return container
+
+
+@pytest.fixture
+def client(rabbit_config):
+    c = RpcClient(rabbit_config, timeout=1)
+    yield c
+    c.close()
+
+
+def test_call_and_parallel_calls(echo, client):
+    assert client.call("echo", "echo", "a", suffix="!") == "a!"
+    assert client.call_many([("echo", "echo", ("x",), {}), ("echo", "echo", ("y",), {})]) == ["x", "y"]
+
+
+def test_domain_errors_arrive_as_their_class(echo, client):
+    with pytest.raises(NotFound) as err:
+        client.call("echo", "missing")
+    assert err.value.code == "nothing"
+
+
+def test_request_id_travels_in_the_context(echo, client):
+    set_request_id("req-123")
+    try:
+        assert client.call("echo", "whoami") == "req-123"
+    finally:
+        set_request_id(None)
+
+
+def test_service_never_started_is_503_at_once(client):
+    started = time.monotonic()
+    with pytest.raises(ServiceUnavailable):
+        client.call("nosuchservice", "ping")
+    assert time.monotonic() - started < 0.5
+
+
+def test_stopped_service_is_503_and_its_call_expires_unexecuted(rabbit_config, container_factory, client):
+    CALLS.clear()
+    container = container_factory(EchoService, rabbit_config)
+    container.start()
+    container.stop()  # queue stays (durable), nobody consumes
+    with pytest.raises(ServiceUnavailable):
+        client.call("echo", "echo", "lost")
+    time.sleep(0.2)
+    # The request carried RPC_TIMEOUT as its expiration: a restarted service must not
+    # run a call its caller gave up on.
+    container = container_factory(EchoService, rabbit_config)
+    container.start()
+    assert client.call("echo", "echo", "fresh") == "fresh"
+    assert CALLS == ["fresh"]
+
+
+def test_slow_service_is_504_and_late_reply_is_dropped(echo, client):
+    with pytest.raises(ServiceTimeout):
+        client.call("echo", "slow", 1.5)
+    eventlet.sleep(1)  # the late reply arrives meanwhile
+    assert client.call("echo", "echo", "next") == "next"
+
+
+def test_threads_each_get_their_own_channel(echo, client):
+    results, errors = [], []
+
+    def worker(n):
+        try:
+            for i in range(20):
+                results.append(client.call("echo", "echo", f"{n}-{i}"))
+        except Exception as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(results) == 160
+
+
+def test_reconnects_after_the_connection_is_cut(echo, client, rabbit_config):
+    assert client.call("echo", "echo", 1) == "1"
+    # Kill this thread's connection from the broker side.
+    client._local.channel.connection.collect()
+    assert client.call("echo", "echo", 2) == "2"
+
+
+def test_broker_unreachable_is_503():
+    client = RpcClient({"AMQP_URI": "pyamqp://guest:guest@127.0.0.1:1/"}, timeout=1)
+    with pytest.raises(ServiceUnavailable) as err:
+        client.call("users", "ping")
+    assert err.value.code == "broker_unavailable"
