@@ -20,12 +20,40 @@ from imageboard import metrics, nameko_metrics
 log = logging.getLogger(__name__)
 
 
+class _ReplyPublisher(Publisher):
+    # A reply is only useful to a caller that is still waiting: keep it off disk and do
+    # not wait for a publisher confirm per reply. If a reply is lost anyway, the caller
+    # times out with 504.
+    use_confirms = False
+    delivery_mode = 1
+
+
+class _Responder(Responder):
+    publisher_cls = _ReplyPublisher
+
+
+class _RpcConsumer(RpcConsumer):
+    def handle_result(self, message, result, exc_info):
+        # nameko's RpcConsumer.handle_result, with our responder.
+        config = self.container.config
+        responder = _Responder(
+            config[AMQP_URI_CONFIG_KEY], get_rpc_exchange(config),
+            config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER), message,
+            ssl=config.get(AMQP_SSL_CONFIG_KEY), login_method=config.get(LOGIN_METHOD_CONFIG_KEY),
+        )
+        result, exc_info = responder.send_response(result, exc_info)
+        self.queue_consumer.ack_message(message)
+        return result, exc_info
+
+
 class DomainRpc(Rpc):
     """nameko's RPC entrypoint, plus: DomainErrors are expected (no error log, the
     caller maps them), and a lost database connection reaches the caller as
     ServiceUnavailable (503) rather than an opaque remote error. Records the Prometheus
-    RPC metrics and serves /metrics (imageboard.metrics)."""
+    RPC metrics and serves /metrics (imageboard.metrics). Replies are transient and
+    unconfirmed (_ReplyPublisher)."""
 
+    rpc_consumer = _RpcConsumer()
     metrics_server = nameko_metrics.MetricsServer()
 
     def __init__(self, expected_exceptions=DomainError, **kwargs):
