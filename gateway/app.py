@@ -5,10 +5,13 @@ import falcon
 from gateway.auth import AuthMiddleware
 from gateway.errors import register_error_handlers
 from gateway.media import JSONHandler
+from gateway.media_files import add_media_route
 from gateway.metrics import MetricsResource, PrometheusMiddleware
 from gateway.middleware import RequestIdMiddleware
+from gateway.resources.comments import CommentsResource
 from gateway.resources.docs import DocsResource, OpenApiResource
 from gateway.resources.health import HealthResource, ReadyResource
+from gateway.resources.posts import PostLikeResource, PostResource, PostsResource
 from gateway.resources.users import LoginResource, ProfileResource, RegisterResource
 from gateway.rpc import RpcClient
 
@@ -34,4 +37,9 @@ def create_app(config, rpc=None):
     app.add_route("/api/users/register", RegisterResource(rpc))
     app.add_route("/api/users/login", LoginResource(rpc))
     app.add_route("/api/users/profile/{user_id:int(min=1)}", ProfileResource(rpc, services))
+    app.add_route("/api/posts", PostsResource(rpc, config))
+    app.add_route("/api/posts/{post_id:int(min=1)}", PostResource(rpc))
+    app.add_route("/api/posts/{post_id:int(min=1)}/like", PostLikeResource(rpc))
+    app.add_route("/api/comments", CommentsResource(rpc))
+    add_media_route(app, config)
     return app

@@ -1,0 +1,34 @@
+import falcon
+
+from gateway.auth import require_user
+from gateway.media import json_body
+from gateway.pagination import parse_page, query_int, set_list_headers
+from imageboard.errors import BadRequest
+
+
+class CommentsResource:
+    def __init__(self, rpc):
+        self.rpc = rpc
+
+    def on_get(self, req, resp):
+        """The documented plain array, oldest first; totals and neighbours in headers."""
+        post_id = query_int(req, "post_id", code="invalid_post_id")
+        if not post_id:
+            raise BadRequest("post_id is required: /api/comments/?post_id=<id>", code="invalid_post_id",
+                             fields={"post_id": "a positive integer is required"})
+        page = parse_page(req)
+        # Both at once: the post must exist (404 otherwise, also right after it was
+        # deleted), and its page of comments.
+        _, result = self.rpc.call_many([
+            ("posts", "post_exists", (post_id,), {}),
+            ("comments", "list_comments", (post_id, page.page, page.limit), {}),
+        ])
+        resp.media = result["results"]
+        set_list_headers(req, resp, page, result["count"])
+
+    @falcon.before(require_user)
+    def on_post(self, req, resp):
+        user = req.context.user
+        resp.media = self.rpc.call("comments", "create_comment", json_body(req),
+                                   {"id": user.id, "username": user.username})
+        resp.status = falcon.HTTP_201

@@ -1,0 +1,69 @@
+import falcon
+
+from gateway.auth import require_user
+from gateway.pagination import envelope, parse_page
+from gateway.uploads import read_post_form
+
+
+def _caller(req, with_admin=False):
+    """Who is acting, from the verified token: the username is copied into the rows the
+    services write, so lists never ask the users service for names."""
+    user = req.context.user
+    caller = {"id": user.id, "username": user.username}
+    if with_admin:
+        caller["is_admin"] = user.is_admin
+    return caller
+
+
+def absolute_image_url(req, post):
+    """Services know the path under MEDIA_URL; clients get an absolute URL."""
+    url = post.get("image_url")
+    if url and url.startswith("/"):
+        post["image_url"] = req.prefix + url
+    return post
+
+
+class PostsResource:
+    def __init__(self, rpc, config):
+        self.rpc = rpc
+        self.config = config
+
+    def on_get(self, req, resp):
+        page = parse_page(req)
+        ordering = req.get_param("ordering")
+        result = self.rpc.call("posts", "list_posts", page.page, page.limit, ordering)
+        for post in result["results"]:
+            absolute_image_url(req, post)
+        resp.media = envelope(req, page, result)
+
+    @falcon.before(require_user)
+    def on_post(self, req, resp):
+        form = read_post_form(req, self.config)
+        try:
+            post = self.rpc.call("posts", "create_post", form.payload(), _caller(req))
+        finally:
+            form.discard()
+        resp.media = absolute_image_url(req, post)
+        resp.status = falcon.HTTP_201
+
+
+class PostResource:
+    def __init__(self, rpc):
+        self.rpc = rpc
+
+    def on_get(self, req, resp, post_id):
+        resp.media = absolute_image_url(req, self.rpc.call("posts", "get_post", post_id))
+
+    @falcon.before(require_user)
+    def on_delete(self, req, resp, post_id):
+        self.rpc.call("posts", "delete_post", post_id, _caller(req, with_admin=True))
+        resp.status = falcon.HTTP_204
+
+
+class PostLikeResource:
+    def __init__(self, rpc):
+        self.rpc = rpc
+
+    @falcon.before(require_user)
+    def on_post(self, req, resp, post_id):
+        resp.media = self.rpc.call("posts", "toggle_like", post_id, _caller(req))

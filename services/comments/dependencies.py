@@ -1,0 +1,136 @@
+"""The comments service's domain wrapper, handed to each worker by the Database provider.
+
+comments_count lives on the post (the feed sorts and shows it without asking us), but the
+comments live here, so creating one is a write in two databases. How it stays exact:
+
+1. posts.comment_target(post_id): 404 if the post is missing (nothing written yet); its
+   author and title go into the comment.created event.
+2. One local transaction: the comment and its outbox event.
+3. posts.sync_comments_count(post_id, <fresh COUNT(*) of the post's comments>): the post
+   keeps max(current, count). Comments are only ever deleted together with their post,
+   so the true count only grows; a max of fresh counts is idempotent and insensitive to
+   order, so concurrent, late or repeated syncs all converge on the exact number.
+4. If step 3 says the post is gone (deleted between 1 and 3), the comment and its
+   unpublished event are removed again and the caller gets 404: no orphan.
+   If posts does not answer in time, the comment stands (answering an error would invite
+   a duplicate on retry): the sync request waits in posts' RabbitMQ queue, ahead of any
+   later read, and the next comment's sync recounts anyway.
+"""
+import logging
+
+import eventlet
+from nameko.exceptions import UnknownService
+
+from imageboard.errors import ServiceUnavailable
+from imageboard.events.outbox import record_event
+from imageboard.pagination import check_page, is_id
+from imageboard.service_kit import Database
+from imageboard.timefmt import utcnow
+from services.comments.exceptions import InvalidParent, InvalidPostId, PostNotFound
+from services.comments.models import Comment, Outbox, database
+from services.comments.schemas import CommentCreateSchema, comment_created, comment_item
+
+log = logging.getLogger(__name__)
+
+
+class PostsClient:
+    """The posts service as this service sees it, with a deadline on every call."""
+
+    def __init__(self, proxy, timeout):
+        self.proxy = proxy
+        self.timeout = timeout
+
+    def send(self, method, *args):
+        try:
+            return getattr(self.proxy, method).call_async(*args)
+        except UnknownService:
+            raise ServiceUnavailable("The posts service is not available", code="service_unavailable")
+
+    def wait(self, reply):
+        try:
+            with eventlet.Timeout(self.timeout):
+                return reply.result()
+        except eventlet.Timeout:
+            raise ServiceUnavailable("The posts service did not answer in time",
+                                     code="service_unavailable")
+
+    def call(self, method, *args):
+        return self.wait(self.send(method, *args))
+
+
+class CommentsStore:
+    def __init__(self, db, config):
+        self.db = db
+        self.config = config
+        self.rpc_timeout = float(config.get("RPC_TIMEOUT", 5))
+
+    def create(self, payload, author, posts_proxy):
+        data = CommentCreateSchema.load(payload)
+        posts = PostsClient(posts_proxy, self.rpc_timeout)
+        post_id = data["post_id"]
+        target = posts.call("comment_target", post_id)
+        parent = self._parent(data["parent"], post_id)
+        with self.db.atomic():
+            now = utcnow()
+            comment = Comment.create(post_id=post_id, parent=data["parent"], content=data["content"],
+                                     author_id=author["id"], author_username=author["username"],
+                                     created_at=now, updated_at=now)
+            event = record_event(Outbox, "comment.created", key=post_id, actor_id=author["id"], payload={
+                "comment_id": comment.id, "post_id": post_id,
+                "post_author_id": target["author_id"], "post_title": target["title"],
+                "parent_id": parent.id if parent else None,
+                "parent_author_id": parent.author_id if parent else None,
+                "author_id": author["id"], "author_username": author["username"],
+            })
+        self._sync_count(posts, comment, event)
+        return comment_created(comment)
+
+    def _parent(self, parent_id, post_id):
+        if parent_id is None:
+            return None
+        parent = Comment.get_or_none(Comment.id == parent_id)
+        if parent is None or parent.post_id != post_id:
+            raise InvalidParent(fields={"parent": "must be a comment on the same post"})
+        return parent
+
+    def _sync_count(self, posts, comment, event):
+        count = Comment.select().where(Comment.post_id == comment.post_id).count()
+        try:
+            posts.call("sync_comments_count", comment.post_id, count)
+        except PostNotFound:
+            with self.db.atomic():
+                Outbox.delete().where((Outbox.event_id == event["event_id"])
+                                      & Outbox.published_at.is_null()).execute()
+                Comment.delete().where(Comment.id == comment.id).execute()
+            raise
+        except ServiceUnavailable:
+            log.warning("comments_count sync still queued at the posts service",
+                        extra={"post_id": comment.post_id, "count": count})
+
+    def list(self, post_id, page=1, limit=20):
+        """A post's comments, oldest first: {"count", "results"}."""
+        if not is_id(post_id):
+            raise InvalidPostId()
+        check_page(page, limit)
+        count = Comment.select().where(Comment.post_id == post_id).count()
+        offset = (page - 1) * limit
+        if offset >= count:
+            return {"count": count, "results": []}
+        rows = (Comment.select().where(Comment.post_id == post_id)
+                .order_by(Comment.created_at, Comment.id).offset(offset).limit(limit))
+        return {"count": count, "results": [comment_item(c) for c in rows]}
+
+    def delete_for_post(self, post_id):
+        if not is_id(post_id):
+            return 0
+        return Comment.delete().where(Comment.post_id == post_id).execute()
+
+    def count_by_author(self, user_id):
+        if not is_id(user_id):
+            return 0
+        return Comment.select().where(Comment.author_id == user_id).count()
+
+
+class CommentsDatabase(Database):
+    def __init__(self):
+        super().__init__(database, CommentsStore, service_name="comments")

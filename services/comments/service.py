@@ -1,0 +1,35 @@
+"""Comments service: threaded comments on posts, over RPC."""
+from nameko.rpc import RpcProxy
+
+from imageboard.service_kit import RequestContext, rpc
+from services.comments.dependencies import CommentsDatabase
+
+
+class CommentsService:
+    name = "comments"
+
+    comments = CommentsDatabase()
+    posts = RpcProxy("posts")
+    context = RequestContext()
+
+    @rpc
+    def create_comment(self, payload, author):
+        """payload: post_id, content, parent?; author: {"id", "username"} from the token."""
+        return self.comments.create(payload, author, self.posts)
+
+    @rpc
+    def list_comments(self, post_id, page=1, limit=20):
+        return self.comments.list(post_id, page, limit)
+
+    @rpc
+    def delete_for_post(self, post_id):
+        """Called by the posts service after it deleted the post."""
+        return self.comments.delete_for_post(post_id)
+
+    @rpc
+    def count_by_author(self, user_id):
+        return self.comments.count_by_author(user_id)
+
+    @rpc
+    def ping(self):
+        return "pong"

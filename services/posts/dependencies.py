@@ -1,0 +1,161 @@
+"""The posts service's domain wrapper, handed to each worker by the Database provider."""
+import logging
+import os
+
+from peewee import fn
+
+from imageboard.errors import BadRequest
+from imageboard.events.outbox import record_event
+from imageboard.pagination import check_page, is_id
+from imageboard.service_kit import Database
+from imageboard.timefmt import utcnow
+from services.posts import images
+from services.posts.exceptions import InvalidOrdering, NotPostAuthor, PostNotFound
+from services.posts.models import Like, Outbox, Post, PostsTotal, database
+from services.posts.schemas import (DEFAULT_ORDERING, ORDERINGS, PostCreateSchema,
+                                    post_created, post_detail, post_summary)
+
+log = logging.getLogger(__name__)
+
+
+class PostsStore:
+    def __init__(self, db, config):
+        self.db = db
+        self.config = config
+
+    def _get(self, post_id, lock=False):
+        if not is_id(post_id):
+            raise PostNotFound()
+        query = Post.select().where(Post.id == post_id)
+        post = (query.for_update() if lock else query).get_or_none()
+        if post is None:
+            raise PostNotFound()
+        return post
+
+    def create(self, payload, author):
+        upload = payload.get("image_upload") if isinstance(payload, dict) else None
+        try:
+            data = PostCreateSchema.load(payload)
+        except Exception:
+            _discard_upload(self.config, upload)
+            raise
+        # Pillow work happens before the transaction: no connection is held meanwhile.
+        image = images.store_upload(self.config, upload) if upload else None
+        with self.db.atomic():
+            now = utcnow()
+            post = Post.create(title=data["title"], content=data["content"], image=image,
+                               author_id=author["id"], author_username=author["username"],
+                               created_at=now, updated_at=now)
+            record_event(Outbox, "post.created", key=post.id, actor_id=author["id"], payload={
+                "post_id": post.id, "author_id": author["id"],
+                "author_username": author["username"], "title": post.title,
+                "has_image": image is not None,
+            })
+        return post_created(post, self.config)
+
+    def list(self, page=1, limit=20, ordering=None):
+        ordering = ordering or DEFAULT_ORDERING
+        if ordering not in ORDERINGS:
+            raise InvalidOrdering(f"Unknown ordering {ordering!r}; use one of {', '.join(ORDERINGS)}",
+                                  fields={"ordering": "must be one of " + ", ".join(ORDERINGS)})
+        check_page(page, limit)
+        total = PostsTotal.select(PostsTotal.total).scalar() or 0
+        offset = (page - 1) * limit
+        if offset >= total:
+            return {"count": total, "results": []}
+        field, direction = ORDERINGS[ordering]
+        column = getattr(Post, field)
+        order = [column.asc() if direction == "asc" else column.desc()]
+        if field != "created_at":
+            order.append(Post.created_at.desc())
+        order.append(Post.id.desc())  # ties: newest first (decision 3)
+        rows = Post.select().order_by(*order).offset(offset).limit(limit)
+        return {"count": total, "results": [post_summary(p, self.config) for p in rows]}
+
+    def get(self, post_id):
+        post = self._get(post_id)
+        likes = Like.select(Like.user_id, Like.username).where(Like.post == post.id).order_by(Like.created_at)
+        return post_detail(post, likes, self.config)
+
+    def toggle_like(self, post_id, user):
+        """Decision 4: like if not liked, unlike otherwise. The post row is locked so the
+        like row and likes_count change together, even for concurrent toggles."""
+        with self.db.atomic():
+            post = self._get(post_id, lock=True)
+            removed = Like.delete().where((Like.post == post.id) & (Like.user_id == user["id"])).execute()
+            if removed:
+                post.likes_count -= 1
+            else:
+                Like.insert(post=post.id, user_id=user["id"], username=user["username"]).execute()
+                post.likes_count += 1
+            Post.update(likes_count=post.likes_count).where(Post.id == post.id).execute()
+            liked = not removed
+            record_event(Outbox, "post.liked" if liked else "post.unliked", key=post.id,
+                         actor_id=user["id"], payload={
+                             "post_id": post.id, "post_author_id": post.author_id,
+                             "post_title": post.title, "user_id": user["id"],
+                             "username": user["username"], "likes_count": post.likes_count,
+                         })
+        return {"post_id": post.id, "liked": liked, "likes_count": post.likes_count,
+                "message": "Post liked" if liked else "Like removed"}
+
+    def delete(self, post_id, actor):
+        """Decision 6: the author or an admin; likes go by ON DELETE CASCADE, comments by
+        the comments service (see PostsService.delete_post)."""
+        with self.db.atomic():
+            post = self._get(post_id, lock=True)
+            if post.author_id != actor["id"] and not actor.get("is_admin"):
+                raise NotPostAuthor()
+            Post.delete().where(Post.id == post.id).execute()
+            record_event(Outbox, "post.deleted", key=post.id, actor_id=actor["id"], payload={
+                "post_id": post.id, "author_id": post.author_id, "title": post.title,
+                "deleted_by": actor["id"],
+            })
+        if post.image and not Post.select().where(Post.image == post.image).exists():
+            # Content-addressed files may be shared by posts of the same image.
+            images.delete_images(self.config, post.image)
+        return {"post_id": post.id}
+
+    def comment_target(self, post_id):
+        """For the comments service: the post exists, and what its events need."""
+        post = self._get(post_id)
+        return {"post_id": post.id, "author_id": post.author_id, "title": post.title}
+
+    def sync_comments_count(self, post_id, count):
+        """comments_count := max(comments_count, count), where `count` is the comments
+        service's fresh COUNT for the post taken after its insert committed.
+
+        Comments are never deleted one by one (only with their post), so the true count
+        only grows while the post exists; taking the maximum makes the call idempotent
+        and order-independent: a retried or late call can never undercount or double
+        count, unlike a "+1"."""
+        if not is_id(post_id) or not isinstance(count, int) or count < 0:
+            raise BadRequest("Invalid comment count")
+        post = (Post.update(comments_count=fn.GREATEST(Post.comments_count, count))
+                .where(Post.id == post_id).returning(Post.comments_count).execute())
+        rows = list(post)
+        if not rows:
+            raise PostNotFound()
+        return rows[0].comments_count
+
+    def exists(self, post_id):
+        self._get(post_id)
+        return True
+
+    def count_by_author(self, user_id):
+        if not is_id(user_id):
+            return 0
+        return Post.select().where(Post.author_id == user_id).count()
+
+
+def _discard_upload(config, upload):
+    if upload:
+        try:
+            os.unlink(images.upload_path(config, upload))
+        except (FileNotFoundError, images.InvalidImage):
+            pass
+
+
+class PostsDatabase(Database):
+    def __init__(self):
+        super().__init__(database, PostsStore, service_name="posts")

@@ -1,0 +1,149 @@
+"""Uploaded images: decoded with Pillow (contract decision 10), re-encoded without
+metadata, thumbnailed and stored under MEDIA_ROOT by content hash.
+
+The gateway streams the upload into UPLOAD_DIR (bounded at MAX_IMAGE_BYTES) and sends
+only the file's name over RPC; docs/performance.md has the numbers behind that choice.
+Decoding and encoding are CPU work that would freeze the eventlet hub (every other
+worker of the service, and AMQP heartbeats), so `store_upload` runs it in tpool.
+"""
+import hashlib
+import io
+import os
+import re
+import uuid
+
+from eventlet import tpool
+from PIL import Image, ImageOps
+
+from imageboard.config import project_path
+from services.posts.exceptions import InvalidImage
+
+# What the gateway may hand us: a bare uuid4 hex name, never a path.
+UPLOAD_NAME_RE = re.compile(r"[0-9a-f]{32}\.upload")
+FORMATS = {"JPEG": "jpg", "MPO": "jpg", "PNG": "png"}  # MPO: multi-frame JPEG from cameras
+THUMBNAIL_SIZE = (320, 320)
+DEFAULT_MAX_PIXELS = 40_000_000
+
+# Pillow's own decompression-bomb guard as a backstop (it raises above 2x this value);
+# our explicit check below rejects anything over the configured cap before decoding.
+Image.MAX_IMAGE_PIXELS = DEFAULT_MAX_PIXELS
+
+
+def media_root(config):
+    return project_path(config.get("MEDIA_ROOT", "var/media"))
+
+
+def upload_dir(config):
+    """Where the gateway leaves uploads for us: UPLOAD_DIR, by default `uploads` beside
+    MEDIA_ROOT (outside what is served, on the same volume)."""
+    configured = config.get("UPLOAD_DIR")
+    if configured:
+        return project_path(configured)
+    return os.path.join(os.path.dirname(media_root(config).rstrip("/")), "uploads")
+
+
+def new_upload_name():
+    return f"{uuid.uuid4().hex}.upload"
+
+
+def upload_path(config, name):
+    if not isinstance(name, str) or not UPLOAD_NAME_RE.fullmatch(name):
+        raise InvalidImage("Invalid upload reference", code="invalid_upload")
+    return os.path.join(upload_dir(config), name)
+
+
+def _encode(image, fmt):
+    out = io.BytesIO()
+    if fmt == "JPEG":
+        if image.mode not in ("RGB", "L", "CMYK"):
+            image = image.convert("RGB")
+        image.save(out, "JPEG", quality=88)
+    else:
+        image.save(out, "PNG")
+    return out.getvalue()
+
+
+def process_image(data, max_pixels=DEFAULT_MAX_PIXELS):
+    """bytes -> (extension, image bytes, thumbnail bytes); InvalidImage if it is not a
+    JPEG/PNG we are willing to decode. Pure CPU: call through tpool."""
+    try:
+        image = Image.open(io.BytesIO(data), formats=["JPEG", "PNG"])
+        fmt = "JPEG" if image.format in ("JPEG", "MPO") else image.format
+        width, height = image.size
+        # Checked on the header, before a single pixel is decoded: a 100 KB PNG can
+        # claim 50,000 x 50,000 pixels (a decompression bomb).
+        if width * height > max_pixels:
+            raise InvalidImage(f"The image has more than {max_pixels} pixels",
+                               code="image_too_many_pixels")
+        image.load()  # decodes fully: truncated or corrupt files fail here
+        # Apply the camera's rotation before the EXIF that records it is dropped.
+        image = ImageOps.exif_transpose(image)
+        # Keep only what rendering needs; EXIF (GPS), ICC, text chunks are not copied.
+        transparency = image.info.get("transparency")
+        image.info = {"transparency": transparency} if transparency is not None else {}
+        full = _encode(image, fmt)
+        thumb = image.copy()
+        thumb.thumbnail(THUMBNAIL_SIZE)
+        return FORMATS[fmt], full, _encode(thumb, fmt)
+    except InvalidImage:
+        raise
+    except Image.DecompressionBombError:
+        raise InvalidImage("The image has too many pixels", code="image_too_many_pixels")
+    except (OSError, ValueError, SyntaxError, Image.UnidentifiedImageError, EOFError):
+        raise InvalidImage()
+
+
+def _write_once(path, data):
+    """Content-addressed: if the file exists it already holds these bytes."""
+    if os.path.exists(path):
+        return
+    tmp = f"{path}.{uuid.uuid4().hex}.tmp"
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, path)  # atomic: a reader never sees half a file
+
+
+def save_images(root, ext, full, thumb):
+    """Store under the hash of the re-encoded bytes; returns the image's file name.
+    The thumbnail sits beside it as <hash>_thumb.<ext>."""
+    digest = hashlib.sha256(full).hexdigest()[:40]
+    os.makedirs(root, exist_ok=True)
+    name = f"{digest}.{ext}"
+    _write_once(os.path.join(root, f"{digest}_thumb.{ext}"), thumb)
+    _write_once(os.path.join(root, name), full)
+    return name
+
+
+def thumbnail_name(name):
+    stem, _, ext = name.rpartition(".")
+    return f"{stem}_thumb.{ext}"
+
+
+def _store(config, path):
+    with open(path, "rb") as fh:
+        data = fh.read()
+    ext, full, thumb = process_image(data, int(config.get("MAX_IMAGE_PIXELS", DEFAULT_MAX_PIXELS)))
+    return save_images(media_root(config), ext, full, thumb)
+
+
+def store_upload(config, upload_name):
+    """Process the gateway's upload in an OS thread; the upload file is always removed."""
+    path = upload_path(config, upload_name)
+    if not os.path.exists(path):
+        raise InvalidImage("The uploaded file is gone; send it again", code="invalid_upload")
+    try:
+        return tpool.execute(_store, config, path)
+    finally:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+
+
+def delete_images(config, name):
+    root = media_root(config)
+    for file_name in (name, thumbnail_name(name)):
+        try:
+            os.unlink(os.path.join(root, file_name))
+        except FileNotFoundError:
+            pass

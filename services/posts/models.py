@@ -1,0 +1,53 @@
+from peewee import (BigAutoField, BigIntegerField, BooleanField, CharField, CompositeKey,
+                    DatabaseProxy, ForeignKeyField, IntegerField, Model, TextField)
+from playhouse.postgres_ext import DateTimeTZField
+
+from imageboard.events.outbox import outbox_model
+from imageboard.timefmt import utcnow
+
+database = DatabaseProxy()
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+
+
+class Post(BaseModel):
+    id = BigAutoField()
+    title = CharField(max_length=255)
+    content = TextField()
+    image = CharField(max_length=100, null=True)
+    author_id = BigIntegerField()
+    author_username = CharField(max_length=32)
+    likes_count = IntegerField(default=0)
+    comments_count = IntegerField(default=0)
+    created_at = DateTimeTZField(default=utcnow)
+    updated_at = DateTimeTZField(default=utcnow)
+
+    class Meta:
+        table_name = "posts"
+
+
+class Like(BaseModel):
+    post = ForeignKeyField(Post, column_name="post_id", on_delete="CASCADE")
+    user_id = BigIntegerField()
+    username = CharField(max_length=32)
+    created_at = DateTimeTZField(default=utcnow)
+
+    class Meta:
+        table_name = "likes"
+        primary_key = CompositeKey("post", "user_id")
+
+
+class PostsTotal(BaseModel):
+    """One row: the number of posts, kept by triggers (migrations/0001_posts.sql)."""
+
+    id = BooleanField(primary_key=True)
+    total = BigIntegerField()
+
+    class Meta:
+        table_name = "posts_total"
+
+
+Outbox = outbox_model(database)

@@ -1,0 +1,65 @@
+from imageboard.timefmt import iso
+from imageboard.validation import Schema, String
+
+# Contract decision 3: a bare field sorts ascending, "-" descending; ties newest first.
+ORDERINGS = {
+    "created_at": ("created_at", "asc"),
+    "-created_at": ("created_at", "desc"),
+    "likes_count": ("likes_count", "asc"),
+    "-likes_count": ("likes_count", "desc"),
+}
+DEFAULT_ORDERING = "-created_at"
+
+
+class PostCreateSchema(Schema):
+    fields = {
+        "title": String(min_length=1, max_length=255, strip=True),
+        "content": String(min_length=1, max_length=5000, strip=True),
+    }
+
+
+def image_url(config, image):
+    if not image:
+        return None
+    return f"{config.get('MEDIA_URL', '/media/').rstrip('/')}/{image}"
+
+
+def author(post):
+    return {"id": post.author_id, "username": post.author_username}
+
+
+def post_created(post, config):
+    """POST /api/posts/ answer: author is the bare id, as the contract shows."""
+    return {
+        "id": post.id,
+        "title": post.title,
+        "content": post.content,
+        "image_url": image_url(config, post.image),
+        "author": post.author_id,
+        "created_at": iso(post.created_at),
+        "likes_count": post.likes_count,
+    }
+
+
+def post_summary(post, config):
+    """One row of the feed."""
+    return {
+        "id": post.id,
+        "title": post.title,
+        "content": post.content,
+        "image_url": image_url(config, post.image),
+        "author": author(post),
+        "created_at": iso(post.created_at),
+        "updated_at": iso(post.updated_at),
+        "likes_count": post.likes_count,
+        "comments_count": post.comments_count,
+    }
+
+
+def post_detail(post, likes, config):
+    summary = post_summary(post, config)
+    summary["likes"] = [{"user_id": like.user_id, "username": like.username} for like in likes]
+    # The contract lists likes before the counters; keep that order for readers.
+    for key in ("likes_count", "comments_count"):
+        summary[key] = summary.pop(key)
+    return summary

@@ -1,0 +1,82 @@
+"""Posts service: the feed, post details, likes and images, over RPC."""
+import logging
+
+import eventlet
+from nameko.exceptions import UnknownService
+from nameko.rpc import RpcProxy
+
+from imageboard.service_kit import RequestContext, rpc
+from services.posts.dependencies import PostsDatabase
+
+log = logging.getLogger(__name__)
+COMMENTS_CLEANUP_WAIT = 3  # seconds
+
+
+class PostsService:
+    name = "posts"
+
+    posts = PostsDatabase()
+    comments = RpcProxy("comments")
+    context = RequestContext()
+
+    @rpc
+    def create_post(self, payload, author):
+        """payload: title, content, image_upload? (a file name in UPLOAD_DIR written by
+        the gateway); author: {"id", "username"} from the caller's token."""
+        return self.posts.create(payload, author)
+
+    @rpc
+    def list_posts(self, page=1, limit=20, ordering=None):
+        return self.posts.list(page, limit, ordering)
+
+    @rpc
+    def get_post(self, post_id):
+        return self.posts.get(post_id)
+
+    @rpc
+    def toggle_like(self, post_id, user):
+        return self.posts.toggle_like(post_id, user)
+
+    @rpc
+    def delete_post(self, post_id, actor):
+        deleted = self.posts.delete(post_id, actor)
+        self._delete_comments(post_id)
+        return deleted
+
+    @rpc
+    def comment_target(self, post_id):
+        """For the comments service: 404 unless the post exists; its author and title."""
+        return self.posts.comment_target(post_id)
+
+    @rpc
+    def sync_comments_count(self, post_id, count):
+        return self.posts.sync_comments_count(post_id, count)
+
+    @rpc
+    def post_exists(self, post_id):
+        return self.posts.exists(post_id)
+
+    @rpc
+    def count_by_author(self, user_id):
+        return self.posts.count_by_author(user_id)
+
+    @rpc
+    def ping(self):
+        return "pong"
+
+    def _delete_comments(self, post_id):
+        """The post is already gone (committed). Its comments live in the comments
+        service: ask it and wait briefly. If it is slow or down the request stays queued
+        in RabbitMQ and runs when it is back; meanwhile the gateway answers 404 for the
+        deleted post's comment list, so nobody sees them."""
+        try:
+            reply = self.comments.delete_for_post.call_async(post_id)
+            with eventlet.Timeout(COMMENTS_CLEANUP_WAIT):
+                reply.result()
+        except UnknownService:
+            log.warning("comments service not deployed; no comments to delete",
+                        extra={"post_id": post_id})
+        except eventlet.Timeout:
+            log.warning("comments cleanup still queued", extra={"post_id": post_id})
+        except Exception as exc:  # the deletion stands; log what did not follow
+            log.error("comments cleanup failed", extra={"post_id": post_id, "error": repr(exc)})
