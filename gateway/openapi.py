@@ -45,8 +45,8 @@ SCHEMAS = {
                          "pattern": "^[A-Za-z0-9_]{3,32}$"},
             "email": {"type": "string", "format": "email", "maxLength": 254},
             "password": {"type": "string", "minLength": 8, "maxLength": 128},
-            "first_name": {"type": "string", "maxLength": 150},
-            "last_name": {"type": "string", "maxLength": 150},
+            "first_name": {"type": ["string", "null"], "maxLength": 150},
+            "last_name": {"type": ["string", "null"], "maxLength": 150},
         },
     },
     "Registered": closed({
@@ -204,6 +204,15 @@ def json_response(description, schema, headers=None):
             "content": {"application/json": {"schema": schema}}}
 
 
+def linked(response, **links):
+    """OpenAPI links: where an id in this response can be used next (schemathesis's
+    stateful phase follows them)."""
+    response["links"] = {
+        name: {"operationId": op_id, "parameters": {param: f"$response.body#/{field}"}}
+        for name, (op_id, param, field) in links.items()}
+    return response
+
+
 def error(status, description=None):
     return json_response(description or ERRORS[status], ref("Error"), ERROR_HEADERS.get(status))
 
@@ -218,7 +227,7 @@ def path_id(name="id", description="Numeric id"):
             "description": description}
 
 
-PAGE = query("page", {"type": "integer", "minimum": 1, "maximum": 1000000, "default": 1},
+PAGE = query("page", {"type": "integer", "minimum": 1, "maximum": 2**31 - 1, "default": 1},
              "Page number, from 1; past the end gives an empty page.")
 LIMIT = query("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
               "Items per page, at most 100.")
@@ -264,6 +273,14 @@ PATHS = {
         responses={200: {"description": "Prometheus text exposition format",
                          "headers": {"X-Request-ID": REQUEST_ID},
                          "content": {"text/plain": {"schema": {"type": "string"}}}}})},
+    "/media/{name}": {"get": operation(
+        "posts", "An uploaded image or its thumbnail (nginx serves it in production)",
+        rpc=False, operation_id="media", errors=(404,),
+        params=[{"name": "name", "in": "path", "required": True, "schema": {"type": "string"},
+                 "description": "File name from image_url (content hash)"}],
+        responses={200: {"description": "The image", "headers": {"X-Request-ID": REQUEST_ID},
+                         "content": {"image/jpeg": {"schema": {}},
+                                     "image/png": {"schema": {}}}}})},
     "/api/openapi.json": {"get": operation(
         "documentation", "This document", rpc=False, operation_id="openapi",
         responses={200: json_response("OpenAPI 3.1 document", {"type": "object"})})},
@@ -277,11 +294,13 @@ PATHS = {
         body=json_body("RegisterRequest"), errors=(400, 413, 422, 429),
         description="400 when a required field is missing, the body is not JSON or the "
                     "username/email is taken; 422 when values are invalid.",
-        responses={201: json_response("Registered", ref("Registered"))})},
+        responses={201: linked(json_response("Registered", ref("Registered")),
+                               Profile=("profile", "id", "id"))})},
     "/api/users/login/": {"post": operation(
         "users", "Log in with username and password", operation_id="login",
         body=json_body("LoginRequest"), errors=(400, 413, 422, 429),
-        responses={200: json_response("A fresh token", ref("LoggedIn"))})},
+        responses={200: linked(json_response("A fresh token", ref("LoggedIn")),
+                               Profile=("profile", "id", "user_id"))})},
     "/api/users/profile/{id}/": {"get": operation(
         "users", "A user's public profile", operation_id="profile",
         params=[path_id(description="User id")], errors=(404,),
@@ -303,7 +322,10 @@ PATHS = {
                 "schema": ref("PostCreateForm"),
                 "encoding": {"image": {"contentType": "image/jpeg, image/png"}}}}},
             description="The image must decode as JPEG or PNG (else 400); over 5 MB -> 413.",
-            responses={201: json_response("Created", ref("PostCreated"))}),
+            responses={201: linked(
+                json_response("Created", ref("PostCreated")),
+                Post=("get_post", "id", "id"), Delete=("delete_post", "id", "id"),
+                Like=("toggle_like", "id", "id"), Comments=("list_comments", "post_id", "id"))}),
     },
     "/api/posts/{id}/": {
         "get": operation(
@@ -334,7 +356,8 @@ PATHS = {
             "comments", "Comment on a post (or reply to a comment)", auth=True,
             operation_id="create_comment", body=json_body("CommentCreateRequest"),
             errors=(400, 404, 413, 422, 429),
-            responses={201: json_response("Created", ref("CommentCreated"))}),
+            responses={201: linked(json_response("Created", ref("CommentCreated")),
+                                   Comments=("list_comments", "post_id", "post_id"))}),
     },
     "/api/notifications/": {"get": operation(
         "notifications", "The caller's notifications, newest first", auth=True,

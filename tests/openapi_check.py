@@ -5,11 +5,41 @@ import datetime
 import re
 from urllib.parse import urlparse
 
+import falcon.inspect
 import jsonschema
 
+from gateway.app import create_app
 from gateway.openapi import openapi_document
 
 DOCUMENT = openapi_document()
+METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
+APP_CONFIG = {"JWT_SECRET": "k" * 32, "JWT_LIFETIME_SECONDS": 60, "MEDIA_ROOT": "/tmp",
+              "SERVICES": ["users", "posts", "comments", "notifications", "analytics"]}
+
+
+def normalise(path):
+    """'/api/posts/{post_id:int(min=1)}/' and '/api/posts/{id}' are the same route."""
+    return re.sub(r"\{[^}]*\}", "{}", path).rstrip("/") or "/"
+
+
+def routed_operations():
+    """(METHOD, normalised path) of every responder of the gateway's router, plus GET on
+    each static route (as /prefix/{})."""
+    app = create_app(APP_CONFIG, rpc=object())
+    operations = set()
+    for route in falcon.inspect.inspect_routes(app):
+        for method in route.methods:
+            if method.method in METHODS and not method.internal:
+                operations.add((method.method, normalise(route.path)))
+    for static in falcon.inspect.inspect_static_routes(app):
+        operations.add(("GET", normalise(static.prefix) + "/{}"))
+    return operations
+
+
+def documented_operations():
+    """{(METHOD, normalised path): operationId} of the document."""
+    return {(method.upper(), normalise(path)): op["operationId"]
+            for path, item in DOCUMENT["paths"].items() for method, op in item.items()}
 FORMATS = jsonschema.FormatChecker()
 
 

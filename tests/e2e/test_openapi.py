@@ -24,6 +24,14 @@ def png_bytes():
     return buf.getvalue()
 
 
+def form(image=None, **fields):
+    """multipart/form-data fields (requests sends form-urlencoded unless given files)."""
+    parts = {name: (None, value) for name, value in fields.items()}
+    if image is not None:
+        parts["image"] = image
+    return parts
+
+
 def check(api, method, path, status, **kwargs):
     resp = api(method, path, **kwargs)
     assert resp.status_code == status, f"{method} {path}: {resp.status_code} {resp.text[:300]}"
@@ -71,16 +79,17 @@ def test_metrics_when_routed(api):
 def test_posts(api, config, register):
     needs(config, "posts")
     author, other = register(), register()
-    check(api, "POST", "/api/posts/", 401, data={"title": "t", "content": "c"})
+    check(api, "POST", "/api/posts/", 401, files=form(title="t", content="c"))
     created = check(api, "POST", "/api/posts/", 201, headers=bearer(author),
-                    data={"title": "OpenAPI", "content": "checked"},
-                    files={"image": ("a.png", png_bytes(), "image/png")})
+                    files=form(title="OpenAPI", content="checked",
+                               image=("a.png", png_bytes(), "image/png")))
+    assert created["image_url"].startswith("http")
+    check(api, "GET", urlparse(created["image_url"]).path, 200)
     check(api, "POST", "/api/posts/", 201, headers=bearer(author),
-          data={"title": "no image", "content": "text only"})
-    check(api, "POST", "/api/posts/", 400, headers=bearer(author), data={"content": "no title"})
+          files=form(title="no image", content="text only"))
+    check(api, "POST", "/api/posts/", 400, headers=bearer(author), files=form(content="no title"))
     check(api, "POST", "/api/posts/", 400, headers=bearer(author),
-          data={"title": "t", "content": "c"},
-          files={"image": ("a.png", b"GIF89a not a png", "image/png")})
+          files=form(title="t", content="c", image=("a.png", b"GIF89a not a png", "image/png")))
     page = check(api, "GET", "/api/posts/?limit=1&ordering=-likes_count", 200)
     assert page["next"] is not None
     nxt = urlparse(page["next"])
@@ -101,7 +110,7 @@ def test_comments(api, config, register):
     needs(config, "comments")
     author = register()
     post = api("POST", "/api/posts/", headers=bearer(author),
-               data={"title": "c", "content": "c"}).json()
+               files=form(title="c", content="c")).json()
     first = check(api, "POST", "/api/comments/", 201, headers=bearer(author),
                   json={"post_id": post["id"], "content": "first"})
     check(api, "POST", "/api/comments/", 201, headers=bearer(author),
