@@ -32,6 +32,7 @@ for key, value in TEST_ENV.items():
     os.environ.setdefault(key, value)
 
 from imageboard.config import load_config  # noqa: E402
+from tests.stack import api, register, stack  # noqa: E402,F401  (HTTP-level fixtures)
 
 
 @pytest.fixture(scope="session")

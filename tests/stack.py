@@ -1,0 +1,50 @@
+"""The running system for HTTP-level tests (tests/e2e, tests/security): one session-wide
+stack, registered in tests/conftest.py so every test directory shares the same instance."""
+import pytest
+import requests
+
+from imageboard.config import database_url
+from imageboard.db import drop_database
+from imageboard.ops import infra, system
+
+
+@pytest.fixture(scope="session")
+def stack(config):
+    """The whole system, started by the same code as `imageboard up`, on the suite's own
+    databases (dropped first, so every run starts empty), vhost and port."""
+    infra.ensure(config)
+    system.stop(config, keep_infra=True)  # leftovers of an interrupted run
+    for service in config["SERVICES"]:
+        drop_database(database_url(config, service))
+    started = system.start(config, with_infra=False)
+    yield started["gateway"]
+    system.stop(config, keep_infra=True)
+
+
+@pytest.fixture
+def api(stack):
+    session = requests.Session()
+
+    def call(method, path, **kwargs):
+        kwargs.setdefault("timeout", 15)
+        return session.request(method, stack + path, **kwargs)
+    return call
+
+
+@pytest.fixture
+def register(api, unique):
+    """Registers a fresh user; returns its registration body (id, username, token...)."""
+    counter = iter(range(1000))
+
+    def make(prefix="user", **extra):
+        name = f"{prefix}_{unique}_{next(counter)}"[:32]
+        payload = {"username": name, "email": f"{name}@example.com", "password": "password1"}
+        payload.update(extra)
+        resp = api("POST", "/api/users/register/", json=payload)
+        assert resp.status_code == 201, resp.text
+        return resp.json()
+    return make
+
+
+def bearer(user):
+    return {"Authorization": f"Bearer {user['token']}"}
