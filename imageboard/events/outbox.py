@@ -16,6 +16,8 @@ from playhouse.postgres_ext import DateTimeTZField
 
 from imageboard.events.envelope import TOPICS, make_event
 
+NOTIFY_CHANNEL = "outbox"
+
 OUTBOX_TABLE_SQL = """
 CREATE TABLE outbox (
     id           BIGSERIAL PRIMARY KEY,
@@ -57,4 +59,6 @@ def record_event(outbox, event_type, key, actor_id, payload):
         event_id=event["event_id"], topic=TOPICS[event_type], event_key=event["key"],
         event_type=event_type, body=json.dumps(event),
     ).execute()
+    # Wakes the relay (LISTEN outbox) when the transaction commits; dropped on rollback.
+    outbox._meta.database.execute_sql(f"NOTIFY {NOTIFY_CHANNEL}")
     return event

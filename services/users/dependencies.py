@@ -1,12 +1,13 @@
 """The users service's domain wrapper, handed to each worker by the Database provider."""
 from peewee import IntegrityError, fn
 
+from imageboard.events.outbox import record_event
 from imageboard.service_kit import Database
 from imageboard.timefmt import iso, utcnow
 from imageboard.tokens import issue_token
 from services.users.exceptions import (InvalidCredentials, UserAlreadyExists,
                                        UserNotFound)
-from services.users.models import User, database
+from services.users.models import Outbox, User, database
 from services.users.passwords import hash_password, verify_password
 from services.users.schemas import LoginSchema, RegisterSchema, user_public
 
@@ -43,6 +44,8 @@ class UsersStore:
                     password_hash=password_hash,
                     first_name=data["first_name"], last_name=data["last_name"],
                 )
+                record_event(Outbox, "user.registered", key=user.id, actor_id=user.id,
+                             payload={"user_id": user.id, "username": user.username})
         except IntegrityError:
             # Lost a race with a concurrent registration of the same name or email.
             raise UserAlreadyExists(fields=self._conflicts(data["username"], data["email"]) or None)
@@ -59,6 +62,9 @@ class UsersStore:
         user = self._find_by_username(data["username"])
         if not verify_password(user.password_hash if user else None, data["password"]):
             raise InvalidCredentials()
+        with self.db.atomic():
+            record_event(Outbox, "user.logged_in", key=user.id, actor_id=user.id,
+                         payload={"user_id": user.id, "username": user.username})
         return {"token": self._token(user), "user_id": user.id, "username": user.username}
 
     def get(self, user_id):

@@ -2,6 +2,7 @@ from peewee import (BigAutoField, BooleanField, CharField, DatabaseProxy, Model,
                     TextField)
 from playhouse.postgres_ext import DateTimeTZField
 
+from imageboard.events.outbox import outbox_model
 from imageboard.timefmt import utcnow
 
 database = DatabaseProxy()
@@ -25,3 +26,7 @@ class User(BaseModel):
 
     class Meta:
         table_name = "users"
+
+
+# Events (user.registered, user.logged_in) written in the same transaction as the change.
+Outbox = outbox_model(database)

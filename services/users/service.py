@@ -1,4 +1,5 @@
 """Users service: registration, login, profiles and admin flags, over RPC."""
+from imageboard.events.relay import OutboxRelay
 from imageboard.service_kit import RequestContext, rpc
 from services.users.dependencies import UsersDatabase
 
@@ -8,6 +9,7 @@ class UsersService:
 
     users = UsersDatabase()
     context = RequestContext()
+    relay = OutboxRelay()  # publishes user-events from the outbox table
 
     @rpc(sensitive_arguments=("payload.password",))
     def register(self, payload):
@@ -36,6 +38,11 @@ class UsersService:
     def set_admin(self, username, is_admin=True):
         """Operators: n.rpc.users.set_admin("alice") / set_admin("alice", False)."""
         return self.users.set_admin(username, is_admin)
+
+    @rpc
+    def outbox_status(self):
+        """Operators: n.rpc.users.outbox_status() -> pending events, relay leader, errors."""
+        return self.relay.status()
 
     @rpc
     def ping(self):

@@ -1,0 +1,285 @@
+"""Outbox relay: publishes a service's outbox table to Kafka and marks the rows sent.
+
+Add it to any service class that has an outbox (migration with OUTBOX_TABLE_SQL):
+
+    class PostsService:
+        name = "posts"
+        relay = OutboxRelay()
+
+It runs one background green thread per service instance:
+- wakes on `NOTIFY outbox` (sent by record_event at commit) or every OUTBOX_POLL_INTERVAL;
+- only the instance holding the service's advisory lock publishes, so two instances of a
+  service never interleave and order per key holds;
+- publishes unsent rows in id order with an idempotent producer (acks=all), waiting for
+  the delivery reports with poll(0) + green sleeps (never a blocking flush), and marks
+  exactly the delivered rows sent; failed rows stay unsent and go out on the next round;
+- with the broker down, writes keep succeeding (they only touch PostgreSQL) and the rows
+  wait; once it is back the topics are (re)created and the backlog goes out in order.
+
+A broker that lost its data while down (tansu stores in memory) would also lose events it
+had acknowledged but consumers had not read yet. So when the producer reports every broker
+down, the relay re-publishes, once the broker is back, the rows it had marked sent within
+OUTBOX_REPLAY_SECONDS before the outage. Consumers deduplicate on event_id, so with a
+durable broker this costs only duplicates.
+"""
+import logging
+import time
+import zlib
+from functools import partial
+
+import eventlet
+import psycopg2
+from confluent_kafka import KafkaError, Producer
+from confluent_kafka.admin import AdminClient
+from eventlet.green import select
+from nameko.extensions import DependencyProvider
+
+from imageboard.config import database_url, topic
+from imageboard.db import connect_kwargs
+from imageboard.events.kafka import (TopicsUnavailable, client_config, ensure_topics,
+                                     producer_config)
+from imageboard.events.outbox import NOTIFY_CHANNEL
+
+log = logging.getLogger(__name__)
+
+BROKER_DOWN_ERRORS = (KafkaError._ALL_BROKERS_DOWN,)
+
+
+class Relay:
+    """The relay's work, independent of nameko (tests drive it with run_once)."""
+
+    def __init__(self, config, service, batch_size=500):
+        self.config = config
+        self.service = service
+        self.batch_size = batch_size
+        self.poll_interval = float(config.get("OUTBOX_POLL_INTERVAL", 1.0))
+        self.replay_seconds = float(config.get("OUTBOX_REPLAY_SECONDS", 120))
+        self.message_timeout = int(config.get("KAFKA_MESSAGE_TIMEOUT_MS", 10000)) / 1000
+        # One lock key per service database: one publishing instance at a time.
+        self.lock_id = zlib.crc32(f"outbox-relay:{service}".encode())
+        self.conn = None
+        self.is_leader = False
+        self.producer = None
+        self.admin = None
+        self.topics_ready = False
+        self.broker_down_since = None
+        self.published_total = 0
+        self.failed_total = 0
+
+    # -- PostgreSQL -------------------------------------------------------------------
+
+    def _connection(self):
+        if self.conn is None or self.conn.closed:
+            name, kwargs = connect_kwargs(database_url(self.config, self.service))
+            self.conn = psycopg2.connect(dbname=name, **kwargs)
+            self.conn.autocommit = True
+            self.is_leader = False
+            with self.conn.cursor() as cur:
+                cur.execute(f"LISTEN {NOTIFY_CHANNEL}")
+        return self.conn
+
+    def _query(self, sql, params=()):
+        with self._connection().cursor() as cur:
+            cur.execute(sql, params)
+            return cur.fetchall() if cur.description else cur.rowcount
+
+    def _lead(self):
+        """Session advisory lock: held until this connection closes."""
+        if not self.is_leader:
+            self.is_leader = self._query("SELECT pg_try_advisory_lock(%s)", (self.lock_id,))[0][0]
+        return self.is_leader
+
+    def pending_count(self):
+        """Unsent rows; on a connection of its own (the relay's belongs to its thread)."""
+        name, kwargs = connect_kwargs(database_url(self.config, self.service))
+        conn = psycopg2.connect(dbname=name, **kwargs)
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+                return cur.fetchone()[0]
+        finally:
+            conn.close()
+
+    def wait_for_work(self, timeout):
+        """Sleep until a NOTIFY arrives or `timeout` passes (green select on the socket)."""
+        conn = self._connection()
+        if not conn.notifies:
+            select.select([conn], [], [], timeout)
+            conn.poll()
+        conn.notifies.clear()
+
+    # -- Kafka --------------------------------------------------------------------------
+
+    def _on_error(self, error):
+        if error.code() in BROKER_DOWN_ERRORS and self.broker_down_since is None:
+            self.broker_down_since = time.time()
+            log.warning("kafka broker unreachable; outbox rows wait", extra={"service": self.service})
+        if error.fatal():
+            log.error("fatal producer error; recreating the producer", extra={"error": error.str()})
+            self.producer = None
+
+    def _producer(self):
+        if self.producer is None:
+            self.producer = Producer(producer_config(self.config, error_cb=self._on_error))
+        return self.producer
+
+    def _ensure_topics(self):
+        self.admin = self.admin or AdminClient(client_config(self.config))
+        ensure_topics(self.config, timeout=5, admin=self.admin)
+        self.topics_ready = True
+
+    def _publish(self, rows):
+        """Send rows [(id, topic, key, body)] and wait for their delivery reports.
+        Returns (delivered ids, number failed)."""
+        producer = self._producer()
+        reports = {}
+
+        def delivered(row_id, error, _message):
+            reports[row_id] = error
+
+        for row_id, topic_name, key, body in rows:
+            while True:
+                try:
+                    producer.produce(topic(self.config, topic_name), key=key, value=body,
+                                     on_delivery=partial(delivered, row_id))
+                    break
+                except BufferError:  # local queue full: let it drain
+                    producer.poll(0)
+                    eventlet.sleep(0.01)
+        deadline = time.monotonic() + self.message_timeout + 5
+        while len(reports) < len(rows) and time.monotonic() < deadline:
+            producer.poll(0)
+            eventlet.sleep(0.002)
+        ok = [row_id for row_id, error in reports.items() if error is None]
+        failed = len(rows) - len(ok)
+        if failed:
+            first = next((e for e in reports.values() if e is not None), "no delivery report")
+            log.warning("outbox events not delivered; will retry",
+                        extra={"service": self.service, "failed": failed, "error": str(first)})
+        return ok, failed
+
+    def _replay_after_outage(self):
+        """The broker is back after an outage: re-send what it may have lost."""
+        since = self.broker_down_since - self.replay_seconds
+        count = self._query(
+            "UPDATE outbox SET published_at = NULL WHERE published_at >= to_timestamp(%s)",
+            (since,),
+        )
+        self.broker_down_since = None
+        if count:
+            log.warning("re-publishing events the broker may have lost",
+                        extra={"service": self.service, "events": count})
+
+    def run_once(self):
+        """One round: publish up to batch_size unsent rows. Returns how many went out."""
+        self._producer().poll(0)  # serve error callbacks (broker up/down) even when idle
+        if not self._lead():
+            return 0
+        if not self.topics_ready or self.broker_down_since is not None:
+            self._ensure_topics()  # raises TopicsUnavailable while the broker is down
+            if self.broker_down_since is not None:
+                self._replay_after_outage()
+        rows = self._query(
+            "SELECT id, topic, event_key, body FROM outbox WHERE published_at IS NULL "
+            "ORDER BY id LIMIT %s", (self.batch_size,),
+        )
+        if not rows:
+            return 0
+        ok, failed = self._publish(rows)
+        if ok:
+            self._query("UPDATE outbox SET published_at = now() WHERE id = ANY(%s)", (ok,))
+        self.published_total += len(ok)
+        self.failed_total += failed
+        if failed:
+            # Whatever happened, the broker may have restarted: check topics next round.
+            self.topics_ready = False
+            self.producer = None
+        return len(ok)
+
+    def run(self, should_run):
+        backoff = 0.5
+        while should_run():
+            try:
+                published = self.run_once()
+                backoff = 0.5
+                if published < self.batch_size:
+                    self.wait_for_work(self.poll_interval if self.is_leader else 5 * self.poll_interval)
+            except TopicsUnavailable as exc:
+                log.warning("kafka unavailable; outbox relay waiting",
+                            extra={"service": self.service, "error": str(exc)})
+                eventlet.sleep(backoff)
+                backoff = min(backoff * 2, 10)
+            except psycopg2.Error as exc:
+                log.warning("outbox relay lost its database connection",
+                            extra={"service": self.service, "error": str(exc).strip()})
+                self.close_db()
+                eventlet.sleep(backoff)
+                backoff = min(backoff * 2, 10)
+            except Exception:
+                log.exception("outbox relay round failed", extra={"service": self.service})
+                eventlet.sleep(backoff)
+                backoff = min(backoff * 2, 10)
+
+    def status(self):
+        return {
+            "service": self.service,
+            "leader": self.is_leader,
+            "published_total": self.published_total,
+            "failed_total": self.failed_total,
+            "broker_down": self.broker_down_since is not None,
+        }
+
+    def close_db(self):
+        if self.conn is not None:
+            try:
+                self.conn.close()
+            except psycopg2.Error:
+                pass
+        self.conn = None
+        self.is_leader = False
+
+    def close(self):
+        self.close_db()
+        self.producer = None  # undelivered messages stay unsent rows; nothing to flush
+
+
+class OutboxRelay(DependencyProvider):
+    """Runs a Relay beside the service's workers. Workers get its status (for ops:
+    `n.rpc.<service>.outbox_status()` where a service exposes it)."""
+
+    def __init__(self, service_name=None, batch_size=500):
+        self.service_name = service_name
+        self.batch_size = batch_size
+        self.relay = None
+        self._running = False
+        self._thread = None
+
+    def setup(self):
+        service = self.service_name or self.container.service_name
+        self.relay = Relay(self.container.config, service, batch_size=self.batch_size)
+
+    def start(self):
+        self._running = True
+        self._thread = self.container.spawn_managed_thread(
+            lambda: self.relay.run(lambda: self._running), identifier="outbox_relay")
+
+    def stop(self):
+        self._running = False
+        if self._thread is not None:
+            # Let the current round finish (rows it delivered get marked sent).
+            with eventlet.Timeout(self.relay.message_timeout + 10, False):
+                self._thread.wait()
+            self._thread.kill()
+        self.relay.close()
+
+    def kill(self):
+        self._running = False
+        if self._thread is not None:
+            self._thread.kill()
+        self.relay.close()
+
+    def get_dependency(self, worker_ctx):
+        return self
+
+    def status(self):
+        return dict(self.relay.status(), pending=self.relay.pending_count())

@@ -1,0 +1,118 @@
+"""The notifications service's domain wrapper, handed to each worker by the Database provider."""
+import uuid
+
+from peewee import fn
+
+from imageboard.events.outbox import record_event
+from imageboard.service_kit import Database
+from imageboard.timefmt import utcnow
+from services.notifications.exceptions import NotificationNotFound, NotYourNotification
+from services.notifications.models import (KnownUser, Notification, Outbox, ProcessedEvent,
+                                           database)
+from services.notifications.rules import SYSTEM, known_user, notifications_for
+from services.notifications.schemas import BroadcastSchema, check_page, notification_public
+
+
+class NotificationsStore:
+    def __init__(self, db, config):
+        self.db = db
+        self.config = config
+
+    # -- events in --------------------------------------------------------------------
+
+    def handle_event(self, event):
+        """Apply one consumed event exactly once; returns the ids of new notifications
+        ([] for a redelivered event or one that notifies nobody)."""
+        drafts = notifications_for(event)  # raises MalformedEvent before any write
+        user = known_user(event)
+        if not drafts and user is None:
+            return []  # nothing to do (post.created, post.unliked...): nothing to dedupe
+        with self.db.atomic():
+            claimed = list(
+                ProcessedEvent.insert(event_id=event["event_id"], event_type=event["type"])
+                .on_conflict_ignore().returning(ProcessedEvent.event_id).execute()
+            )
+            if not claimed:
+                return []  # seen before: its effects are already committed
+            if user is not None:
+                self._remember(*user)
+            return [self._notify(d.user_id, d.type, d.message, d.data, event["event_id"],
+                                 event["actor_id"]) for d in drafts]
+
+    def _remember(self, user_id, username):
+        KnownUser.insert(id=user_id, username=username, updated_at=utcnow()).on_conflict(
+            conflict_target=[KnownUser.id],
+            update={KnownUser.username: username, KnownUser.updated_at: utcnow()},
+        ).execute()
+
+    def _notify(self, user_id, kind, message, data, source_event_id, actor_id):
+        notification = Notification.create(user_id=user_id, type=kind, message=message,
+                                           data=data, source_event_id=source_event_id)
+        record_event(Outbox, "notification.created", key=user_id, actor_id=actor_id, payload={
+            "notification_id": notification.id, "user_id": user_id,
+            "notification_type": kind, "source_event_id": str(source_event_id),
+        })
+        return notification.id
+
+    # -- operators --------------------------------------------------------------------
+
+    def broadcast(self, message):
+        """A SYSTEM notification to every known user, in one transaction."""
+        text = BroadcastSchema.load({"message": message})["message"]
+        broadcast_id = str(uuid.uuid4())
+        with self.db.atomic():
+            user_ids = [u.id for u in KnownUser.select(KnownUser.id).order_by(KnownUser.id)]
+            for user_id in user_ids:
+                self._notify(user_id, SYSTEM, text, {"actor_id": None}, broadcast_id, None)
+        return {"broadcast_id": broadcast_id, "recipients": len(user_ids)}
+
+    # -- users ------------------------------------------------------------------------
+
+    def list(self, user_id, unread_only=False, page=1, limit=20):
+        check_page(page, limit)
+        query = Notification.select().where(Notification.user_id == user_id)
+        if unread_only:
+            query = query.where(Notification.read == False)  # noqa: E712 (SQL, not Python)
+        total = query.count()
+        rows = query.order_by(Notification.id.desc()).paginate(page, limit)
+        return {"count": total, "results": [notification_public(n) for n in rows]}
+
+    def unread_count(self, user_id):
+        count = (Notification.select(fn.count(Notification.id))
+                 .where((Notification.user_id == user_id) & (Notification.read == False))  # noqa: E712
+                 .scalar())
+        return {"unread_count": count}
+
+    def mark_read(self, user_id, notification_id):
+        notification = None
+        if isinstance(notification_id, int) and 0 < notification_id < 2**63:
+            notification = Notification.get_or_none(Notification.id == notification_id)
+        if notification is None:
+            raise NotificationNotFound()
+        if notification.user_id != user_id:
+            raise NotYourNotification()
+        with self.db.atomic():
+            self._set_read(user_id, Notification.id == notification_id)
+        return {"id": notification.id, "read": True}
+
+    def mark_all_read(self, user_id):
+        with self.db.atomic():
+            marked = self._set_read(user_id, Notification.user_id == user_id)
+        return {"marked": marked}
+
+    def _set_read(self, user_id, condition):
+        """Mark unread rows read; a notification.read event for each that changed."""
+        ids = [row[0] for row in (
+            Notification.update(read=True)
+            .where(condition & (Notification.user_id == user_id) & (Notification.read == False))  # noqa: E712
+            .returning(Notification.id).tuples().execute()
+        )]
+        for notification_id in ids:
+            record_event(Outbox, "notification.read", key=user_id, actor_id=user_id,
+                         payload={"notification_id": notification_id, "user_id": user_id})
+        return len(ids)
+
+
+class NotificationsDatabase(Database):
+    def __init__(self):
+        super().__init__(database, NotificationsStore, service_name="notifications")

@@ -1,0 +1,49 @@
+"""Notifications service: turns post, comment and user events from Kafka into users'
+notifications (contract decision 7), and serves them over RPC."""
+from imageboard.events.kafka_entrypoint import consume_events
+from imageboard.events.relay import OutboxRelay
+from imageboard.service_kit import RequestContext, rpc
+from services.notifications.dependencies import NotificationsDatabase
+
+
+class NotificationsService:
+    name = "notifications"
+
+    notifications = NotificationsDatabase()
+    context = RequestContext()
+    relay = OutboxRelay()  # publishes notification-events from the outbox table
+
+    @consume_events(["post-events", "comment-events", "user-events"])
+    def on_event(self, event):
+        """Every event once (idempotent on event_id); the offset is committed after."""
+        return self.notifications.handle_event(event)
+
+    @rpc
+    def list_notifications(self, user_id, unread_only=False, page=1, limit=20):
+        """{"count": total, "results": [...]}, newest first."""
+        return self.notifications.list(user_id, unread_only, page, limit)
+
+    @rpc
+    def unread_count(self, user_id):
+        return self.notifications.unread_count(user_id)
+
+    @rpc
+    def mark_read(self, user_id, notification_id):
+        return self.notifications.mark_read(user_id, notification_id)
+
+    @rpc
+    def mark_all_read(self, user_id):
+        return self.notifications.mark_all_read(user_id)
+
+    @rpc
+    def broadcast(self, message):
+        """Operators: n.rpc.notifications.broadcast("Maintenance at 22:00 UTC")."""
+        return self.notifications.broadcast(message)
+
+    @rpc
+    def outbox_status(self):
+        return self.relay.status()
+
+    @rpc
+    def ping(self):
+        return "pong"

