@@ -9,6 +9,7 @@ from gateway.media_files import add_media_route
 from gateway.metrics import MetricsResource, PrometheusMiddleware
 from gateway.middleware import RequestIdMiddleware
 from gateway.resources.comments import CommentsResource
+from gateway.resources.analytics import PostStatsResource, UserActivityResource
 from gateway.resources.docs import DocsResource, OpenApiResource
 from gateway.resources.health import HealthResource, ReadyResource
 from gateway.resources.posts import PostLikeResource, PostResource, PostsResource
@@ -37,6 +38,8 @@ def create_app(config, rpc=None):
     app.add_route("/api/users/register", RegisterResource(rpc))
     app.add_route("/api/users/login", LoginResource(rpc))
     app.add_route("/api/users/profile/{user_id:int(min=1)}", ProfileResource(rpc, services))
+    app.add_route("/api/analytics/posts/stats", PostStatsResource(rpc))
+    app.add_route("/api/analytics/user-activity", UserActivityResource(rpc))
     app.add_route("/api/posts", PostsResource(rpc, config))
     app.add_route("/api/posts/{post_id:int(min=1)}", PostResource(rpc))
     app.add_route("/api/posts/{post_id:int(min=1)}/like", PostLikeResource(rpc))

@@ -64,4 +64,12 @@ def migrate(config, service):
 
 
 def migrate_all(config, services=None):
-    return {svc: migrate(config, svc) for svc in services or config["SERVICES"]}
+    return {svc: _migrate_service(config, svc) for svc in services or config["SERVICES"]}
+
+
+def _migrate_service(config, service):
+    if service == "analytics":
+        # Its store is ClickHouse: analytics-pipeline/analytics_pipeline/migrations/*.sql.
+        from analytics_pipeline.schema import migrate as migrate_clickhouse
+        return migrate_clickhouse(config)
+    return migrate(config, service)

@@ -31,9 +31,15 @@ def gateway_process():
                                    "gateway.wsgi:app"])
 
 
+def pipeline_process():
+    """Kafka -> ClickHouse sink (analytics-pipeline/): a plain process, no eventlet."""
+    return ProcessSpec("analytics-pipeline", [sys.executable, "-m", "analytics_pipeline"])
+
+
 def app_processes(config):
     """Start order; stopped in reverse (gateway first, so no request meets a dead service)."""
-    return [service_process(s) for s in config["SERVICES"]] + [gateway_process()]
+    workers = [pipeline_process()] if "analytics" in config["SERVICES"] else []
+    return [service_process(s) for s in config["SERVICES"]] + workers + [gateway_process()]
 
 
 def start(spec):

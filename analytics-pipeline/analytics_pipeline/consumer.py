@@ -1,0 +1,251 @@
+"""The Kafka -> ClickHouse loop (the arroyo/snuba shape): read a batch, write it, then commit.
+
+* A batch closes at PIPELINE_BATCH_SIZE messages or PIPELINE_BATCH_SECONDS after its first
+  message, whichever comes first.
+* Offsets are committed only after every row of the batch is in ClickHouse and every
+  malformed message of it is on the dead-letter topic. If either fails, the consumer seeks
+  back to the batch's first offsets and reads it again after a pause: nothing is lost, and
+  the re-inserted rows are duplicates by event_id that the tables and queries ignore.
+* On a rebalance the batch in hand is flushed before its partitions are given up.
+
+This runs as a plain process (no eventlet), so blocking Kafka and ClickHouse calls are fine.
+"""
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+
+from analytics_pipeline import metrics
+from analytics_pipeline.rows import COLUMNS, Malformed, parse, rows_for
+from imageboard.events.envelope import ALL_TOPICS
+from imageboard.config import topic
+from imageboard.timefmt import iso, utcnow
+
+log = logging.getLogger(__name__)
+
+DEAD_LETTER_TOPIC = "analytics-dead-letter"
+
+
+def source_topics(config):
+    return [topic(config, name) for name in ALL_TOPICS]
+
+
+def dead_letter_topic(config):
+    return topic(config, DEAD_LETTER_TOPIC)
+
+
+def group_id(config):
+    # The prefix keeps test runs and benchmark runs out of each other's consumer groups.
+    return f"{config.get('KAFKA_TOPIC_PREFIX') or ''}analytics-pipeline"
+
+
+@dataclass
+class Batch:
+    started: float = 0.0
+    size: int = 0
+    rows: dict = field(default_factory=dict)          # table -> [row tuple]
+    dead_letters: list = field(default_factory=list)  # (message, reason)
+    offsets: dict = field(default_factory=dict)       # (topic, partition) -> [first, last]
+    per_topic: dict = field(default_factory=dict)     # topic -> message count
+    seen: set = field(default_factory=set)            # event ids, to drop in-batch duplicates
+
+    def add(self, message):
+        if not self.size:
+            self.started = time.monotonic()
+        self.size += 1
+        tp = (message.topic(), message.partition())
+        span = self.offsets.setdefault(tp, [message.offset(), message.offset()])
+        span[1] = message.offset()
+        self.per_topic[tp[0]] = self.per_topic.get(tp[0], 0) + 1
+        try:
+            event = parse(message.value())
+            if event.event_id in self.seen:
+                return
+            produced = rows_for(event, tp[0], tp[1], message.offset())
+        except Malformed as exc:
+            self.dead_letters.append((message, str(exc)))
+            return
+        self.seen.add(event.event_id)
+        for table, row in produced:
+            self.rows.setdefault(table, []).append(row)
+
+    def age(self):
+        return time.monotonic() - self.started if self.size else 0.0
+
+
+class ClickHouseSink:
+    def __init__(self, client):
+        self.client = client
+
+    def write(self, rows_by_table):
+        # Typed tables first, `events` last: a partial failure is simply retried whole.
+        for table in sorted(rows_by_table, key=lambda t: t == "events"):
+            rows = rows_by_table[table]
+            if rows:
+                self.client.execute(f"INSERT INTO {table} ({', '.join(COLUMNS[table])}) VALUES", rows)
+                metrics.ROWS.labels(table).inc(len(rows))
+
+
+def kafka_settings(config):
+    return {"bootstrap.servers": config["KAFKA_BOOTSTRAP_SERVERS"]}
+
+
+def ensure_topics(config, names, timeout=15):
+    """Create missing topics (the relay may not have run yet); existing ones are kept."""
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    admin = AdminClient(kafka_settings(config))
+    existing = set(admin.list_topics(timeout=timeout).topics)
+    missing = [NewTopic(n, num_partitions=1, replication_factor=1) for n in names if n not in existing]
+    if not missing:
+        return
+    for name, future in admin.create_topics(missing, request_timeout=timeout).items():
+        try:
+            future.result(timeout)
+        except KafkaException as exc:
+            if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                raise
+
+
+class Pipeline:
+    def __init__(self, config, sink, batch_size=None, batch_seconds=None, retry_seconds=None):
+        self.config = config
+        self.sink = sink
+        self.batch_size = int(batch_size or config.get("PIPELINE_BATCH_SIZE") or 10000)
+        self.batch_seconds = float(batch_seconds or config.get("PIPELINE_BATCH_SECONDS") or 0.5)
+        self.retry_seconds = float(retry_seconds or config.get("PIPELINE_RETRY_SECONDS") or 2)
+        self.dead_letter_topic = dead_letter_topic(config)
+        self.running = False
+        self.batch = Batch()
+        self.consumer = Consumer(dict(
+            kafka_settings(config),
+            **{
+                "group.id": group_id(config),
+                "enable.auto.commit": False,
+                "auto.offset.reset": "earliest",
+                # tansu takes about session.timeout.ms / 2 to let a member join.
+                "session.timeout.ms": 6000,
+                "fetch.wait.max.ms": 100,
+                "statistics.interval.ms": 5000,
+                "stats_cb": metrics.record_stats,
+                "error_cb": self._on_kafka_error,
+            },
+        ))
+        self.producer = Producer(dict(kafka_settings(config), **{
+            "enable.idempotence": True, "acks": "all", "error_cb": self._on_kafka_error,
+        }))
+        self._failed_deliveries = 0
+
+    # -- Kafka callbacks -------------------------------------------------------------
+    def _on_kafka_error(self, error):
+        metrics.kafka_error("", error.name())
+        log.warning("kafka error", extra={"error": str(error)})
+
+    def _on_revoke(self, consumer, partitions):
+        if self.batch.size:
+            self.flush()
+
+    def _on_delivery(self, error, message):
+        if error is not None:
+            self._failed_deliveries += 1
+
+    # -- the loop ----------------------------------------------------------------------
+    def start(self):
+        ensure_topics(self.config, source_topics(self.config) + [self.dead_letter_topic])
+        self.consumer.subscribe(source_topics(self.config), on_revoke=self._on_revoke)
+        self.running = True
+
+    def run(self):
+        self.start()
+        log.info("pipeline consuming", extra={"topics": source_topics(self.config),
+                                              "group": group_id(self.config)})
+        try:
+            while self.running:
+                self.step()
+            if self.batch.size:
+                self.flush()
+        finally:
+            self.consumer.close()
+            self.producer.flush(10)
+
+    def stop(self, *_args):
+        self.running = False
+
+    def step(self):
+        """Read what is there (waiting at most until the batch is due), flush when due."""
+        wait = max(0.0, self.batch_seconds - self.batch.age()) if self.batch.size else self.batch_seconds
+        want = min(1000, self.batch_size - self.batch.size)
+        for message in self.consumer.consume(num_messages=want, timeout=wait):
+            error = message.error()
+            if error is not None:
+                if error.code() != KafkaError._PARTITION_EOF:
+                    metrics.kafka_error(message.topic(), error.name())
+                    log.warning("consume error", extra={"error": str(error)})
+                continue
+            self.batch.add(message)
+        if self.batch.size and (self.batch.size >= self.batch_size
+                                or self.batch.age() >= self.batch_seconds):
+            self.flush()
+
+    def flush(self):
+        """Write, dead-letter, commit. Returns True if committed; on failure rewinds."""
+        batch, self.batch = self.batch, Batch()
+        started = time.monotonic()
+        try:
+            self.sink.write(batch.rows)
+            self._dead_letter(batch.dead_letters)
+        except Exception as exc:  # ClickHouse or broker down: rewind and retry, never skip
+            metrics.INSERT_ERRORS.inc()
+            log.error("batch write failed; will re-read it",
+                      extra={"error": repr(exc), "messages": batch.size})
+            self._rewind(batch)
+            time.sleep(self.retry_seconds)
+            return False
+        self._commit(batch)
+        metrics.BATCH_SECONDS.observe(time.monotonic() - started)
+        metrics.BATCH_SIZE.observe(batch.size)
+        for topic_name, count in batch.per_topic.items():
+            metrics.CONSUMED.labels(topic_name).inc(count)
+        return True
+
+    def _dead_letter(self, dead_letters):
+        if not dead_letters:
+            return
+        self._failed_deliveries = 0
+        for message, reason in dead_letters:
+            value = message.value()
+            body = {
+                "reason": reason,
+                "source": {"topic": message.topic(), "partition": message.partition(),
+                           "offset": message.offset()},
+                "failed_at": iso(utcnow()),
+                "value": value.decode("utf-8", "replace") if value is not None else None,
+            }
+            self.producer.produce(self.dead_letter_topic, json.dumps(body).encode(),
+                                  key=message.key(), on_delivery=self._on_delivery,
+                                  headers=[("reason", reason.encode()[:200])])
+            log.warning("dead-lettered message", extra={"reason": reason, **body["source"]})
+        remaining = self.producer.flush(10)
+        if remaining or self._failed_deliveries:
+            raise RuntimeError(f"dead-letter topic unavailable ({remaining} undelivered)")
+        for message, reason in dead_letters:
+            metrics.dead_lettered(message.topic(), reason)
+
+    def _commit(self, batch):
+        offsets = [TopicPartition(t, p, last + 1) for (t, p), (_, last) in batch.offsets.items()]
+        try:
+            self.consumer.commit(offsets=offsets, asynchronous=False)
+        except KafkaException as exc:
+            # The rows are stored; a re-read after this only produces ignored duplicates.
+            metrics.kafka_error("", "commit_failed")
+            log.warning("offset commit failed", extra={"error": str(exc)})
+
+    def _rewind(self, batch):
+        for (t, p), (first, _) in batch.offsets.items():
+            try:
+                self.consumer.seek(TopicPartition(t, p, first))
+            except KafkaException as exc:
+                # Partition no longer ours: its new owner starts from the committed offset.
+                log.warning("seek failed", extra={"topic": t, "partition": p, "error": str(exc)})

@@ -1,0 +1,103 @@
+"""ClickHouse access for the analytics service.
+
+clickhouse-driver is a blocking client: each query runs in eventlet's OS thread pool
+(tpool) on a client taken from a small pool, so the service's hub keeps serving other
+workers while ClickHouse computes.
+"""
+import logging
+from datetime import timedelta
+
+from eventlet import tpool
+from eventlet.queue import LightQueue
+from nameko.extensions import DependencyProvider
+
+from analytics_pipeline.clickhouse import UNAVAILABLE_ERRORS, make_client
+from services.analytics import queries
+from services.analytics.exceptions import AnalyticsUnavailable
+
+log = logging.getLogger(__name__)
+TIMELINE_DAYS = 30
+
+
+class ClientPool:
+    def __init__(self, factory, size):
+        self.clients = LightQueue()
+        for _ in range(size):
+            self.clients.put(factory())
+
+    def execute(self, sql, params):
+        client = self.clients.get()
+        try:
+            return tpool.execute(client.execute, sql, params)
+        except UNAVAILABLE_ERRORS as exc:
+            log.error("clickhouse unavailable", extra={"error": repr(exc)})
+            client.disconnect()
+            raise AnalyticsUnavailable()
+        finally:
+            self.clients.put(client)
+
+    def close(self):
+        while not self.clients.empty():
+            self.clients.get().disconnect()
+
+
+class AnalyticsStore:
+    def __init__(self, pool):
+        self.pool = pool
+
+    def posts_stats(self, start, end):
+        params = {"start": start, "end": end}
+        (total_posts, total_likes, most_liked), = self.pool.execute(queries.POST_TOTALS, params)
+        active = self.pool.execute(queries.MOST_ACTIVE_USERS, params)
+        days = (end - start).days + 1
+        return {
+            "period": {"start_date": start.isoformat(), "end_date": end.isoformat()},
+            "total_posts": total_posts,
+            "posts_per_day": total_posts / days,
+            "most_active_users": [
+                {"user_id": user_id, "username": username, "posts_count": count}
+                for user_id, username, count in active
+            ],
+            "likes_statistics": {
+                "total_likes": int(total_likes),
+                "avg_likes_per_post": total_likes / total_posts if total_posts else 0.0,
+                "most_liked_post": {
+                    "post_id": most_liked[0], "title": most_liked[1], "likes_count": int(most_liked[2]),
+                } if total_posts else None,
+            },
+        }
+
+    def user_registered(self, user_id):
+        return self.pool.execute(queries.USER_REGISTERED, {"user_id": user_id})[0][0] > 0
+
+    def user_activity(self, user_id, today):
+        since = today - timedelta(days=TIMELINE_DAYS - 1)
+        rows = self.pool.execute(queries.USER_ACTIVITY,
+                                 {"user_id": user_id, "since": since, "until": today})
+        timeline = {since + timedelta(days=i): {"posts": 0, "comments": 0, "likes": 0}
+                    for i in range(TIMELINE_DAYS)}
+        for action, day, count in rows:
+            timeline[day][{"post": "posts", "comment": "comments", "like": "likes"}[action]] = count
+        entries = [dict(date=day.isoformat(), **counts) for day, counts in sorted(timeline.items())]
+        return {
+            "user_id": user_id,
+            "period": "last_30_days",
+            "posts_created": sum(e["posts"] for e in entries),
+            "comments_written": sum(e["comments"] for e in entries),
+            "likes_given": sum(e["likes"] for e in entries),
+            "activity_timeline": entries,
+        }
+
+
+class AnalyticsClickHouse(DependencyProvider):
+    def setup(self):
+        config = self.container.config
+        size = int(config.get("max_workers", 10))
+        # Clients connect lazily, on their first query: the service starts without ClickHouse.
+        self.pool = ClientPool(lambda: make_client(config, send_receive_timeout=10), size)
+
+    def get_dependency(self, worker_ctx):
+        return AnalyticsStore(self.pool)
+
+    def stop(self):
+        self.pool.close()

@@ -1,0 +1,75 @@
+"""The SQL behind the analytics endpoints. Every count deduplicates (event_id, or the
+aggregate id), so a batch the pipeline wrote twice is counted once even before ClickHouse
+merges the copies away.
+
+What counts (docs/analytics.md, "What the numbers mean"): the current state of things.
+A deleted post no longer counts, nor do its likes and comments; an unliked like no longer
+counts. Likes of a post = likes - unlikes (the toggle alternates, so that is the number of
+users whose like stands).
+"""
+
+# Posts created in the period that still exist; one row per post.
+PERIOD_POSTS = """
+    SELECT post_id, any(author_id) AS author_id, any(author_username) AS author_username,
+           any(title) AS title
+    FROM posts
+    WHERE day >= %(start)s AND day <= %(end)s
+      AND post_id NOT IN (SELECT post_id FROM post_deletions)
+    GROUP BY post_id
+"""
+
+# Standing likes of the period's posts. `likes` is ordered by post_id, so the IN set
+# selects the few granules holding those posts.
+PERIOD_POST_LIKES = """
+    SELECT post_id,
+           greatest(toInt64(uniqExactIf(event_id, delta = 1))
+                    - toInt64(uniqExactIf(event_id, delta = -1)), 0) AS likes
+    FROM likes
+    WHERE post_id IN (SELECT post_id FROM posts WHERE day >= %(start)s AND day <= %(end)s)
+    GROUP BY post_id
+"""
+
+POST_TOTALS = f"""
+SELECT count() AS total_posts,
+       sum(likes) AS total_likes,
+       argMax(tuple(post_id, title, likes), tuple(likes, -toInt64(post_id))) AS most_liked
+FROM ({PERIOD_POSTS}) ANY LEFT JOIN ({PERIOD_POST_LIKES}) USING post_id
+"""
+
+MOST_ACTIVE_LIMIT = 10
+
+MOST_ACTIVE_USERS = f"""
+SELECT author_id, any(author_username) AS username, count() AS posts_count
+FROM ({PERIOD_POSTS})
+GROUP BY author_id
+ORDER BY posts_count DESC, author_id ASC
+LIMIT {MOST_ACTIVE_LIMIT}
+"""
+
+# One user's standing posts, comments and likes in [since, until], per action and day.
+# A like counts on the day it was (last) given, if it still stands; posts, comments and
+# likes of posts deleted since are left out.
+USER_ACTIVITY = """
+SELECT action, action_day, count() AS n
+FROM
+(
+    SELECT post_id, kind AS action, any(day) AS action_day
+    FROM user_actions
+    WHERE user_id = %(user_id)s AND kind IN ('post', 'comment')
+      AND day >= %(since)s AND day <= %(until)s
+    GROUP BY post_id, kind, event_id
+    UNION ALL
+    SELECT post_id, 'like' AS action, maxIf(day, kind = 'like') AS action_day
+    FROM user_actions
+    WHERE user_id = %(user_id)s AND kind IN ('like', 'unlike')
+    GROUP BY post_id
+    HAVING uniqExactIf(event_id, kind = 'like') > uniqExactIf(event_id, kind = 'unlike')
+)
+WHERE action_day >= %(since)s AND action_day <= %(until)s
+  AND post_id NOT IN (
+      SELECT post_id FROM post_deletions
+      WHERE post_id IN (SELECT post_id FROM user_actions WHERE user_id = %(user_id)s))
+GROUP BY action, action_day
+"""
+
+USER_REGISTERED = "SELECT count() FROM users WHERE user_id = %(user_id)s"

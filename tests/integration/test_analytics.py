@@ -1,0 +1,390 @@
+"""The analytics pipeline and service over the real Kafka broker (tansu) and ClickHouse:
+synthetic events in the documented envelope go through Kafka, the pipeline and ClickHouse,
+and the service's answers are compared with the truth computed from the same actions."""
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import timedelta
+
+import pytest
+import requests
+from confluent_kafka import Consumer, Producer, TopicPartition
+from nameko.standalone.rpc import ServiceRpcProxy
+
+from analytics_pipeline import synthetic as syn
+from analytics_pipeline.clickhouse import database_name, make_client
+from analytics_pipeline.consumer import (ClickHouseSink, Pipeline, dead_letter_topic, group_id,
+                                         source_topics)
+from analytics_pipeline.schema import migrate as migrate_clickhouse
+from imageboard import PROJECT_ROOT
+from imageboard.config import topic
+from imageboard.errors import BadRequest, ServiceUnavailable
+from imageboard.timefmt import utcnow
+from services.analytics.exceptions import AnalyticsUserNotFound, InvalidPeriod
+from services.analytics.service import AnalyticsService
+from services.users.service import UsersService
+from tests.analytics_truth import Truth, rounded
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def ch_config(config, unique):
+    """Own ClickHouse database and topic prefix per test: nothing shared, nothing left."""
+    base = config["CLICKHOUSE_URL"].rsplit("/", 1)[0]
+    cfg = dict(config, CLICKHOUSE_URL=f"{base}/{database_name(config)}_{unique}",
+               KAFKA_TOPIC_PREFIX=f"{config['KAFKA_TOPIC_PREFIX']}{unique}-")
+    assert migrate_clickhouse(cfg) == ["0001_event_tables", "0002_user_actions",
+                                       "0003_analyst_views"]
+    yield cfg
+    make_client(cfg, database="default").execute(f"DROP DATABASE IF EXISTS `{database_name(cfg)}`")
+
+
+@pytest.fixture
+def ch(ch_config):
+    return make_client(ch_config)
+
+
+def produce(config, events, raw=()):
+    producer = Producer({"bootstrap.servers": config["KAFKA_BOOTSTRAP_SERVERS"], "acks": "all"})
+    for event in events:
+        name, key, value = syn.encode(event)
+        producer.produce(topic(config, name), value, key=key)
+    for name, value in raw:
+        producer.produce(topic(config, name), value, key=b"1")
+    assert producer.flush(15) == 0
+
+
+def drain(pipeline, ch, expected_events, timeout=40):
+    """Run the pipeline until `expected_events` distinct events are stored and committed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pipeline.step()
+        if not pipeline.batch.size and stored(ch) >= expected_events:
+            return
+    raise AssertionError(f"only {stored(ch)} of {expected_events} events stored")
+
+
+def stored(ch):
+    return ch.execute("SELECT uniqExact(event_id) FROM events")[0][0]
+
+
+@pytest.fixture
+def pipeline(ch_config, ch):
+    made = []
+
+    def make(sink=None, **kwargs):
+        p = Pipeline(ch_config, sink or ClickHouseSink(make_client(ch_config)), **kwargs)
+        p.start()
+        made.append(p)
+        return p
+    yield make
+    for p in made:
+        p.consumer.close()
+
+
+@pytest.fixture
+def analytics(ch_config, rabbit_config, container_factory, migrated):
+    migrated("users")
+    cfg = dict(ch_config, AMQP_URI=rabbit_config["AMQP_URI"])
+    container_factory(UsersService, cfg).start()
+    container_factory(AnalyticsService, cfg).start()
+    with ServiceRpcProxy("analytics", cfg, timeout=20) as proxy:
+        yield proxy
+
+
+class Recorder:
+    """Emits synthetic events for actions and records them in the Truth."""
+
+    def __init__(self):
+        self.truth, self.events = Truth(), []
+        self.names, self.titles, self.authors = {}, {}, {}
+        self.tick = 0
+
+    def when(self, day):
+        self.tick += 1  # distinct, increasing times within a day keep toggles in order
+        return syn.at(day, 3600 + self.tick)
+
+    def user(self, user_id, name, day):
+        self.names[user_id] = name
+        self.events.append(syn.user_registered(user_id, name, self.when(day)))
+
+    def post(self, post_id, author, day):
+        title = f"title {post_id}"
+        self.titles[post_id], self.authors[post_id] = title, author
+        self.truth.post(post_id, author, self.names[author], title, day)
+        self.events.append(syn.post_created(post_id, author, self.names[author], title, self.when(day)))
+
+    def like(self, post_id, user, day):
+        liked = self.truth.toggle_like(post_id, user, day)
+        self.events.append(syn.post_like(liked, post_id, self.authors[post_id], self.titles[post_id],
+                                         user, self.names[user], self.truth.likes_count(post_id),
+                                         self.when(day)))
+
+    def comment(self, comment_id, post_id, user, day):
+        self.truth.comment(post_id, user, day)
+        self.events.append(syn.comment_created(comment_id, post_id, self.authors[post_id],
+                                               self.titles[post_id], user, self.names[user],
+                                               self.when(day)))
+
+    def delete(self, post_id, day):
+        self.truth.delete(post_id)
+        author = self.authors[post_id]
+        self.events.append(syn.post_deleted(post_id, author, self.titles[post_id], author,
+                                            self.when(day)))
+
+
+def scripted(today):
+    """A small hand-made history across 60 days with every kind of action."""
+    r, d = Recorder(), (lambda n: today - timedelta(days=n))
+    for uid, name in ((1, "alice"), (2, "bob"), (3, "carol"), (4, "dave")):
+        r.user(uid, name, d(60))
+    r.post(1, 1, d(40))
+    r.post(2, 1, d(10))
+    r.post(3, 2, d(10))
+    r.post(4, 2, d(3))
+    r.post(5, 3, d(3))
+    r.post(6, 1, d(0))
+    r.like(2, 2, d(9))
+    r.like(2, 3, d(8))
+    r.like(2, 3, d(2))   # carol unlikes ...
+    r.like(2, 3, d(1))   # ... and likes again: one standing like, dated d(1)
+    r.like(3, 1, d(3))
+    r.like(3, 1, d(3))   # liked and unliked the same day: nothing stands
+    r.like(5, 4, d(2))   # on a post deleted below: does not count
+    r.like(1, 1, d(35))  # outside the 30-day window
+    r.like(4, 4, d(0))
+    r.comment(1, 2, 2, d(9))
+    r.comment(2, 3, 1, d(3))
+    r.comment(3, 5, 3, d(2))  # on the deleted post
+    r.comment(4, 1, 4, d(39))
+    r.delete(5, d(1))
+    return r
+
+
+def random_history(today, seed, actions=1500):
+    """Random actions over 60 days by 12 users, in time order."""
+    rand, r = random.Random(seed), Recorder()
+    for uid in range(1, 13):
+        r.user(uid, f"user{uid}", today - timedelta(days=61))
+    next_post, next_comment, live = 1, 1, []
+    for i in range(actions):
+        day = today - timedelta(days=60 - (60 * i) // actions)
+        user, roll = rand.randint(1, 12), rand.random()
+        if not live or roll < 0.2:
+            r.post(next_post, user, day)
+            live.append(next_post)
+            next_post += 1
+        elif roll < 0.75:
+            r.like(rand.choice(live[-15:]), user, day)
+        elif roll < 0.95:
+            r.comment(next_comment, rand.choice(live[-15:]), user, day)
+            next_comment += 1
+        else:
+            r.delete(live.pop(rand.randrange(len(live))), day)
+    return r
+
+
+def periods(today):
+    d = lambda n: today - timedelta(days=n)  # noqa: E731
+    return [(d(10), d(0)), (d(40), d(40)), (d(3), d(3)), (d(60), d(0)), (d(25), d(11)),
+            (today + timedelta(days=1), today + timedelta(days=5))]
+
+
+def assert_answers_match(analytics, truth, today, users):
+    for start, end in periods(today):
+        got = analytics.posts_stats(start.isoformat(), end.isoformat())
+        assert rounded(got) == rounded(truth.post_stats(start, end)), (start, end)
+    for uid in users:
+        assert analytics.user_activity(uid, uid) == truth.user_activity(uid, today), uid
+
+
+def test_scripted_history_through_kafka_matches_truth(ch_config, ch, pipeline, analytics):
+    today = utcnow().date()
+    r = scripted(today)
+    produce(ch_config, r.events)
+    drain(pipeline(), ch, len(r.events))
+
+    assert_answers_match(analytics, r.truth, today, users=(1, 2, 3, 4))
+    # A few numbers by hand, so a mistake shared by Truth and the SQL would still show.
+    stats = analytics.posts_stats((today - timedelta(days=10)).isoformat(), today.isoformat())
+    assert stats["total_posts"] == 4 and stats["posts_per_day"] == pytest.approx(4 / 11)
+    assert stats["likes_statistics"]["most_liked_post"] == {"post_id": 2, "title": "title 2",
+                                                            "likes_count": 2}
+    assert stats["most_active_users"][0] == {"user_id": 1, "username": "alice", "posts_count": 2}
+    carol = analytics.user_activity(3, 3)
+    assert (carol["posts_created"], carol["comments_written"], carol["likes_given"]) == (0, 0, 1)
+    timeline = carol["activity_timeline"]
+    assert len(timeline) == 30 and timeline[0]["date"] == (today - timedelta(days=29)).isoformat()
+    assert timeline[-1]["date"] == today.isoformat() and timeline[-2]["likes"] == 1
+    empty = analytics.posts_stats((today + timedelta(days=1)).isoformat(),
+                                  (today + timedelta(days=1)).isoformat())
+    assert empty["total_posts"] == 0 and empty["likes_statistics"]["most_liked_post"] is None
+
+
+def test_random_history_with_redelivery_stays_exact(ch_config, ch, pipeline, analytics):
+    today = utcnow().date()
+    r = random_history(today, seed=5)
+    produce(ch_config, r.events)
+    p = pipeline()
+    drain(p, ch, len(r.events))
+    # The relay re-publishing, or the pipeline re-reading a batch, delivers copies later.
+    copies = random.Random(1).sample(r.events, len(r.events) // 3)
+    produce(ch_config, copies)
+    deadline = time.monotonic() + 20
+    while ch.execute("SELECT count() FROM events")[0][0] < len(r.events) + len(copies):
+        assert time.monotonic() < deadline, "copies never arrived"
+        p.step()
+    raw, distinct = ch.execute("SELECT count(), uniqExact(event_id) FROM likes")[0]
+    assert raw > distinct, "the copies must really be in the table, unmerged"
+    assert_answers_match(analytics, r.truth, today, users=range(1, 13))
+
+
+class FlakySink(ClickHouseSink):
+    def __init__(self, client, failures):
+        super().__init__(client)
+        self.failures = failures
+
+    def write(self, rows_by_table):
+        if self.failures:
+            # Half the batch lands, then "ClickHouse" fails: the retry must not double it.
+            first = sorted(rows_by_table)[0]
+            super().write({first: rows_by_table[first]})
+            self.failures -= 1
+            raise ConnectionError("clickhouse went away")
+        super().write(rows_by_table)
+
+
+def committed(config, group):
+    """{topic: [committed offset of each partition]} (negative: nothing committed)."""
+    consumer = Consumer({"bootstrap.servers": config["KAFKA_BOOTSTRAP_SERVERS"],
+                         "group.id": group, "enable.auto.commit": False})
+    try:
+        metadata = consumer.list_topics(timeout=10).topics
+        wanted = [TopicPartition(t, p) for t in source_topics(config) for p in metadata[t].partitions]
+        offsets = {}
+        for tp in consumer.committed(wanted, timeout=10):
+            offsets.setdefault(tp.topic, []).append(tp.offset)
+        return offsets
+    finally:
+        consumer.close()
+
+
+def test_offsets_are_committed_only_after_the_write(ch_config, ch, pipeline):
+    today = utcnow().date()
+    r = scripted(today)
+    produce(ch_config, r.events)
+    p = pipeline(sink=FlakySink(make_client(ch_config), failures=2), retry_seconds=0.1)
+    deadline = time.monotonic() + 30
+    while p.sink.failures and time.monotonic() < deadline:
+        p.step()
+    assert p.sink.failures == 0
+    # Two writes failed: nothing is committed yet, whatever landed half-way.
+    assert all(o < 0 for parts in committed(ch_config, group_id(ch_config)).values() for o in parts)
+    drain(p, ch, len(r.events))
+    offsets = committed(ch_config, group_id(ch_config))
+    # Every message of every partition is committed: the offsets sum to the messages sent.
+    assert sum(max(o, 0) for o in offsets[topic(ch_config, "post-events")]) == sum(
+        1 for e in r.events if e["type"].startswith("post."))
+    assert stored(ch) == len(r.events)
+    assert ch.execute("SELECT uniqExact(post_id), uniqExact(event_id) FROM posts")[0] == (6, 6)
+
+
+def test_malformed_messages_are_dead_lettered_and_the_rest_flows(ch_config, ch, pipeline):
+    good = [syn.user_registered(1, "alice", utcnow()), syn.user_registered(2, "bob", utcnow())]
+    bad_payload = syn.post_created(1, 1, "alice", "t", utcnow())
+    bad_payload["payload"]["post_id"] = "one"
+    no_id = syn.post_created(2, 1, "alice", "t", utcnow())
+    del no_id["event_id"]
+    future = syn.post_created(3, 1, "alice", "t", utcnow())
+    future["version"] = 2
+    produce(ch_config, [good[0]], raw=[
+        ("post-events", b"not json at all"),
+        ("post-events", json.dumps(bad_payload).encode()),
+        ("post-events", json.dumps(no_id).encode()),
+        ("post-events", json.dumps(future).encode()),
+        ("comment-events", b"\xff\xfe"),
+    ])
+    produce(ch_config, [good[1]])
+    drain(pipeline(), ch, 2)
+    assert ch.execute("SELECT username FROM users ORDER BY user_id") == [("alice",), ("bob",)]
+
+    consumer = Consumer({"bootstrap.servers": ch_config["KAFKA_BOOTSTRAP_SERVERS"],
+                         "group.id": f"{ch_config['KAFKA_TOPIC_PREFIX']}dlq-reader",
+                         "auto.offset.reset": "earliest", "session.timeout.ms": 6000})
+    consumer.subscribe([dead_letter_topic(ch_config)])
+    letters, deadline = [], time.monotonic() + 20
+    while len(letters) < 5 and time.monotonic() < deadline:
+        message = consumer.poll(1)
+        if message is not None and not message.error():
+            letters.append(json.loads(message.value()))
+    consumer.close()
+    reasons = sorted(letter["reason"].split(":")[0] for letter in letters)
+    assert reasons == ["event_id missing", "not JSON", "not JSON",
+                       "payload.post_id must be a non-negative integer",
+                       "unsupported version 2 of post.created"]
+    assert all(letter["source"]["topic"].startswith(ch_config["KAFKA_TOPIC_PREFIX"])
+               for letter in letters)
+
+
+def test_validation_unknown_user_and_clickhouse_down(ch_config, ch, pipeline, analytics,
+                                                     rabbit_config, container_factory):
+    produce(ch_config, [syn.user_registered(7, "grace", utcnow())])
+    drain(pipeline(), ch, 1)
+    assert analytics.user_activity(1, "7")["user_id"] == 7     # known from ClickHouse
+    with pytest.raises(AnalyticsUserNotFound):
+        analytics.user_activity(1, "999999")                   # nor in the users service
+    for start, end in (("2026-01-02", "2026-01-01"), ("20260101", "2026-01-02"),
+                       ("2026-02-30", "2026-03-01"), ("2026-1-1", "2026-01-02")):
+        with pytest.raises(InvalidPeriod):
+            analytics.posts_stats(start, end)
+    with pytest.raises(BadRequest) as missing:
+        analytics.posts_stats("2026-01-01", None)
+    assert missing.value.fields == {"end_date": "This query parameter is required."}
+    with pytest.raises(BadRequest):
+        analytics.user_activity(1, "abc")
+
+    down = dict(ch_config, AMQP_URI=rabbit_config["AMQP_URI"],
+                CLICKHOUSE_URL=f"clickhouse://default:@127.0.0.1:{free_port()}/nothing")
+    container_factory(type("DownAnalytics", (AnalyticsService,), {"name": "analytics_down"}),
+                      down).start()
+    with ServiceRpcProxy("analytics_down", down, timeout=20) as broken:
+        with pytest.raises(ServiceUnavailable):
+            broken.posts_stats("2026-01-01", "2026-01-31")
+        with pytest.raises(ServiceUnavailable):
+            broken.user_activity(1)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_pipeline_process_serves_metrics_and_stops_on_sigterm(ch_config, ch):
+    port = free_port()
+    env = dict(os.environ, CLICKHOUSE_URL=ch_config["CLICKHOUSE_URL"],
+               KAFKA_TOPIC_PREFIX=ch_config["KAFKA_TOPIC_PREFIX"], METRICS_PORT=str(port))
+    proc = subprocess.Popen([sys.executable, "-m", "analytics_pipeline"], cwd=PROJECT_ROOT,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        events = [syn.user_registered(i, f"u{i}", utcnow()) for i in range(1, 51)]
+        produce(ch_config, events, raw=[("user-events", b"{broken")])
+        deadline = time.monotonic() + 40
+        while stored(ch) < 50:
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.3)
+        text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+        assert 'imageboard_pipeline_inserted_total{table="events"} 50.0' in text
+        assert 'imageboard_pipeline_inserted_total{table="users"} 50.0' in text
+        assert 'reason="not_json"' in text
+        assert "imageboard_pipeline_batch_duration_seconds_count" in text
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out = proc.communicate(timeout=30)[0].decode()
+    assert proc.returncode == 0, out

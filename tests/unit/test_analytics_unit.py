@@ -1,0 +1,146 @@
+"""Analytics without servers: parameter rules (decision 9), envelope checks of the pipeline,
+and the gateway's access rules for the two endpoints (decision 8)."""
+import json
+from datetime import date
+
+import falcon.testing
+import pytest
+
+from analytics_pipeline import synthetic as syn
+from analytics_pipeline.rows import COLUMNS, Malformed, parse, rows_for
+from analytics_pipeline.schema import statements
+from gateway.app import create_app
+from imageboard.errors import BadRequest, ServiceUnavailable
+from imageboard.timefmt import utcnow
+from services.analytics.exceptions import InvalidPeriod, InvalidUserId
+from services.analytics.schemas import parse_period, parse_user_id
+from tests.unit.test_gateway_unit import CONFIG, FakeRpc, auth
+
+
+@pytest.mark.parametrize("start, end, days", [
+    ("2026-01-01", "2026-01-01", 1), ("2026-01-01", "2026-01-31", 31), ("2024-02-28", "2024-03-01", 3),
+])
+def test_period_is_inclusive(start, end, days):
+    first, last = parse_period(start, end)
+    assert (last - first).days + 1 == days and first == date.fromisoformat(start)
+
+
+@pytest.mark.parametrize("start, end", [
+    ("2026-01-02", "2026-01-01"),   # end before start
+    ("20260101", "2026-01-02"),     # fromisoformat would take it; the contract does not
+    ("2026-1-1", "2026-01-02"),
+    ("2026-02-30", "2026-03-01"),   # no such day
+    ("2026-01-01T00:00", "2026-01-02"),
+    ("2026-01-01", "2040-01-01"),   # longer than ten years
+])
+def test_bad_periods_are_400(start, end):
+    with pytest.raises(InvalidPeriod) as err:
+        parse_period(start, end)
+    assert isinstance(err.value, BadRequest) and err.value.fields
+
+
+def test_missing_dates_are_400_naming_the_fields():
+    with pytest.raises(BadRequest) as err:
+        parse_period(None, "")
+    assert set(err.value.fields) == {"start_date", "end_date"}
+
+
+def test_user_id_defaults_to_the_caller_and_must_be_positive():
+    assert parse_user_id(None, 5) == 5 and parse_user_id("", 5) == 5
+    assert parse_user_id("12", 5) == 12
+    for bad in ("0", "-3", "abc", "1.5", "9" * 30):
+        with pytest.raises(InvalidUserId):
+            parse_user_id(bad, 5)
+
+
+def test_a_documented_event_becomes_a_typed_row_and_an_events_row():
+    event = syn.post_like(True, 3, 1, "hello", 2, "bob", 1, utcnow())
+    rows = rows_for(parse(json.dumps(event).encode()), "post-events", 0, 42)
+    tables = dict(rows)
+    assert set(tables) == {"likes", "events"}
+    likes = dict(zip(COLUMNS["likes"], tables["likes"]))
+    assert likes["delta"] == 1 and likes["post_id"] == 3 and likes["username"] == "bob"
+    assert likes["day"] == likes["occurred_at"].date()
+    assert dict(zip(COLUMNS["events"], tables["events"]))["offset"] == 42
+
+
+def test_unknown_types_are_kept_in_events_only():
+    event = syn.envelope("notification.read", 1, 1, {"notification_id": 1, "user_id": 1}, utcnow())
+    assert [table for table, _ in rows_for(parse(json.dumps(event)), "t", 0, 0)] == ["events"]
+
+
+@pytest.mark.parametrize("mutate, reason", [
+    (lambda e: e.pop("event_id"), "event_id missing"),
+    (lambda e: e.update(event_id="nope"), "event_id is not a UUID"),
+    (lambda e: e.update(occurred_at="yesterday"), "occurred_at is not an ISO 8601 timestamp"),
+    (lambda e: e.update(occurred_at="2026-01-01T00:00:00"), "occurred_at has no UTC offset"),
+    (lambda e: e.update(version=2), "unsupported version 2 of post.created"),
+    (lambda e: e.update(payload=[]), "payload must be an object"),
+    (lambda e: e.update(actor_id="7"), "actor_id must be a non-negative integer or null"),
+])
+def test_broken_envelopes_are_malformed(mutate, reason):
+    event = syn.post_created(1, 1, "alice", "t", utcnow())
+    mutate(event)
+    with pytest.raises(Malformed, match=reason):
+        parse(json.dumps(event))
+
+
+def test_broken_payloads_are_malformed_with_the_field():
+    event = syn.post_created(1, 1, "alice", "t", utcnow())
+    del event["payload"]["author_username"]
+    with pytest.raises(Malformed, match="payload.author_username"):
+        rows_for(parse(json.dumps(event)), "t", 0, 0)
+    for raw in (b"", b"[1]", b"\xff", None):
+        with pytest.raises(Malformed):
+            parse(raw)
+
+
+def test_migration_files_split_into_statements():
+    parts = statements("-- a; comment\nCREATE TABLE a (x UInt8) ENGINE = Memory;\n\n"
+                       "CREATE VIEW b AS SELECT 1; -- trailing\n")
+    assert parts == ["CREATE TABLE a (x UInt8) ENGINE = Memory", "CREATE VIEW b AS SELECT 1"]
+
+
+@pytest.fixture
+def rpc():
+    rpc = FakeRpc()
+    rpc.answers = {("analytics", "posts_stats"): lambda: {"total_posts": 0},
+                   ("analytics", "user_activity"): lambda: {"user_id": 1}}
+    return rpc
+
+
+@pytest.fixture
+def client(rpc):
+    return falcon.testing.TestClient(create_app(dict(CONFIG, SERVICES=["analytics"]), rpc=rpc))
+
+
+def test_post_stats_is_for_admins_only(client, rpc):
+    url = "/api/analytics/posts/stats/?start_date=2026-01-01&end_date=2026-01-31"
+    assert client.simulate_get(url).status_code == 401
+    assert client.simulate_get(url, headers=auth(4)).status_code == 403
+    assert rpc.calls == []
+    resp = client.simulate_get(url, headers=auth(4, admin=True))
+    assert resp.status_code == 200 and resp.json == {"total_posts": 0}
+
+
+def test_user_activity_needs_a_user_and_passes_the_caller(client, rpc):
+    calls = []
+    rpc.answers[("analytics", "user_activity")] = None
+
+    def record(service, method, args, kwargs):
+        calls.append(kwargs)
+        return {"ok": True}
+    rpc.call = lambda service, method, *args, **kwargs: record(service, method, args, kwargs)
+    assert client.simulate_get("/api/analytics/user-activity/").status_code == 401
+    assert client.simulate_get("/api/analytics/user-activity/?user_id=9",
+                               headers=auth(4)).status_code == 200
+    assert calls == [{"caller_id": 4, "user_id": "9"}]
+
+
+def test_errors_of_the_service_map_to_status_codes(client, rpc):
+    rpc.answers[("analytics", "posts_stats")] = InvalidPeriod()
+    url = "/api/analytics/posts/stats/?start_date=x&end_date=y"
+    resp = client.simulate_get(url, headers=auth(1, admin=True))
+    assert resp.status_code == 400 and resp.json["error"]["code"] == "invalid_period"
+    rpc.answers[("analytics", "posts_stats")] = ServiceUnavailable()
+    assert client.simulate_get(url, headers=auth(1, admin=True)).status_code == 503
