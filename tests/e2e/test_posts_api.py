@@ -1,0 +1,156 @@
+"""Posts, likes, comments and images over HTTP against the running stack."""
+import io
+
+import pytest
+from nameko.standalone.rpc import ClusterRpcProxy
+from PIL import Image
+
+from tests.e2e.conftest import bearer
+from tests.imagefiles import gif_bytes, jpeg_bytes, png_bomb, png_of_exact_size
+
+pytestmark = pytest.mark.e2e
+FIVE_MB = 5 * 1024 * 1024
+
+
+def create(api, user, title="title", content="content", image=None, filename="a.jpg"):
+    """multipart/form-data, as the contract has it (requests sends (None, value) as a field)."""
+    files = {"title": (None, title), "content": (None, content)}
+    if image is not None:
+        files["image"] = (filename, image, "application/octet-stream")
+    return api("POST", "/api/posts/", files=files, headers=bearer(user))
+
+
+def make_admin(config, api, user):
+    with ClusterRpcProxy(config, timeout=10) as rpc:
+        rpc.users.set_admin(user["username"])
+    login = api("POST", "/api/users/login/", json={"username": user["username"], "password": "password1"})
+    return dict(user, token=login.json()["token"])
+
+
+def test_post_like_comment_delete_flow(api, register):
+    alice, bob = register("alice"), register("bob")
+    resp = create(api, alice, "Hello", "World", jpeg_bytes((640, 480), gps=True))
+    assert resp.status_code == 201, resp.text
+    post = resp.json()
+    assert set(post) == {"id", "title", "content", "image_url", "author", "created_at", "likes_count"}
+    assert post["author"] == alice["id"] and post["likes_count"] == 0
+    image = api("GET", post["image_url"].split("://", 1)[1].split("/", 1)[1].join(["/", ""]))
+    assert image.status_code == 200 and image.headers["Content-Type"] == "image/jpeg"
+    assert b"SpyCam" not in image.content and Image.open(io.BytesIO(image.content)).size == (640, 480)
+    thumb_path = "/" + post["image_url"].split("/", 3)[3].replace(".jpg", "_thumb.jpg")
+    assert api("GET", thumb_path).status_code == 200
+
+    liked = api("POST", f"/api/posts/{post['id']}/like/", headers=bearer(bob)).json()
+    assert liked == {"post_id": post["id"], "liked": True, "likes_count": 1, "message": "Post liked"}
+    first = api("POST", "/api/comments/", json={"post_id": post["id"], "content": "nice"}, headers=bearer(bob))
+    assert first.status_code == 201
+    assert set(first.json()) == {"id", "post_id", "author", "content", "created_at", "parent"}
+    reply = api("POST", "/api/comments/", headers=bearer(alice),
+                json={"post_id": post["id"], "content": "thanks", "parent": first.json()["id"]})
+    assert reply.status_code == 201 and reply.json()["parent"] == first.json()["id"]
+
+    detail = api("GET", f"/api/posts/{post['id']}/").json()
+    assert detail["likes"] == [{"user_id": bob["id"], "username": bob["username"]}]
+    assert detail["likes_count"] == 1 and detail["comments_count"] == 2
+    assert detail["author"] == {"id": alice["id"], "username": alice["username"]}
+    listing = api("GET", f"/api/comments/?post_id={post['id']}")
+    assert [c["content"] for c in listing.json()] == ["nice", "thanks"]
+    assert listing.headers["X-Total-Count"] == "2" and 'rel="first"' in listing.headers["Link"]
+    profile = api("GET", f"/api/users/profile/{bob['id']}/").json()
+    assert profile["comments_count"] == 1 and profile["posts_count"] == 0
+
+    unliked = api("POST", f"/api/posts/{post['id']}/like/", headers=bearer(bob)).json()
+    assert unliked["liked"] is False and unliked["likes_count"] == 0
+    forbidden = api("DELETE", f"/api/posts/{post['id']}/", headers=bearer(bob))
+    assert forbidden.status_code == 403 and forbidden.json()["error"]["code"] == "not_post_author"
+    assert api("DELETE", f"/api/posts/{post['id']}/", headers=bearer(alice)).status_code == 204
+    for method, path in (("GET", f"/api/posts/{post['id']}/"), ("POST", f"/api/posts/{post['id']}/like/"),
+                         ("DELETE", f"/api/posts/{post['id']}/"), ("GET", f"/api/comments/?post_id={post['id']}")):
+        resp = api(method, path, headers=bearer(alice))
+        assert resp.status_code == 404 and resp.json()["error"]["code"] == "post_not_found", (method, path)
+
+
+def test_admin_may_delete_any_post(api, register, config):
+    author, admin = register("author"), make_admin(config, api, register("admin"))
+    post = create(api, author).json()
+    assert api("DELETE", f"/api/posts/{post['id']}/", headers=bearer(admin)).status_code == 204
+
+
+@pytest.mark.parametrize("fields,status", [
+    ({"title": "x" * 255, "content": "y" * 5000}, 201),
+    ({"title": "x" * 256, "content": "y"}, 422),
+    ({"title": "x", "content": "y" * 5001}, 422),
+    ({"title": "", "content": "y"}, 422),
+    ({"content": "y"}, 400),
+    ({"title": "x"}, 400),
+])
+def test_post_field_limits(api, register, fields, status):
+    files = {name: (None, value) for name, value in fields.items()}
+    resp = api("POST", "/api/posts/", files=files, headers=bearer(register()))
+    assert resp.status_code == status, resp.text
+
+
+@pytest.mark.parametrize("image,status,code", [
+    (png_of_exact_size(FIVE_MB), 201, None),
+    (png_of_exact_size(FIVE_MB + 1), 413, "image_too_large"),
+    (gif_bytes(), 400, "invalid_image"),
+    (b"<?php echo 'not an image'; ?>", 400, "invalid_image"),
+    (png_bomb(), 400, "image_too_many_pixels"),
+])
+def test_image_limits(api, register, image, status, code):
+    resp = create(api, register(), image=image, filename="picture.png")
+    assert resp.status_code == status, resp.text[:300]
+    if code:
+        assert resp.json()["error"]["code"] == code
+
+
+def test_declared_body_far_over_the_limit_is_413(api, register):
+    resp = create(api, register(), image=b"\0" * (6 * 1024 * 1024))
+    assert resp.status_code == 413
+
+
+def test_protected_endpoints_need_a_token(api):
+    for method, path in (("POST", "/api/posts/"), ("POST", "/api/posts/1/like/"),
+                         ("DELETE", "/api/posts/1/"), ("POST", "/api/comments/")):
+        resp = api(method, path, json={})
+        assert resp.status_code == 401 and resp.headers["WWW-Authenticate"].startswith("Bearer"), path
+
+
+def test_feed_pagination_over_http(api, register):
+    user = register()
+    for i in range(3):
+        create(api, user, title=f"p{i}")
+    body = api("GET", "/api/posts/?limit=2&ordering=-created_at").json()
+    assert len(body["results"]) == 2 and body["count"] >= 3 and body["previous"] is None
+    assert body["next"].startswith("http://") and "ordering=-created_at" in body["next"] and "page=2" in body["next"]
+    assert api("GET", body["next"].split("/", 3)[3].join(["/", ""])).json()["results"]
+    past = api("GET", "/api/posts/?page=100000").json()
+    assert past["results"] == [] and past["next"] is None
+    assert api("GET", "/api/posts/?limit=100").status_code == 200
+    for query in ("limit=101", "limit=0", "page=0", "page=abc", "ordering=title"):
+        resp = api("GET", f"/api/posts/?{query}")
+        assert resp.status_code == 400, query
+
+
+def test_comment_rules_over_http(api, register):
+    user = register()
+    post, other = create(api, user).json(), create(api, user).json()
+    elsewhere = api("POST", "/api/comments/", json={"post_id": other["id"], "content": "x"}, headers=bearer(user)).json()
+    cases = [
+        ({"post_id": post["id"], "content": "x" * 1000}, 201),
+        ({"post_id": post["id"], "content": "x" * 1001}, 422),
+        ({"post_id": post["id"], "content": ""}, 422),
+        ({"post_id": "abc", "content": "x"}, 422),
+        ({"content": "x"}, 400),
+        ({"post_id": post["id"]}, 400),
+        ({"post_id": 10**15, "content": "x"}, 404),
+        ({"post_id": post["id"], "content": "x", "parent": elsewhere["id"]}, 400),
+        ({"post_id": post["id"], "content": "x", "parent": 10**15}, 400),
+    ]
+    for payload, status in cases:
+        resp = api("POST", "/api/comments/", json=payload, headers=bearer(user))
+        assert resp.status_code == status, (payload, resp.text)
+    for query, status in (("", 400), ("post_id=abc", 400), ("post_id=0", 400), (f"post_id={10**15}", 404),
+                          (f"post_id={post['id']}&limit=101", 400), (f"post_id={post['id']}&limit=100", 200)):
+        assert api("GET", f"/api/comments/?{query}").status_code == status, query
+    assert api("GET", f"/api/posts/{post['id']}/").json()["comments_count"] == 1
