@@ -32,6 +32,8 @@ class String(Field):
     def clean(self, value):
         if not isinstance(value, str):
             raise ValueError("must be a string")
+        if "\x00" in value:  # PostgreSQL text cannot hold NUL; refuse it here, not with a 500
+            raise ValueError("must not contain NUL characters")
         if self.strip:
             value = value.strip()
         if len(value) < self.min_length:

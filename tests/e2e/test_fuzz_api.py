@@ -86,6 +86,7 @@ def test_schemathesis_finds_no_5xx_and_no_schema_violation(stack, config, regist
             "--max-examples", str(MAX_EXAMPLES), "--workers", "2", "--no-color",
             "--header", f"Authorization: {token}", "--request-timeout", "20",
             "--generation-database", "none", "--suppress-health-check", "all",
+            "--generation-allow-x00", "true",
             "--report", "json", "--report-json-path", str(report)]
     for op_id in operations_to_skip(config):
         argv += ["--exclude-operation-id", op_id]

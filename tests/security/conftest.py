@@ -1,0 +1,35 @@
+import pytest
+
+from imageboard.tokens import issue_token
+from tests.e2e.conftest import bearer
+
+
+def multipart(image=None, **fields):
+    """multipart/form-data (requests sends form-urlencoded unless it has files)."""
+    parts = {name: (None, value) for name, value in fields.items()}
+    if image is not None:
+        parts["image"] = image
+    return parts
+
+
+def routed(resp):
+    """False when the gateway has no such route yet (another issue still in progress)."""
+    return not (resp.status_code == 404 and "No such endpoint" in resp.text)
+
+
+@pytest.fixture
+def new_post(api):
+    def create(user, title="security", content="body", image=None):
+        resp = api("POST", "/api/posts/", headers=bearer(user),
+                   files=multipart(title=title, content=content, image=image))
+        assert resp.status_code == 201, resp.text
+        return resp.json()
+    return create
+
+
+@pytest.fixture
+def admin_of(config):
+    """A token with is_admin for an existing user: what a login after `make admin` gives."""
+    def make(user):
+        return {"Authorization": "Bearer " + issue_token(config, user["id"], user["username"], True)}
+    return make
