@@ -275,8 +275,7 @@ def test_comment_list_is_a_plain_array_with_total_and_link_headers(client, rpc):
     rpc.answers = comments_answers(45, 20)
     resp = client.simulate_get("/api/comments/", query_string="post_id=5&page=2")
     assert isinstance(resp.json, list) and len(resp.json) == 20
-    assert ("posts", "post_exists", (5,)) in rpc.calls
-    assert ("comments", "list_comments", (5, 2, 20)) in rpc.calls
+    assert rpc.calls == [("comments", "list_comments", (5, 2, 20))]  # comments prove the post exists
     assert resp.headers["X-Total-Count"] == "45"
     base = "http://falconframework.org/api/comments/?post_id=5"
     assert resp.headers["Link"] == (f'<{base}&page=1>; rel="first", <{base}&page=1>; rel="prev", '
@@ -296,6 +295,13 @@ def test_comment_list_of_a_missing_post_is_404(client, rpc):
     rpc.answers[("posts", "post_exists")] = PostNotFound()
     resp = client.simulate_get("/api/comments/", query_string="post_id=9")
     assert resp.status_code == 404 and resp.json["error"]["code"] == "post_not_found"
+    assert rpc.calls[-1] == ("posts", "post_exists", (9,))
+
+
+def test_empty_comment_list_of_an_existing_post(client, rpc):
+    rpc.answers = comments_answers(0, 0)
+    resp = client.simulate_get("/api/comments/", query_string="post_id=9")
+    assert resp.status_code == 200 and resp.json == [] and resp.headers["X-Total-Count"] == "0"
 
 
 def test_create_comment(client, rpc):
