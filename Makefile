@@ -46,5 +46,11 @@ test: install
 test-unit: install
 	$(VENV)/bin/pytest tests/unit $(PYTEST_ARGS)
 
+## make bench: its own stack instance, seeded through the API, wrk scenarios + RPC floor
+## (docs/performance.md). BENCH_ARGS="--duration 30" etc.; BENCH_PORT picks the port.
+bench: install
+	$(IB) infra up
+	$(VENV)/bin/python -m bench.run $(BENCH_ARGS)
+
 clean:
 	rm -rf var build *.egg-info

@@ -88,7 +88,7 @@ def test_user_activity_filter_injection_is_4xx(api, config, register, user_id):
     assert_clean_4xx(resp, allowed=(400, 404))
 
 
-@pytest.mark.parametrize("unread_only", ["true' OR '1'='1", "1", "yes; DROP", "TRUE--"])
+@pytest.mark.parametrize("unread_only", ["true' OR '1'='1", "yes; DROP", "TRUE--", "2"])
 def test_notification_filter_injection_is_400(api, config, register, unread_only):
     needs(config, "notifications")
     resp = api("GET", "/api/notifications/", params={"unread_only": unread_only},

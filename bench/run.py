@@ -1,0 +1,164 @@
+"""`make bench`: a private stack instance, seeded through the public API, measured with wrk.
+
+    .venv/bin/python -m bench.run [--duration 20] [--connections 32] [--keep]
+
+1. Starts its own instance beside anything else running: databases imageboard_bench_*,
+   RabbitMQ vhost imageboard_bench, its own Kafka topic prefix, ClickHouse database,
+   gateway port (BENCH_PORT, default 18950) and var dir; dropped again at the end.
+2. Seeds through the API: 200 users, 5,000 posts, 20,000 comments, 20,000 likes.
+3. wrk at 32 connections: list, detail, comments, and the mix (60% list, 20% detail,
+   10% comments, 5% like, 4% comment, 1% post): requests/s, p50, p99, errors.
+4. The RPC floor: a raw kombu AMQP round trip beside a sequential Nameko RPC call.
+Prints a markdown table for docs/performance.md and writes var/bench-<date>.json.
+"""
+import argparse
+import datetime
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+INSTANCE = os.environ.get("BENCH_INSTANCE", "bench")
+PORT = os.environ.get("BENCH_PORT", "18950")
+VAR = os.path.join(tempfile.gettempdir(), f"imageboard-{INSTANCE}-var")
+RUN_ID = uuid.uuid4().hex[:6]
+ENV = {
+    "DB_PREFIX": f"imageboard_{INSTANCE}",
+    "AMQP_URI": f"pyamqp://guest:guest@127.0.0.1:5672/imageboard_{INSTANCE}",
+    "GATEWAY_BIND": f"127.0.0.1:{PORT}",
+    "KAFKA_TOPIC_PREFIX": f"{INSTANCE}-{RUN_ID}-",
+    "CLICKHOUSE_URL": f"clickhouse://default:@127.0.0.1:9000/imageboard_{INSTANCE}",
+    "IMAGEBOARD_VAR": VAR,
+    "MEDIA_ROOT": os.path.join(VAR, "media"),
+    "METRICS_PORT_BASE": os.environ.get("BENCH_METRICS_PORT_BASE", "19800"),
+    "LOG_LEVEL": "WARNING",  # one JSON access line per request would cost the gateway CPU
+}
+os.environ.update(ENV)  # before the configuration is loaded, and inherited by the processes
+
+from imageboard.config import database_url, load_config  # noqa: E402
+from imageboard.db import drop_database  # noqa: E402
+from imageboard.ops import infra, system  # noqa: E402
+from imageboard.ops.util import run  # noqa: E402
+
+from bench import rpc_floor  # noqa: E402
+from bench.seed import seed  # noqa: E402
+
+WRK = os.environ.get("WRK", "/usr/bin/wrk")
+SCENARIOS = [("list", "bench/wrk/ib_list.lua"), ("detail", "bench/wrk/ib_detail.lua"),
+             ("comments", "bench/wrk/ib_comments.lua"), ("mix", "bench/wrk/ib_mix.lua")]
+RESULT_RE = re.compile(r"RESULT rps=(?P<rps>[\d.]+) p50_ms=(?P<p50>[\d.]+) p99_ms=(?P<p99>[\d.]+) "
+                       r"requests=(?P<requests>\d+) errors=(?P<errors>\d+) non2xx=(?P<non2xx>\d+)")
+
+
+def wrk(base, script, connections, duration, env):
+    argv = [WRK, f"-t{min(4, connections)}", f"-c{connections}", f"-d{duration}s",
+            "--timeout", "10s", "-s", script, base]
+    proc = subprocess.run(argv, capture_output=True, text=True, env={**os.environ, **env},
+                          cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    match = RESULT_RE.search(proc.stdout)
+    if not match:
+        raise RuntimeError(f"wrk failed: {proc.stdout}\n{proc.stderr}")
+    return {k: float(v) for k, v in match.groupdict().items()}
+
+
+def cleanup(config):
+    system.stop(config, keep_infra=True)
+    for service in config["SERVICES"]:
+        drop_database(database_url(config, service))
+    if "analytics" in config["SERVICES"]:
+        try:
+            from analytics_pipeline.schema import drop_database as drop_clickhouse
+            drop_clickhouse(config)
+        except Exception as exc:  # report, but do not hide the results
+            print(f"note: ClickHouse database not dropped: {exc!r}")
+    run(["rabbitmqctl", "delete_vhost", f"imageboard_{INSTANCE}"], check=False)
+    try:
+        from confluent_kafka.admin import AdminClient
+        admin = AdminClient({"bootstrap.servers": config["KAFKA_BOOTSTRAP_SERVERS"]})
+        topics = [t for t in admin.list_topics(timeout=5).topics
+                  if t.startswith(ENV["KAFKA_TOPIC_PREFIX"])]
+        if topics:
+            for future in admin.delete_topics(topics).values():
+                future.result(10)
+    except Exception as exc:
+        print(f"note: Kafka topics not deleted: {exc!r}")
+
+
+def table(results, floor):
+    lines = ["| scenario | req/s | p50 ms | p99 ms | requests | errors (socket + non-2xx) |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for name, r in results.items():
+        lines.append(f"| {name} | {r['rps']:.0f} | {r['p50']:.1f} | {r['p99']:.1f} | "
+                     f"{r['requests']:.0f} | {r['errors']:.0f} |")
+    lines += ["", "| RPC floor (sequential) | calls/s | p50 ms | p99 ms |", "|---|---:|---:|---:|"]
+    for f in floor:
+        lines.append(f"| {f['name']} | {f['calls_per_s']:.0f} | {f['p50_ms']} | {f['p99_ms']} |")
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=int, default=int(os.environ.get("BENCH_DURATION", 20)))
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--users", type=int, default=200)
+    parser.add_argument("--posts", type=int, default=5000)
+    parser.add_argument("--comments", type=int, default=20000)
+    parser.add_argument("--likes", type=int, default=20000)
+    parser.add_argument("--rpc-calls", type=int, default=2000)
+    parser.add_argument("--keep", action="store_true", help="leave the stack running")
+    args = parser.parse_args()
+
+    config = load_config()
+    print(f"bench instance: {ENV['GATEWAY_BIND']} db prefix {ENV['DB_PREFIX']} "
+          f"vhost imageboard_{INSTANCE}; services {config['SERVICES']}", flush=True)
+    infra.ensure(config)
+    cleanup(config)
+    infra.ensure(config)  # the vhost again, after cleanup removed a stale one
+    started = system.start(config, with_infra=False)
+    base = started["gateway"]
+    try:
+        t0 = time.perf_counter()
+        seeded = seed(base, args.users, args.posts, args.comments, args.likes)
+        seeded["total_seconds"] = round(time.perf_counter() - t0, 1)
+        tokens = seeded.pop("tokens")
+        print("seeded:", json.dumps(seeded), flush=True)
+        token_file = os.path.join(VAR, "bench-tokens.txt")
+        with open(token_file, "w") as fh:
+            fh.write("\n".join(tokens) + "\n")
+        env = {"BENCH_FIRST_POST": str(seeded["first_post"]),
+               "BENCH_LAST_POST": str(seeded["last_post"]), "BENCH_TOKENS": token_file}
+
+        results = {}
+        for name, script in SCENARIOS:
+            results[name] = wrk(base, script, args.connections, args.duration, env)
+            print(f"{name}: {json.dumps(results[name])}", flush=True)
+        floor = [rpc_floor.kombu_round_trip(config["AMQP_URI"], args.rpc_calls),
+                 rpc_floor.nameko_rpc(config, args.rpc_calls)]
+        for f in floor:
+            print(f"rpc floor: {json.dumps(f)}", flush=True)
+
+        load = os.getloadavg()
+        date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        print(f"\n{date}; `make bench` (wrk -c{args.connections} -d{args.duration}s); "
+              f"load average before/after ~{load[0]:.1f}; nproc {os.cpu_count()}\n")
+        print(table(results, floor))
+        report = {"date": date, "args": vars(args), "seeded": seeded, "wrk": results,
+                  "rpc_floor": floor, "loadavg": load}
+        with open(os.path.join(VAR, f"bench-{date.replace(' ', '_')}.json"), "w") as fh:
+            json.dump(report, fh, indent=2)
+        mix = results["mix"]
+        verdict = "met" if mix["rps"] >= 500 and mix["p99"] <= 100 else "NOT met"
+        print(f"\ntarget (mix >= 500 req/s, p99 <= 100 ms): {verdict}")
+    finally:
+        if not args.keep:
+            cleanup(config)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
