@@ -48,31 +48,13 @@ class Truth:
         return post_id in self.posts and not self.posts[post_id]["deleted"]
 
     # -- expected answers ---------------------------------------------------------------
+    def live_posts(self):
+        """[(post_id, author_id, username, title, day, likes)] of the posts that exist."""
+        return [(pid, p["author_id"], p["username"], p["title"], p["day"], self.likes_count(pid))
+                for pid, p in self.posts.items() if not p["deleted"]]
+
     def post_stats(self, start, end, top=10):
-        chosen = {pid: p for pid, p in self.posts.items()
-                  if start <= p["day"] <= end and not p["deleted"]}
-        likes = {pid: self.likes_count(pid) for pid in chosen}
-        authors = {}
-        for p in chosen.values():
-            entry = authors.setdefault(p["author_id"], [p["username"], 0])
-            entry[1] += 1
-        ranked = sorted(authors.items(), key=lambda item: (-item[1][1], item[0]))[:top]
-        total_likes = sum(likes.values())
-        best = min(chosen, key=lambda pid: (-likes[pid], pid)) if chosen else None
-        days = (end - start).days + 1
-        return {
-            "period": {"start_date": start.isoformat(), "end_date": end.isoformat()},
-            "total_posts": len(chosen),
-            "posts_per_day": len(chosen) / days,
-            "most_active_users": [{"user_id": uid, "username": name, "posts_count": n}
-                                  for uid, (name, n) in ranked],
-            "likes_statistics": {
-                "total_likes": total_likes,
-                "avg_likes_per_post": total_likes / len(chosen) if chosen else 0.0,
-                "most_liked_post": {"post_id": best, "title": chosen[best]["title"],
-                                    "likes_count": likes[best]} if chosen else None,
-            },
-        }
+        return post_stats(self.live_posts(), start, end, top)
 
     def user_activity(self, user_id, today):
         since = today - timedelta(days=29)
@@ -96,3 +78,30 @@ class Truth:
             "likes_given": sum(e["likes"] for e in timeline),
             "activity_timeline": timeline,
         }
+
+
+def post_stats(posts, start, end, top=10):
+    """The posts/stats answer for live posts [(post_id, author_id, username, title, day, likes)]."""
+    chosen = {pid: (author, name, title, likes)
+              for pid, author, name, title, day, likes in posts if start <= day <= end}
+    authors = {}
+    for author, name, _, _ in chosen.values():
+        entry = authors.setdefault(author, [name, 0])
+        entry[1] += 1
+    ranked = sorted(authors.items(), key=lambda item: (-item[1][1], item[0]))[:top]
+    total_likes = sum(p[3] for p in chosen.values())
+    best = min(chosen, key=lambda pid: (-chosen[pid][3], pid)) if chosen else None
+    days = (end - start).days + 1
+    return {
+        "period": {"start_date": start.isoformat(), "end_date": end.isoformat()},
+        "total_posts": len(chosen),
+        "posts_per_day": len(chosen) / days,
+        "most_active_users": [{"user_id": uid, "username": name, "posts_count": n}
+                              for uid, (name, n) in ranked],
+        "likes_statistics": {
+            "total_likes": total_likes,
+            "avg_likes_per_post": total_likes / len(chosen) if chosen else 0.0,
+            "most_liked_post": {"post_id": best, "title": chosen[best][2],
+                                "likes_count": chosen[best][3]} if chosen else None,
+        },
+    }

@@ -16,6 +16,9 @@ def stack(config):
     system.stop(config, keep_infra=True)  # leftovers of an interrupted run
     for service in config["SERVICES"]:
         drop_database(database_url(config, service))
+    if "analytics" in config["SERVICES"]:
+        from analytics_pipeline.schema import drop_database as drop_clickhouse_database
+        drop_clickhouse_database(config)
     started = system.start(config, with_infra=False)
     yield started["gateway"]
     system.stop(config, keep_infra=True)

@@ -47,3 +47,9 @@ def migrate(config):
         applied_now.append(version)
     client.disconnect()
     return applied_now
+
+
+def drop_database(config):
+    """Tests start from an empty analytics database, like their PostgreSQL ones."""
+    make_client(config, database="default").execute(
+        f"DROP DATABASE IF EXISTS `{database_name(config)}`")

@@ -17,7 +17,7 @@ CREATE TABLE IF NOT EXISTS events (
     day         Date,
     actor_id    Nullable(UInt64),
     key         String,
-    payload     String,
+    body        String,       -- the message as received (envelope and payload, JSON)
     topic       String,
     partition   UInt32,
     offset      UInt64,
