@@ -22,7 +22,8 @@ Metric names (all prefixed imageboard_)
              rpc_duration_seconds{service,method}                 histogram
              service_workers_busy{service} / service_workers_max{service}      gauges
              db_pool_connections{service,state="in_use"|"idle"} / db_pool_max_connections{service}
-  outbox:    outbox_pending_events{service}                       gauge (rows not yet sent)
+  outbox:    outbox_pending_events{service}                       gauge (rows not yet sent,
+                                                                  counted by the relay leader)
              outbox_published_total{service,topic}                counter
              outbox_publish_errors_total{service}                 counter
   consumers: kafka_consumed_total{component,topic}                counter (services' consumers
@@ -68,8 +69,6 @@ RPC_DURATION = Histogram("imageboard_rpc_duration_seconds", "RPC call latency in
                          ["service", "method"], buckets=LATENCY_BUCKETS)
 
 # ---- transactional outbox relays ------------------------------------------------------
-OUTBOX_PENDING = Gauge("imageboard_outbox_pending_events", "Outbox rows not yet published",
-                       ["service"])
 OUTBOX_PUBLISHED = Counter("imageboard_outbox_published_total", "Outbox events published",
                            ["service", "topic"])
 OUTBOX_PUBLISH_ERRORS = Counter("imageboard_outbox_publish_errors_total",
@@ -133,6 +132,7 @@ class _LiveCollector:
         self._lock = threading.Lock()
         self._containers = []  # (service, container)
         self._pools = []       # (service, PooledDatabase)
+        self._outboxes = []    # (service, callable: unsent row count, or None if unknown)
 
     def add_container(self, service, container):
         with self._lock:
@@ -150,6 +150,31 @@ class _LiveCollector:
         with self._lock:
             self._pools = [(s, d) for s, d in self._pools if d is not db]
 
+    def add_outbox(self, service, pending_fn):
+        with self._lock:
+            self._outboxes.append((service, pending_fn))
+
+    def remove_outbox(self, pending_fn):
+        with self._lock:
+            self._outboxes = [(s, f) for s, f in self._outboxes if f != pending_fn]
+
+    def _outbox_family(self, outboxes):
+        family = GaugeMetricFamily("imageboard_outbox_pending_events",
+                                   "Outbox rows not yet published", labels=["service"])
+        pending = {}
+        for service, pending_fn in outboxes:
+            try:
+                value = pending_fn()
+            except Exception as exc:  # no sample rather than a failed scrape
+                log.warning("outbox pending count failed", extra={"service": service,
+                                                                 "error": str(exc).strip()})
+                continue
+            if value is not None:
+                pending[service] = max(pending.get(service, 0), value)
+        for service, value in pending.items():
+            family.add_metric([service], value)
+        return family
+
     @staticmethod
     def _sum(rows):
         totals = {}
@@ -160,6 +185,7 @@ class _LiveCollector:
     def collect(self):
         with self._lock:
             containers, pools = list(self._containers), list(self._pools)
+            outboxes = list(self._outboxes)
         busy = GaugeMetricFamily("imageboard_service_workers_busy",
                                  "Workers running now", labels=["service"])
         limit = GaugeMetricFamily("imageboard_service_workers_max",
@@ -180,11 +206,20 @@ class _LiveCollector:
             conns.add_metric(list(labels), value)
         for (service,), value in self._sum(((s,), d._max_connections or 0) for s, d in pools):
             pool_max.add_metric([service], value)
-        return [busy, limit, conns, pool_max]
+        return [busy, limit, conns, pool_max, self._outbox_family(outboxes)]
 
 
 LIVE = _LiveCollector()
 REGISTRY.register(LIVE)
+
+
+def watch_outbox(service, pending_fn):
+    """pending_fn() is called at scrape time: the unsent row count, or None (not known here)."""
+    LIVE.add_outbox(service, pending_fn)
+
+
+def unwatch_outbox(pending_fn):
+    LIVE.remove_outbox(pending_fn)
 
 
 def watch_pool(service, db):

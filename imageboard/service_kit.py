@@ -139,3 +139,6 @@ class Database(DependencyProvider):
     def stop(self):
         metrics.unwatch_pool(self.db)
         self.db.close_all()
+
+    def kill(self):
+        metrics.unwatch_pool(self.db)

@@ -25,8 +25,10 @@ import eventlet
 from confluent_kafka import Consumer, KafkaError
 from eventlet import tpool
 from eventlet.event import Event
+from nameko.exceptions import ContainerBeingKilled
 from nameko.extensions import Entrypoint
 
+from imageboard import metrics
 from imageboard.config import topic
 from imageboard.events.envelope import MalformedEvent, parse_event
 from imageboard.events.kafka import consumer_config
@@ -87,15 +89,21 @@ class KafkaEventConsumer(Entrypoint):
 
     def _run(self):
         while self._running:
-            message = self.consumer.poll(0)
-            if message is None:
-                eventlet.sleep(IDLE_SLEEP)
-                continue
-            if message.error():
-                if message.error().code() not in QUIET_CONSUMER_ERRORS:
-                    log.warning("kafka consumer error", extra={"error": message.error().str()})
-                continue
-            self._handle(message)
+            try:
+                message = self.consumer.poll(0)
+                if message is None:
+                    eventlet.sleep(IDLE_SLEEP)
+                    continue
+                if message.error():
+                    if message.error().code() not in QUIET_CONSUMER_ERRORS:
+                        log.warning("kafka consumer error", extra={"error": message.error().str()})
+                    continue
+                self._handle(message)
+            except ContainerBeingKilled:
+                return
+            except Exception:  # keep consuming; this thread dying would kill the service
+                log.exception("kafka consumer loop failed", extra={"topics": self.topic_names})
+                eventlet.sleep(1)
 
     def _handle(self, message):
         where = {"topic": message.topic(), "partition": message.partition(),
@@ -104,25 +112,40 @@ class KafkaEventConsumer(Entrypoint):
             event = parse_event(message.value())
         except MalformedEvent as exc:
             log.warning("skipping malformed message", extra=dict(where, reason=str(exc)))
+            self._count(message, "malformed")
             self._commit(message)
             return
         delay = 0.2
         while self._running:
             exc_info = self._run_worker(event)
             if exc_info is None:
+                self._count(message)
                 self._commit(message)
                 return
             if isinstance(exc_info[1], self.skip_errors):
                 log.warning("skipping event its handler cannot process",
                             extra=dict(where, event_id=event["event_id"], type=event["type"],
                                        reason=repr(exc_info[1])))
+                self._count(message, "skipped")
                 self._commit(message)
                 return
             log.error("event handler failed; retrying",
                       extra=dict(where, event_id=event["event_id"], error=repr(exc_info[1])))
+            self._count(message, "handler_failed")
             eventlet.sleep(delay)
             delay = min(delay * 2, self.retry_max)
         # Stopping before the event was handled: not committed, so it is redelivered.
+
+    def _count(self, message, error=None):
+        """Prometheus (imageboard/metrics.py), by topic name without the test prefix."""
+        prefix = topic(self.container.config, "")
+        name = message.topic() or ""
+        name = name[len(prefix):] if prefix and name.startswith(prefix) else name
+        component = self.container.service_name
+        if error is None:
+            metrics.KAFKA_CONSUMED.labels(component, name).inc()
+        else:
+            metrics.KAFKA_CONSUME_ERRORS.labels(component, name, error).inc()
 
     def _run_worker(self, event):
         done = Event()

@@ -34,6 +34,7 @@ from confluent_kafka.admin import AdminClient
 from eventlet.green import select
 from nameko.extensions import DependencyProvider
 
+from imageboard import metrics
 from imageboard.config import database_url, topic
 from imageboard.db import connect_kwargs
 from imageboard.events.kafka import (TopicsUnavailable, client_config, ensure_topics,
@@ -65,6 +66,8 @@ class Relay:
         self.broker_down_since = None
         self.published_total = 0
         self.failed_total = 0
+        self.pending = None  # unsent rows as last counted by the leader (Prometheus gauge)
+        self._pending_counted_at = 0.0
 
     # -- PostgreSQL -------------------------------------------------------------------
 
@@ -175,6 +178,7 @@ class Relay:
         self._producer().poll(0)  # serve error callbacks (broker up/down) even when idle
         if not self._lead():
             return 0
+        self._count_pending()
         if not self.topics_ready or self.broker_down_since is not None:
             self._ensure_topics()  # raises TopicsUnavailable while the broker is down
             if self.broker_down_since is not None:
@@ -190,11 +194,26 @@ class Relay:
             self._query("UPDATE outbox SET published_at = now() WHERE id = ANY(%s)", (ok,))
         self.published_total += len(ok)
         self.failed_total += failed
+        self._count_published(rows, ok, failed)
         if failed:
             # Whatever happened, the broker may have restarted: check topics next round.
             self.topics_ready = False
             self.producer = None
         return len(ok)
+
+    def _count_pending(self):
+        """At most once a second, on the relay's own connection (no new connections)."""
+        if time.monotonic() - self._pending_counted_at >= 1.0:
+            self.pending = self._query("SELECT count(*) FROM outbox WHERE published_at IS NULL")[0][0]
+            self._pending_counted_at = time.monotonic()
+
+    def _count_published(self, rows, ok, failed):
+        delivered = set(ok)
+        for _id, topic_name, _key, _body in rows:
+            if _id in delivered:
+                metrics.OUTBOX_PUBLISHED.labels(self.service, topic_name).inc()
+        if failed:
+            metrics.OUTBOX_PUBLISH_ERRORS.labels(self.service).inc(failed)
 
     def run(self, should_run):
         backoff = 0.5
@@ -205,6 +224,7 @@ class Relay:
                 if published < self.batch_size:
                     self.wait_for_work(self.poll_interval if self.is_leader else 5 * self.poll_interval)
             except TopicsUnavailable as exc:
+                metrics.OUTBOX_PUBLISH_ERRORS.labels(self.service).inc()
                 log.warning("kafka unavailable; outbox relay waiting",
                             extra={"service": self.service, "error": str(exc)})
                 eventlet.sleep(backoff)
@@ -260,11 +280,14 @@ class OutboxRelay(DependencyProvider):
 
     def start(self):
         self._running = True
+        metrics.watch_outbox(self.relay.service, self._pending)
+        metrics.OUTBOX_PUBLISH_ERRORS.labels(self.relay.service)  # exported as 0 from the start
         self._thread = self.container.spawn_managed_thread(
             lambda: self.relay.run(lambda: self._running), identifier="outbox_relay")
 
     def stop(self):
         self._running = False
+        metrics.unwatch_outbox(self._pending)
         if self._thread is not None:
             # Let the current round finish (rows it delivered get marked sent).
             with eventlet.Timeout(self.relay.message_timeout + 10, False):
@@ -274,12 +297,17 @@ class OutboxRelay(DependencyProvider):
 
     def kill(self):
         self._running = False
+        metrics.unwatch_outbox(self._pending)
         if self._thread is not None:
             self._thread.kill()
         self.relay.close()
 
     def get_dependency(self, worker_ctx):
         return self
+
+    def _pending(self):
+        # Only the leader counts; other instances report nothing (dashboards take the max).
+        return self.relay.pending if self.relay.is_leader else None
 
     def status(self):
         return dict(self.relay.status(), pending=self.relay.pending_count())

@@ -16,7 +16,7 @@ import yaml
 from imageboard import PROJECT_ROOT
 from imageboard.metrics import metrics_port
 from imageboard.ops.util import wait_for
-from tests.e2e.conftest import bearer
+from tests.stack import bearer
 
 PROMETHEUS = "/usr/bin/prometheus"
 MONITORING = os.path.join(PROJECT_ROOT, "monitoring")

@@ -6,6 +6,7 @@ from nameko.standalone.rpc import ServiceRpcProxy
 from prometheus_client.parser import text_string_to_metric_families
 
 from imageboard.metrics import metrics_port
+from imageboard.ops.util import wait_for
 from services.users.exceptions import UserNotFound
 from services.users.service import UsersService
 
@@ -62,3 +63,18 @@ def test_rpc_calls_errors_latency_and_pools_are_exported(users, service_config, 
     assert value(after, "imageboard_db_pool_connections", service="users", state="idle") >= 1
     assert value(after, "imageboard_service_workers_max", service="users") == max_workers
     assert value(after, "imageboard_service_workers_busy", service="users") == 0
+
+
+def test_outbox_relay_reports_published_and_pending_events(users, service_config, unique):
+    port = metrics_port(service_config, "users")
+    published = dict(service="users", topic="user-events")
+    before = value(scrape(port), "imageboard_outbox_published_total", **published)
+    users.register({"username": f"m_{unique}", "email": f"m_{unique}@example.com",
+                    "password": "password1"})
+
+    def relayed():
+        samples = scrape(port)
+        return (value(samples, "imageboard_outbox_published_total", **published) > before
+                and ("imageboard_outbox_pending_events", (("service", "users"),)) in samples
+                and value(samples, "imageboard_outbox_pending_events", service="users") == 0)
+    wait_for(relayed, 20, what="the user.registered event to be published and counted")
