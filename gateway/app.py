@@ -12,6 +12,8 @@ from gateway.resources.comments import CommentsResource
 from gateway.resources.analytics import PostStatsResource, UserActivityResource
 from gateway.resources.docs import DocsResource, OpenApiResource
 from gateway.resources.health import HealthResource, ReadyResource
+from gateway.resources.notifications import (MarkAllReadResource, MarkReadResource,
+                                             NotificationsResource, UnreadCountResource)
 from gateway.resources.posts import PostLikeResource, PostResource, PostsResource
 from gateway.resources.users import LoginResource, ProfileResource, RegisterResource
 from gateway.rpc import RpcClient
@@ -44,5 +46,9 @@ def create_app(config, rpc=None):
     app.add_route("/api/posts/{post_id:int(min=1)}", PostResource(rpc))
     app.add_route("/api/posts/{post_id:int(min=1)}/like", PostLikeResource(rpc))
     app.add_route("/api/comments", CommentsResource(rpc))
+    app.add_route("/api/notifications", NotificationsResource(rpc))
+    app.add_route("/api/notifications/unread-count", UnreadCountResource(rpc))
+    app.add_route("/api/notifications/mark-all-read", MarkAllReadResource(rpc))
+    app.add_route("/api/notifications/{notification_id:int(min=1)}/mark-read", MarkReadResource(rpc))
     add_media_route(app, config)
     return app

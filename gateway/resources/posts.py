@@ -52,7 +52,8 @@ class PostResource:
         self.rpc = rpc
 
     def on_get(self, req, resp, post_id):
-        resp.media = absolute_image_url(req, self.rpc.call("posts", "get_post", post_id))
+        viewer = req.context.user.id if req.context.user else None  # for post.viewed
+        resp.media = absolute_image_url(req, self.rpc.call("posts", "get_post", post_id, viewer))
 
     @falcon.before(require_user)
     def on_delete(self, req, resp, post_id):

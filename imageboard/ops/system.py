@@ -1,6 +1,9 @@
 """Starting and stopping the whole system; used by the CLI and by the test suite."""
+import logging
+
 import requests
 
+from imageboard.events.kafka import TopicsUnavailable, ensure_topics
 from imageboard.migrations import migrate_all
 from imageboard.ops import infra, processes
 from imageboard.ops.util import wait_for
@@ -24,12 +27,23 @@ def start(config, with_infra=True, timeout=60):
     answers 200, i.e. every service consumes its queue."""
     report = infra.ensure(config) if with_infra else {}
     applied = migrate_all(config)
+    topics = _create_topics(config)
     for spec in processes.app_processes(config):
         processes.start(spec)
     base = gateway_url(config)
     wait_for(lambda: _answers(base + "/health"), timeout, what="gateway /health")
     wait_for(lambda: _answers(base + "/ready"), timeout, what="every service to answer /ready")
-    return {"infra": report, "migrations": applied, "gateway": base}
+    return {"infra": report, "migrations": applied, "topics": topics, "gateway": base}
+
+
+def _create_topics(config):
+    """The five event topics (with KAFKA_TOPIC_PREFIX). Kafka being down does not stop
+    the start: writes go to the outboxes and each relay creates the topics later."""
+    try:
+        return ensure_topics(config)
+    except TopicsUnavailable as exc:
+        logging.getLogger(__name__).warning("kafka topics not created yet", extra={"error": str(exc)})
+        return []
 
 
 def stop(config, keep_infra=False):

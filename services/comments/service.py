@@ -1,6 +1,7 @@
 """Comments service: threaded comments on posts, over RPC."""
 from nameko.rpc import RpcProxy
 
+from imageboard.events.relay import OutboxRelay
 from imageboard.service_kit import RequestContext, rpc
 from services.comments.dependencies import CommentsDatabase
 
@@ -11,6 +12,7 @@ class CommentsService:
     comments = CommentsDatabase()
     posts = RpcProxy("posts")
     context = RequestContext()
+    relay = OutboxRelay()  # publishes comment-events from the outbox table
 
     @rpc
     def create_comment(self, payload, author):

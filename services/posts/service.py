@@ -5,6 +5,8 @@ import eventlet
 from nameko.exceptions import UnknownService
 from nameko.rpc import RpcProxy
 
+from imageboard.events.publisher import EventPublisher
+from imageboard.events.relay import OutboxRelay
 from imageboard.service_kit import RequestContext, rpc
 from services.posts.dependencies import PostsDatabase
 
@@ -18,6 +20,8 @@ class PostsService:
     posts = PostsDatabase()
     comments = RpcProxy("comments")
     context = RequestContext()
+    relay = OutboxRelay()  # publishes post-events from the outbox table
+    events = EventPublisher()  # best-effort analytics-events (post.viewed)
 
     @rpc
     def create_post(self, payload, author):
@@ -30,8 +34,12 @@ class PostsService:
         return self.posts.list(page, limit, ordering)
 
     @rpc
-    def get_post(self, post_id):
-        return self.posts.get(post_id)
+    def get_post(self, post_id, viewer_id=None):
+        post = self.posts.get(post_id)
+        # Best effort, no outbox row: queued without waiting; dropped if Kafka is down.
+        self.events.publish("post.viewed", key=post_id, actor_id=viewer_id,
+                            payload={"post_id": post_id, "viewer_id": viewer_id})
+        return post
 
     @rpc
     def toggle_like(self, post_id, user):

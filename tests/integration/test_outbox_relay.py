@@ -9,7 +9,7 @@ from imageboard.db import connect_kwargs
 from imageboard.events.relay import Relay
 from services.users.service import UsersService
 from tests.event_schemas import validate_event
-from tests.integration.kafka_support import read_topic
+from tests.integration.kafka_support import read_topic, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -66,12 +66,15 @@ def test_only_one_relay_instance_publishes_at_a_time(kafka_config, migrated):
     migrated("users")
     first, second = Relay(kafka_config, "users"), Relay(kafka_config, "users")
     try:
-        first.run_once()
+        # (A relay of an earlier test's container may still be letting go of the lock.)
+        wait_until(lambda: first.run_once() is not None and first.is_leader, timeout=15,
+                   what="the first relay to lead")
         second.run_once()
-        assert first.is_leader and not second.is_leader
+        assert not second.is_leader
         first.close()  # its connection (and advisory lock) go away: the other takes over
-        second.run_once()
-        assert second.is_leader
+        # (The server frees the lock when the backend has exited: a moment after close.)
+        wait_until(lambda: second.run_once() is not None and second.is_leader, timeout=5,
+                   what="the second relay to take over")
     finally:
         first.close()
         second.close()

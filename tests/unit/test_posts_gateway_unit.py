@@ -237,11 +237,15 @@ def test_empty_file_part_means_no_image(client, rpc):
 # --- one post ---------------------------------------------------------------------------
 
 def test_detail_like_and_delete(client, rpc):
-    rpc.answers = {("posts", "get_post"): lambda pid: {"id": pid, "image_url": None, "likes": []},
+    rpc.answers = {("posts", "get_post"): lambda pid, viewer: {"id": pid, "image_url": None, "likes": []},
                    ("posts", "toggle_like"): lambda pid, user: {"post_id": pid, "liked": True,
                                                                 "likes_count": 1, "message": "Post liked"},
                    ("posts", "delete_post"): {"post_id": 3}}
-    assert client.simulate_get("/api/posts/3/").json["id"] == 3
+    detail = client.simulate_get("/api/posts/3/")
+    assert detail.status_code == 200 and detail.json["id"] == 3, detail.text
+    assert rpc.calls[-1] == ("posts", "get_post", (3, None))  # anonymous viewer (post.viewed)
+    assert client.simulate_get("/api/posts/3/", headers=auth(7)).json["id"] == 3
+    assert rpc.calls[-1] == ("posts", "get_post", (3, 7))
     assert client.simulate_post("/api/posts/3/like/").status_code == 401
     assert client.simulate_post("/api/posts/3/like/", headers=auth(7)).json["liked"] is True
     assert rpc.calls[-1] == ("posts", "toggle_like", (3, {"id": 7, "username": "alice"}))
