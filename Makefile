@@ -4,7 +4,7 @@ PYTHON ?= python3
 IB := $(VENV)/bin/imageboard
 PYTEST_ARGS ?=
 
-.PHONY: install run up down status infra migrate admin test test-unit bench clean
+.PHONY: install run up down status infra migrate admin test test-unit test-faults bench clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ test: install
 
 test-unit: install
 	$(VENV)/bin/pytest tests/unit $(PYTEST_ARGS)
+
+## make test-faults: kills services and restarts private servers (a few minutes; not in `make test`)
+test-faults: install
+	$(IB) infra up
+	IB_FAULTS=1 $(VENV)/bin/pytest tests/faults -p no:cacheprovider -s $(PYTEST_ARGS)
 
 ## make bench: its own stack instance, seeded through the API, wrk scenarios + RPC floor
 ## (docs/performance.md). BENCH_ARGS="--duration 30" etc.; BENCH_PORT picks the port.
