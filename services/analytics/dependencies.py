@@ -47,8 +47,17 @@ class AnalyticsStore:
 
     def posts_stats(self, start, end):
         params = {"start": start, "end": end}
-        (total_posts, total_likes, most_liked), = self.pool.execute(queries.POST_TOTALS, params)
-        active = self.pool.execute(queries.MOST_ACTIVE_USERS, params)
+        *active, totals = self.pool.execute(queries.MOST_ACTIVE_USERS, params)
+        total_posts = totals[2]
+        total_likes, most_liked, most_likes = self.pool.execute(queries.POST_LIKES, params)[0]
+        best = None
+        if total_posts:
+            if most_likes > 0:
+                rows = self.pool.execute(queries.POST_TITLE, dict(params, post_id=most_liked))
+            else:
+                rows = self.pool.execute(queries.FIRST_POST, params)
+            post_id, title = rows[0]
+            best = {"post_id": post_id, "title": title, "likes_count": int(max(most_likes, 0))}
         days = (end - start).days + 1
         return {
             "period": {"start_date": start.isoformat(), "end_date": end.isoformat()},
@@ -61,9 +70,7 @@ class AnalyticsStore:
             "likes_statistics": {
                 "total_likes": int(total_likes),
                 "avg_likes_per_post": total_likes / total_posts if total_posts else 0.0,
-                "most_liked_post": {
-                    "post_id": most_liked[0], "title": most_liked[1], "likes_count": int(most_liked[2]),
-                } if total_posts else None,
+                "most_liked_post": best,
             },
         }
 

@@ -18,32 +18,52 @@ PERIOD_POSTS = """
     GROUP BY post_id
 """
 
-# Standing likes of the period's posts. `likes` is ordered by post_id, so the IN set
-# selects the few granules holding those posts.
-PERIOD_POST_LIKES = """
+# Ids of the posts created in the period that still exist.
+PERIOD_POST_IDS = """
+    SELECT post_id FROM posts
+    WHERE day >= %(start)s AND day <= %(end)s
+      AND post_id NOT IN (SELECT post_id FROM post_deletions)
+"""
+
+# Standing likes of those posts (posts without likes have no row here). `likes` is ordered
+# by post_id, so the IN set selects the few granules holding those posts. No JOIN with
+# posts: it cost more than the rest of the query on ClickHouse 18.16.
+POST_LIKES = f"""
+SELECT sum(likes) AS total_likes,
+       argMax(post_id, tuple(likes, -toInt64(post_id))) AS most_liked,
+       max(likes) AS most_likes
+FROM
+(
     SELECT post_id,
            greatest(toInt64(uniqExactIf(event_id, delta = 1))
                     - toInt64(uniqExactIf(event_id, delta = -1)), 0) AS likes
     FROM likes
-    WHERE post_id IN (SELECT post_id FROM posts WHERE day >= %(start)s AND day <= %(end)s)
+    WHERE post_id IN ({PERIOD_POST_IDS})
     GROUP BY post_id
-"""
-
-POST_TOTALS = f"""
-SELECT count() AS total_posts,
-       sum(likes) AS total_likes,
-       argMax(tuple(post_id, title, likes), tuple(likes, -toInt64(post_id))) AS most_liked
-FROM ({PERIOD_POSTS}) ANY LEFT JOIN ({PERIOD_POST_LIKES}) USING post_id
+)
 """
 
 MOST_ACTIVE_LIMIT = 10
 
+# The top authors; WITH TOTALS appends one more row whose posts_count is the period's total.
 MOST_ACTIVE_USERS = f"""
 SELECT author_id, any(author_username) AS username, count() AS posts_count
 FROM ({PERIOD_POSTS})
-GROUP BY author_id
+GROUP BY author_id WITH TOTALS
 ORDER BY posts_count DESC, author_id ASC
 LIMIT {MOST_ACTIVE_LIMIT}
+"""
+
+# Title of the most liked post; with no likes at all, the lowest id wins the tie at zero.
+POST_TITLE = """
+SELECT post_id, any(title) FROM posts
+WHERE day >= %(start)s AND day <= %(end)s AND post_id = %(post_id)s
+GROUP BY post_id
+"""
+FIRST_POST = f"""
+SELECT post_id, any(title) FROM posts
+WHERE day >= %(start)s AND day <= %(end)s AND post_id IN ({PERIOD_POST_IDS})
+GROUP BY post_id ORDER BY post_id LIMIT 1
 """
 
 # One user's standing posts, comments and likes in [since, until], per action and day.

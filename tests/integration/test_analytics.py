@@ -192,7 +192,8 @@ def random_history(today, seed, actions=1500):
 
 def periods(today):
     d = lambda n: today - timedelta(days=n)  # noqa: E731
-    return [(d(10), d(0)), (d(40), d(40)), (d(3), d(3)), (d(60), d(0)), (d(25), d(11)),
+    # d(0) in the scripted history: a post without likes (the tie at zero likes).
+    return [(d(10), d(0)), (d(40), d(40)), (d(3), d(3)), (d(0), d(0)), (d(60), d(0)), (d(25), d(11)),
             (today + timedelta(days=1), today + timedelta(days=5))]
 
 
