@@ -2,6 +2,9 @@
 and writing real PostgreSQL."""
 import logging
 import random
+import time
+
+import eventlet
 
 import pytest
 from nameko.standalone.rpc import ServiceRpcProxy
@@ -173,3 +176,28 @@ def test_broadcast_reaches_every_known_user(notifications, kafka_config):
 def _known(user_id):
     with database.connection_context():
         return KnownUser.get_or_none(KnownUser.id == user_id) is not None
+
+
+def test_consuming_never_blocks_the_eventlet_hub(notifications, kafka_config):
+    """A green ticker beside the container keeps ticking while events are consumed and
+    notification events are relayed: nothing waits on Kafka with the hub held."""
+    owner, post_id = new_ids(2)
+    gaps, running = [], [True]
+
+    def ticker():
+        last = time.monotonic()
+        while running[0]:
+            eventlet.sleep(0.01)
+            now = time.monotonic()
+            gaps.append(now - last)
+            last = now
+
+    thread = eventlet.spawn(ticker)
+    likers = new_ids(30)
+    produce_events(kafka_config, [liked(post_id, owner, liker) for liker in likers])
+    wait_until(lambda: notifications.unread_count(owner)["unread_count"] == 30, what="30 likes")
+    eventlet.sleep(1)  # idle consumer and relay polling too
+    running[0] = False
+    thread.wait()
+    # A blocking poll(timeout)/flush() would show up as gaps of its timeout (>= 1 s).
+    assert max(gaps) < 0.5, f"hub stalled for {max(gaps):.3f} s"

@@ -1,11 +1,14 @@
 """The transactional outbox and its relay, with the users service's real code, real
 PostgreSQL and a real Kafka broker (tansu)."""
+import time
+
 import psycopg2
 import pytest
 from nameko.standalone.rpc import ServiceRpcProxy
 
 from imageboard.config import database_url
 from imageboard.db import connect_kwargs
+from imageboard.events.kafka import TopicsUnavailable, ensure_topics
 from imageboard.events.relay import Relay
 from services.users.service import UsersService
 from tests.event_schemas import validate_event
@@ -78,3 +81,19 @@ def test_only_one_relay_instance_publishes_at_a_time(kafka_config, migrated):
     finally:
         first.close()
         second.close()
+
+
+def test_topics_are_created_once_with_the_prefix(kafka_config):
+    created = ensure_topics(kafka_config)
+    prefix = kafka_config["KAFKA_TOPIC_PREFIX"]
+    assert sorted(created) == [f"{prefix}{name}" for name in (
+        "analytics-events", "comment-events", "notification-events", "post-events", "user-events")]
+    assert ensure_topics(kafka_config) == []  # already there: nothing to do, no error
+
+
+def test_topic_creation_gives_up_quickly_without_a_broker(kafka_config):
+    dead = dict(kafka_config, KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:1")
+    started = time.monotonic()
+    with pytest.raises(TopicsUnavailable):
+        ensure_topics(dead, timeout=1)
+    assert time.monotonic() - started < 5
