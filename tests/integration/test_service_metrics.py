@@ -78,3 +78,25 @@ def test_outbox_relay_reports_published_and_pending_events(users, service_config
                 and ("imageboard_outbox_pending_events", (("service", "users"),)) in samples
                 and value(samples, "imageboard_outbox_pending_events", service="users") == 0)
     wait_for(relayed, 20, what="the user.registered event to be published and counted")
+
+
+def test_operator_republishes_a_sent_event_and_the_relay_sends_it_again(users, service_config, unique):
+    from imageboard.ops import outbox
+
+    port = metrics_port(service_config, "users")
+    published = dict(service="users", topic="user-events")
+    users.register({"username": f"r_{unique}", "email": f"r_{unique}@example.com",
+                    "password": "password1"})
+    wait_for(lambda: outbox.status(service_config, "users")["pending"] == 0, 20,
+             what="the registration event to be sent")
+    sent = value(scrape(port), "imageboard_outbox_published_total", **published)
+
+    with pytest.raises(ValueError):
+        outbox.republish(service_config, "users")  # neither since nor event_ids
+    last = outbox.status(service_config, "users")["last_published_at"]
+    assert outbox.republish(service_config, "users", since=last) >= 1
+
+    wait_for(lambda: value(scrape(port), "imageboard_outbox_published_total", **published) > sent
+             and outbox.status(service_config, "users")["pending"] == 0, 20,
+             what="the relay to send the re-published event")
+    assert outbox.pending(service_config, "users") == []
