@@ -4,6 +4,9 @@ and per-call request context.
 import logging
 import time
 
+import amqp.exceptions
+import kombu.exceptions
+
 from nameko.amqp.publish import Publisher
 from nameko.constants import (AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY,
                               DEFAULT_SERIALIZER, LOGIN_METHOD_CONFIG_KEY,
@@ -18,6 +21,9 @@ from imageboard.logs import set_request_id
 from imageboard import metrics, nameko_metrics
 
 log = logging.getLogger(__name__)
+
+# What publishing a reply raises when RabbitMQ is down or restarting.
+BROKER_ERRORS = (OSError, kombu.exceptions.OperationalError, amqp.exceptions.ConnectionError)
 
 
 class _ReplyPublisher(Publisher):
@@ -41,8 +47,14 @@ class _RpcConsumer(RpcConsumer):
             config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER), message,
             ssl=config.get(AMQP_SSL_CONFIG_KEY), login_method=config.get(LOGIN_METHOD_CONFIG_KEY),
         )
-        result, exc_info = responder.send_response(result, exc_info)
-        self.queue_consumer.ack_message(message)
+        try:
+            result, exc_info = responder.send_response(result, exc_info)
+        except BROKER_ERRORS as exc:
+            # The broker went away while this worker ran. Raising here would kill the whole
+            # container (nameko treats a failed worker thread as fatal); the caller has had
+            # its 503/504 anyway, and the consumer reconnects by itself.
+            log.warning("reply not sent: message broker unavailable", extra={"error": repr(exc)})
+        self.queue_consumer.ack_message(message)  # skipped by nameko if the channel is gone
         return result, exc_info
 
 
