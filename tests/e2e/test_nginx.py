@@ -214,3 +214,34 @@ def test_upstream_sees_forwarded_headers_and_request_id(front):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_an_uploaded_image_is_served_by_nginx_at_its_image_url(gateway_front):
+    from tests.imagefiles import png_bytes, png_of_exact_size
+
+    name = f"ngx_{os.urandom(4).hex()}"
+    user = requests.post(gateway_front + "/api/users/register/", timeout=15, json={
+        "username": name, "email": f"{name}@example.com", "password": "password1"}).json()
+    auth = {"Authorization": f"Bearer {user['token']}"}
+    image = png_bytes((20, 10))
+    created = requests.post(gateway_front + "/api/posts/", headers=auth, timeout=30,
+                            data={"title": "through nginx", "content": "an image"},
+                            files={"image": ("x.png", image, "image/png")})
+    assert created.status_code == 201, created.text
+    url = created.json()["image_url"]
+    # Built from the Host nginx passed on: the client can follow it through nginx.
+    assert url.startswith(gateway_front + "/media/"), url
+
+    served = requests.get(url, timeout=10)
+    assert served.status_code == 200
+    assert served.headers["Content-Type"] == "image/png"
+    assert served.headers["X-Content-Type-Options"] == "nosniff"
+    assert "immutable" in served.headers["Cache-Control"]
+
+    # Just over 5 MB passes nginx and gets the gateway's own 413.
+    too_big = png_of_exact_size(5 * 1024 * 1024 + 1)
+    refused = requests.post(gateway_front + "/api/posts/", headers=auth, timeout=30,
+                            data={"title": "too big", "content": "x"},
+                            files={"image": ("big.png", too_big, "image/png")})
+    assert_json_error(refused, 413, refused.json()["error"]["code"])
+    assert "5.5 MB" not in refused.json()["error"]["message"]  # not nginx's answer
