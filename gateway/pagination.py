@@ -55,7 +55,8 @@ def page_url(req, page):
     params = [(k, v) for k, v in parse_qsl(req.query_string, keep_blank_values=True) if k != "page"]
     params.append(("page", str(page)))
     path = req.root_path + req.path.rstrip("/") + "/"
-    return f"{req.prefix}{path}?{urlencode(params)}"
+    # forwarded_prefix: behind nginx (X-Forwarded-Proto/-Host) the client's scheme and host.
+    return f"{req.forwarded_prefix}{path}?{urlencode(params)}"
 
 
 def neighbours(req, page, total):

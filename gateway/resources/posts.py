@@ -19,7 +19,7 @@ def absolute_image_url(req, post):
     """Services know the path under MEDIA_URL; clients get an absolute URL."""
     url = post.get("image_url")
     if url and url.startswith("/"):
-        post["image_url"] = req.prefix + url
+        post["image_url"] = req.forwarded_prefix + url  # the client's scheme and host behind nginx
     return post
 
 

@@ -64,6 +64,14 @@ def test_next_and_previous_keep_other_parameters(client, rpc):
     assert last["next"] is None and last["previous"].endswith("page=2")
 
 
+def test_urls_use_the_scheme_and_host_the_client_used_behind_a_proxy(client, rpc):
+    rpc.answers = {("posts", "list_posts"): feed(45, image="/media/a.jpg")}
+    body = client.simulate_get("/api/posts/", headers={"X-Forwarded-Proto": "https",
+                                                       "X-Forwarded-Host": "board.example"}).json
+    assert body["next"] == "https://board.example/api/posts/?page=2"
+    assert body["results"][0]["image_url"] == "https://board.example/media/a.jpg"
+
+
 def test_page_past_the_end_is_empty_with_previous_on_the_last_page(client, rpc):
     rpc.answers = {("posts", "list_posts"): lambda p, l, o: {"count": 45, "results": []}}
     body = client.simulate_get("/api/posts/", query_string="page=9").json
