@@ -196,10 +196,17 @@ class Relay:
         self.failed_total += failed
         self._count_published(rows, ok, failed)
         if failed:
-            # Whatever happened, the broker may have restarted: check topics next round.
+            # Whatever happened, the broker may have restarted: check topics next round,
+            # with a fresh producer (its queue dropped without blocking: rows stay unsent).
             self.topics_ready = False
-            self.producer = None
+            self._drop_producer()
         return len(ok)
+
+    def _drop_producer(self):
+        producer, self.producer = self.producer, None
+        if producer is not None:
+            producer.purge(in_queue=True, in_flight=True, blocking=False)
+            producer.poll(0)
 
     def _count_pending(self):
         """At most once a second, on the relay's own connection (no new connections)."""
@@ -260,7 +267,7 @@ class Relay:
 
     def close(self):
         self.close_db()
-        self.producer = None  # undelivered messages stay unsent rows; nothing to flush
+        self._drop_producer()  # undelivered messages stay unsent rows; nothing to flush
 
 
 class OutboxRelay(DependencyProvider):

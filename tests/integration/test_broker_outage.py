@@ -18,7 +18,8 @@ from imageboard.config import database_url
 from imageboard.db import connect_kwargs
 from services.notifications.service import NotificationsService
 from services.users.service import UsersService
-from tests.integration.kafka_support import PrivateTansu, wait_until
+from tests.integration.kafka_support import (PrivateTansu, events_migrated,  # noqa: F401 (fixtures)
+                                             kafka_config, wait_until)
 
 pytestmark = pytest.mark.integration
 
@@ -52,14 +53,11 @@ def broker():
     broker.stop()
 
 
-def test_broker_outage_loses_and_duplicates_nothing(broker, service_config, container_factory,
-                                                     migrated, unique):
+def test_broker_outage_loses_and_duplicates_nothing(broker, kafka_config, container_factory,
+                                                     events_migrated, unique):
     say = Transcript()
-    config = dict(service_config, KAFKA_BOOTSTRAP_SERVERS=broker.address,
-                  KAFKA_TOPIC_PREFIX=f"{service_config['KAFKA_TOPIC_PREFIX']}{unique}-",
-                  OUTBOX_POLL_INTERVAL=0.2, KAFKA_MESSAGE_TIMEOUT_MS=3000)
-    migrated("users")
-    migrated("notifications")
+    config = dict(kafka_config, KAFKA_BOOTSTRAP_SERVERS=broker.address, KAFKA_MESSAGE_TIMEOUT_MS=3000)
+    events_migrated("users", "notifications")
     for service_cls in (UsersService, NotificationsService):
         container_factory(service_cls, config).start()
     say(f"private tansu on {broker.address}; users + notifications services started")

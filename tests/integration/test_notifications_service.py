@@ -15,21 +15,15 @@ from services.notifications.exceptions import NotificationNotFound, NotYourNotif
 from services.notifications.models import KnownUser, database
 from services.notifications.service import NotificationsService
 from tests.event_schemas import validate_event
-from tests.integration.kafka_support import produce, produce_events, read_topic, wait_until
+from tests.integration.kafka_support import (events_migrated, kafka_config,  # noqa: F401 (fixtures)
+                                             produce, produce_events, read_topic, wait_until)
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def kafka_config(service_config, unique):
-    """Topics and consumer group of this test alone."""
-    return dict(service_config, KAFKA_TOPIC_PREFIX=f"{service_config['KAFKA_TOPIC_PREFIX']}{unique}-",
-                OUTBOX_POLL_INTERVAL=0.2)
-
-
-@pytest.fixture
-def notifications(kafka_config, container_factory, migrated):
-    migrated("notifications")
+def notifications(kafka_config, container_factory, events_migrated):
+    events_migrated("notifications")
     container = container_factory(NotificationsService, kafka_config)
     container.start()
     with ServiceRpcProxy("notifications", kafka_config, timeout=10) as proxy:

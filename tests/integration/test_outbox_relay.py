@@ -12,20 +12,15 @@ from imageboard.events.kafka import TopicsUnavailable, ensure_topics
 from imageboard.events.relay import Relay
 from services.users.service import UsersService
 from tests.event_schemas import validate_event
-from tests.integration.kafka_support import read_topic, wait_until
+from tests.integration.kafka_support import (events_migrated, kafka_config,  # noqa: F401 (fixtures)
+                                             read_topic, wait_until)
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def kafka_config(service_config, unique):
-    return dict(service_config, KAFKA_TOPIC_PREFIX=f"{service_config['KAFKA_TOPIC_PREFIX']}{unique}-",
-                OUTBOX_POLL_INTERVAL=0.2)
-
-
-@pytest.fixture
-def users(kafka_config, container_factory, migrated):
-    migrated("users")
+def users(kafka_config, container_factory, events_migrated):
+    events_migrated("users")
     container = container_factory(UsersService, kafka_config)
     container.start()
     with ServiceRpcProxy("users", kafka_config, timeout=10) as proxy:
@@ -65,8 +60,8 @@ def test_user_events_are_published_keyed_in_order_and_marked_sent(users, kafka_c
     assert len(rows) == 4 and all(published is not None for published in rows.values())
 
 
-def test_only_one_relay_instance_publishes_at_a_time(kafka_config, migrated):
-    migrated("users")
+def test_only_one_relay_instance_publishes_at_a_time(kafka_config, events_migrated):
+    events_migrated("users")
     first, second = Relay(kafka_config, "users"), Relay(kafka_config, "users")
     try:
         # (A relay of an earlier test's container may still be letting go of the lock.)
