@@ -36,7 +36,9 @@ class _ProcessServer:
             return
         host = metrics.metrics_host(config)
         try:
-            self.sock = eventlet.listen((host, port))
+            # No SO_REUSEPORT: two processes on one port would split the scrapes between
+            # them and mix two processes' numbers; a clash must show as an error.
+            self.sock = eventlet.listen((host, port), reuse_port=False)
         except OSError as exc:
             # A metrics port clash must not take the service down; `up == 0` alerts on it.
             log.warning("metrics port unavailable", extra={"port": port, "error": str(exc)})

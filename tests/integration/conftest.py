@@ -17,5 +17,7 @@ def migrated(config):
 
 @pytest.fixture
 def service_config(config, rabbit_config):
-    """The project config pointed at nameko's throwaway vhost for this test."""
-    return dict(config, AMQP_URI=rabbit_config["AMQP_URI"])
+    """The project config pointed at nameko's throwaway vhost for this test. Containers
+    here serve no /metrics (METRICS_PORT_BASE=0): the ports belong to the e2e stack's
+    processes; tests of metrics set METRICS_PORT themselves."""
+    return dict(config, AMQP_URI=rabbit_config["AMQP_URI"], METRICS_PORT_BASE=0)

@@ -5,8 +5,10 @@ import requests
 from nameko.standalone.rpc import ServiceRpcProxy
 from prometheus_client.parser import text_string_to_metric_families
 
-from imageboard.metrics import metrics_port
+from imageboard.migrations import migrate
+from imageboard.nameko_metrics import PROCESS_SERVER
 from imageboard.ops.util import wait_for
+from tests.integration.service_processes import free_port
 from services.users.exceptions import UserNotFound
 from services.users.service import UsersService
 
@@ -27,18 +29,39 @@ def value(samples, name, **labels):
     return samples.get((name, tuple(sorted(labels.items()))), 0.0)
 
 
+_MIGRATED = set()
+
+
 @pytest.fixture
-def users(service_config, container_factory, migrated):
-    migrated("users")
-    container = container_factory(UsersService, service_config)
+def obs_config(service_config):
+    """Its own users database: the outbox relay of the e2e stack's users process would
+    otherwise compete for the same outbox (and win the leader lock). Its own metrics port:
+    the stack's users process serves on METRICS_PORT_BASE + 1."""
+    config = dict(service_config, DB_PREFIX=f"{service_config['DB_PREFIX']}_obs",
+                  METRICS_PORT=str(free_port()))
+    if config["DB_PREFIX"] not in _MIGRATED:
+        migrate(config, "users")
+        _MIGRATED.add(config["DB_PREFIX"])
+    return config
+
+
+@pytest.fixture
+def users(obs_config, container_factory):
+    container = container_factory(UsersService, obs_config)
     container.start()
-    with ServiceRpcProxy("users", service_config, timeout=10) as proxy:
+    with ServiceRpcProxy("users", obs_config, timeout=10) as proxy:
         yield proxy
 
 
-def test_rpc_calls_errors_latency_and_pools_are_exported(users, service_config, unique):
-    port = metrics_port(service_config, "users")
-    assert port is not None
+def served_port():
+    """The port this process's metrics server listens on (one per process, however many
+    containers run in it)."""
+    assert PROCESS_SERVER.port is not None
+    return PROCESS_SERVER.port
+
+
+def test_rpc_calls_errors_latency_and_pools_are_exported(users, obs_config, unique):
+    port = served_port()
     before = scrape(port)
 
     for _ in range(3):
@@ -57,7 +80,7 @@ def test_rpc_calls_errors_latency_and_pools_are_exported(users, service_config, 
     assert value(after, "imageboard_rpc_errors_total", **errors) - \
         value(before, "imageboard_rpc_errors_total", **errors) == 1
     # Pools and workers are read live: sized from max_workers, nothing busy between calls.
-    max_workers = int(service_config["max_workers"])
+    max_workers = int(obs_config["max_workers"])
     assert value(after, "imageboard_db_pool_max_connections", service="users") == max_workers + 4
     assert value(after, "imageboard_db_pool_connections", service="users", state="in_use") == 0
     assert value(after, "imageboard_db_pool_connections", service="users", state="idle") >= 1
@@ -65,8 +88,8 @@ def test_rpc_calls_errors_latency_and_pools_are_exported(users, service_config, 
     assert value(after, "imageboard_service_workers_busy", service="users") == 0
 
 
-def test_outbox_relay_reports_published_and_pending_events(users, service_config, unique):
-    port = metrics_port(service_config, "users")
+def test_outbox_relay_reports_published_and_pending_events(users, unique):
+    port = served_port()
     published = dict(service="users", topic="user-events")
     before = value(scrape(port), "imageboard_outbox_published_total", **published)
     users.register({"username": f"m_{unique}", "email": f"m_{unique}@example.com",
@@ -80,23 +103,23 @@ def test_outbox_relay_reports_published_and_pending_events(users, service_config
     wait_for(relayed, 20, what="the user.registered event to be published and counted")
 
 
-def test_operator_republishes_a_sent_event_and_the_relay_sends_it_again(users, service_config, unique):
+def test_operator_republishes_a_sent_event_and_the_relay_sends_it_again(users, obs_config, unique):
     from imageboard.ops import outbox
 
-    port = metrics_port(service_config, "users")
+    port = served_port()
     published = dict(service="users", topic="user-events")
     users.register({"username": f"r_{unique}", "email": f"r_{unique}@example.com",
                     "password": "password1"})
-    wait_for(lambda: outbox.status(service_config, "users")["pending"] == 0, 20,
+    wait_for(lambda: outbox.status(obs_config, "users")["pending"] == 0, 20,
              what="the registration event to be sent")
     sent = value(scrape(port), "imageboard_outbox_published_total", **published)
 
     with pytest.raises(ValueError):
-        outbox.republish(service_config, "users")  # neither since nor event_ids
-    last = outbox.status(service_config, "users")["last_published_at"]
-    assert outbox.republish(service_config, "users", since=last) >= 1
+        outbox.republish(obs_config, "users")  # neither since nor event_ids
+    last = outbox.status(obs_config, "users")["last_published_at"]
+    assert outbox.republish(obs_config, "users", since=last) >= 1
 
     wait_for(lambda: value(scrape(port), "imageboard_outbox_published_total", **published) > sent
-             and outbox.status(service_config, "users")["pending"] == 0, 20,
+             and outbox.status(obs_config, "users")["pending"] == 0, 20,
              what="the relay to send the re-published event")
-    assert outbox.pending(service_config, "users") == []
+    assert outbox.pending(obs_config, "users") == []
