@@ -87,7 +87,8 @@ class ClickHouseSink:
             rows = rows_by_table[table]
             if rows:
                 # Columnar: zip transposes in C, cheaper than the driver doing it per row.
-                self.client.execute(f"INSERT INTO {table} ({', '.join(COLUMNS[table])}) VALUES",
+                columns = ", ".join(f"`{c}`" for c in COLUMNS[table])  # `offset` is a keyword
+                self.client.execute(f"INSERT INTO {table} ({columns}) VALUES",
                                     [list(column) for column in zip(*rows)], columnar=True)
                 metrics.ROWS.labels(table).inc(len(rows))
 

@@ -8,10 +8,15 @@ import logging
 import os
 import re
 
+from clickhouse_driver.errors import ServerException
+
 from analytics_pipeline.clickhouse import database_name, make_client
 
 log = logging.getLogger(__name__)
 MIGRATIONS_DIR = os.path.join(os.path.dirname(__file__), "migrations")
+# An ADD COLUMN re-applied fails with "column ... already exists" (ILLEGAL_COLUMN 44 on
+# 18.16, DUPLICATE_COLUMN 15 elsewhere): its effect is there. 18.16 has no IF NOT EXISTS.
+ALREADY_APPLIED = {15, 44}
 
 
 def statements(sql):
@@ -41,7 +46,11 @@ def migrate(config):
             continue
         with open(path) as fh:
             for statement in statements(fh.read()):
-                client.execute(statement)
+                try:
+                    client.execute(statement)
+                except ServerException as exc:
+                    if exc.code not in ALREADY_APPLIED or "already exists" not in exc.message:
+                        raise
         client.execute("INSERT INTO schema_migrations (version) VALUES", [(version,)])
         log.info("applied clickhouse migration", extra={"database": database, "version": version})
         applied_now.append(version)

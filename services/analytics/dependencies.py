@@ -5,7 +5,7 @@ clickhouse-driver is a blocking client: each query runs in eventlet's OS thread 
 workers while ClickHouse computes.
 """
 import logging
-from datetime import timedelta
+from datetime import date, timedelta
 
 from eventlet import tpool
 from eventlet.queue import LightQueue
@@ -17,6 +17,8 @@ from services.analytics.exceptions import AnalyticsUnavailable
 
 log = logging.getLogger(__name__)
 TIMELINE_DAYS = 30
+# ClickHouse's Date range: outside it 18.16 silently reads a date as 1970-01-01.
+STORED_DAYS = (date(1970, 1, 1), date(2105, 12, 31))
 
 
 class ClientPool:
@@ -46,7 +48,7 @@ class AnalyticsStore:
         self.pool = pool
 
     def posts_stats(self, start, end):
-        params = {"start": start, "end": end}
+        params = {"start": max(start, STORED_DAYS[0]), "end": min(end, STORED_DAYS[1])}
         *active, totals = self.pool.execute(queries.MOST_ACTIVE_USERS, params)
         total_posts = totals[2]
         total_likes, most_liked, most_likes = self.pool.execute(queries.POST_LIKES, params)[0]

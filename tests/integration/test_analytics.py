@@ -40,7 +40,8 @@ def ch_config(config, unique):
     cfg = dict(config, CLICKHOUSE_URL=f"{base}/{database_name(config)}_{unique}",
                KAFKA_TOPIC_PREFIX=f"{config['KAFKA_TOPIC_PREFIX']}{unique}-")
     assert migrate_clickhouse(cfg) == ["0001_event_tables", "0002_user_actions",
-                                       "0003_analyst_views"]
+                                       "0003_analyst_views", "0004_events_body"]
+    assert migrate_clickhouse(cfg) == []
     yield cfg
     make_client(cfg, database="default").execute(f"DROP DATABASE IF EXISTS `{database_name(cfg)}`")
 
@@ -226,6 +227,13 @@ def test_scripted_history_through_kafka_matches_truth(ch_config, ch, pipeline, a
     empty = analytics.posts_stats((today + timedelta(days=1)).isoformat(),
                                   (today + timedelta(days=1)).isoformat())
     assert empty["total_posts"] == 0 and empty["likes_statistics"]["most_liked_post"] is None
+    # Dates ClickHouse cannot store are clamped, not silently read as 1970-01-01.
+    assert analytics.posts_stats("1900-01-01", "1900-01-05")["total_posts"] == 0
+    wide = analytics.posts_stats("2100-01-01", "2109-12-31")
+    assert wide["total_posts"] == 0 and wide["period"]["end_date"] == "2109-12-31"
+    assert analytics.posts_stats("1962-01-01", "1971-12-31")["total_posts"] == 0
+    assert analytics.posts_stats((today - timedelta(days=3000)).isoformat(),
+                                 (today + timedelta(days=600)).isoformat())["total_posts"] == 5
 
 
 def test_random_history_with_redelivery_stays_exact(ch_config, ch, pipeline, analytics):
