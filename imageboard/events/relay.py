@@ -29,7 +29,7 @@ from functools import partial
 
 import eventlet
 import psycopg2
-from confluent_kafka import KafkaError, Producer
+from confluent_kafka import KafkaError, KafkaException, Producer
 from confluent_kafka.admin import AdminClient
 from eventlet.green import select
 from nameko.extensions import DependencyProvider
@@ -149,6 +149,11 @@ class Relay:
                 except BufferError:  # local queue full: let it drain
                     producer.poll(0)
                     eventlet.sleep(0.01)
+                except KafkaException as exc:  # fatal producer state: start afresh next round
+                    log.warning("producer failed; recreating it",
+                                extra={"service": self.service, "error": str(exc)})
+                    self._drop_producer()
+                    return [], len(rows)
         deadline = time.monotonic() + self.message_timeout + 5
         while len(reports) < len(rows) and time.monotonic() < deadline:
             producer.poll(0)
@@ -182,6 +187,10 @@ class Relay:
         if not self.topics_ready or self.broker_down_since is not None:
             self._ensure_topics()  # raises TopicsUnavailable while the broker is down
             if self.broker_down_since is not None:
+                # A broker that lost its state also forgot this producer's id and sequence
+                # numbers: the idempotent producer must start over (else a fatal
+                # OUT_OF_ORDER_SEQUENCE_NUMBER), then re-send what may have been lost.
+                self._drop_producer()
                 self._replay_after_outage()
         rows = self._query(
             "SELECT id, topic, event_key, body FROM outbox WHERE published_at IS NULL "

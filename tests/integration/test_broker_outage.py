@@ -116,3 +116,28 @@ def test_broker_outage_loses_and_duplicates_nothing(broker, kafka_config, contai
     say(f"notifications per user: min {min(counts.values())}, max {max(counts.values())}; "
         f"users with != 1: {len(duplicated)}; unsent outbox rows: {unsent}")
     assert set(counts) == set(registered) and duplicated == {} and unsent == 0
+
+
+def test_events_the_broker_lost_are_sent_again(broker, kafka_config, container_factory,
+                                              events_migrated, unique):
+    """Published (acknowledged, marked sent) but not consumed yet when the in-memory
+    broker dies: only the relay's replay after the outage can still deliver them."""
+    say = Transcript()
+    config = dict(kafka_config, KAFKA_BOOTSTRAP_SERVERS=broker.address, KAFKA_MESSAGE_TIMEOUT_MS=3000)
+    events_migrated("users", "notifications")
+    container_factory(UsersService, config).start()
+    with ServiceRpcProxy("users", config, timeout=10) as users:
+        ids = [users.register({"username": f"r{i}_{unique}", "email": f"r{i}_{unique}@example.com",
+                               "password": "password1"})["id"] for i in range(5)]
+    keys = [str(i) for i in ids]
+    wait_until(lambda: query(config, "users", "SELECT count(*) FROM outbox WHERE published_at IS NOT NULL "
+                             "AND event_key = ANY(%s)", (keys,))[0][0] == 5, what="5 events sent")
+    say("5 user.registered events acknowledged by the broker; no consumer has read them")
+    broker.stop()
+    broker.start()
+    say("broker restarted: those messages are gone")
+    container_factory(NotificationsService, config).start()
+    wait_until(lambda: query(config, "notifications", "SELECT count(*) FROM notifications "
+                             "WHERE user_id = ANY(%s)", (ids,))[0][0] == 5, timeout=40, interval=0.5,
+               what="5 welcome notifications from the re-sent events")
+    say("all 5 welcome notifications arrived from the re-sent events")
