@@ -2,9 +2,11 @@
 
     .venv/bin/python -m bench.run [--duration 20] [--connections 32] [--keep]
 
-1. Starts its own instance beside anything else running: databases imageboard_bench_*,
-   RabbitMQ vhost imageboard_bench, its own Kafka topic prefix, ClickHouse database,
-   gateway port (BENCH_PORT, default 18950) and var dir; dropped again at the end.
+1. Starts its own instance beside anything else running: its own PostgreSQL cluster
+   (initdb in a temp dir, own port: the seeding would otherwise take the shared server's
+   connection slots; BENCH_SHARED_PG=1 uses the configured one), RabbitMQ vhost
+   imageboard_bench, its own Kafka topic prefix, ClickHouse database, gateway port
+   (BENCH_PORT, default 18950) and var dir; all removed again at the end.
 2. Seeds through the API: 200 users, 5,000 posts, 20,000 comments, 20,000 likes.
 3. wrk at 32 connections: list, detail, comments, and the mix (60% list, 20% detail,
    10% comments, 5% like, 4% comment, 1% post): requests/s, p50, p99, errors.
@@ -37,6 +39,11 @@ ENV = {
     "METRICS_PORT_BASE": os.environ.get("BENCH_METRICS_PORT_BASE", "19800"),
     "LOG_LEVEL": "WARNING",  # one JSON access line per request would cost the gateway CPU
 }
+from imageboard.ops.private_servers import PrivatePostgres  # noqa: E402
+
+POSTGRES = None if os.environ.get("BENCH_SHARED_PG") == "1" else PrivatePostgres()
+if POSTGRES is not None:
+    ENV["POSTGRES_URL"] = POSTGRES.url
 os.environ.update(ENV)  # before the configuration is loaded, and inherited by the processes
 
 from imageboard.config import database_url, load_config  # noqa: E402
@@ -113,15 +120,17 @@ def main():
     parser.add_argument("--keep", action="store_true", help="leave the stack running")
     args = parser.parse_args()
 
+    if POSTGRES is not None:
+        POSTGRES.init()
     config = load_config()
-    print(f"bench instance: {ENV['GATEWAY_BIND']} db prefix {ENV['DB_PREFIX']} "
+    print(f"bench instance: {ENV['GATEWAY_BIND']} postgres {config['POSTGRES_URL']} "
+          f"db prefix {ENV['DB_PREFIX']} "
           f"vhost imageboard_{INSTANCE}; services {config['SERVICES']}", flush=True)
-    infra.ensure(config)
-    cleanup(config)
-    infra.ensure(config)  # the vhost again, after cleanup removed a stale one
-    started = system.start(config, with_infra=False)
-    base = started["gateway"]
     try:
+        infra.ensure(config)
+        cleanup(config)
+        infra.ensure(config)  # the vhost again, after cleanup removed a stale one
+        base = system.start(config, with_infra=False, timeout=120)["gateway"]
         t0 = time.perf_counter()
         seeded = seed(base, args.users, args.posts, args.comments, args.likes)
         seeded["total_seconds"] = round(time.perf_counter() - t0, 1)
@@ -157,6 +166,8 @@ def main():
     finally:
         if not args.keep:
             cleanup(config)
+            if POSTGRES is not None:
+                POSTGRES.destroy()
     return 0
 
 
