@@ -397,3 +397,103 @@ def test_pipeline_process_serves_metrics_and_stops_on_sigterm(ch_config, ch):
         proc.send_signal(signal.SIGTERM)
         out = proc.communicate(timeout=30)[0].decode()
     assert proc.returncode == 0, out
+
+
+class TcpProxy:
+    """Forwards a local port to ClickHouse in real OS threads; cut() makes ClickHouse
+    unreachable (connections dropped, new ones refused), restore() brings it back."""
+
+    def __init__(self, target):
+        import eventlet
+
+        self.socket = eventlet.patcher.original("socket")
+        self.threading = eventlet.patcher.original("threading")
+        self.target, self.conns, self.listener = target, [], None
+        probe = self.socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        self.port = probe.getsockname()[1]
+        probe.close()
+        self.restore()
+
+    def restore(self):
+        self.listener = self.socket.socket()
+        self.listener.setsockopt(self.socket.SOL_SOCKET, self.socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", self.port))
+        self.listener.listen(16)
+        self.threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
+
+    def cut(self):
+        try:
+            self.listener.shutdown(self.socket.SHUT_RDWR)  # wakes the blocked accept()
+        except OSError:
+            pass
+        self.listener.close()
+        for conn in self.conns:
+            try:
+                conn.shutdown(self.socket.SHUT_RDWR)
+            except OSError:
+                pass
+            conn.close()
+        self.conns = []
+
+    def _accept(self, listener):
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            upstream = self.socket.create_connection(self.target)
+            self.conns += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                self.threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    def _pump(self, source, sink):
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    break
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (source, sink):
+                try:
+                    s.close()
+                except OSError:
+                    pass
+
+
+def test_clickhouse_outage_mid_stream_loses_and_doubles_nothing(ch_config, ch, pipeline, analytics):
+    """A real network failure between pipeline and ClickHouse: writes fail, the batch is
+    re-read until ClickHouse answers again, and the answers are still exact."""
+    from urllib.parse import urlparse
+
+    today = utcnow().date()
+    r = random_history(today, seed=11, actions=600)
+    half = len(r.events) // 2
+    url = urlparse(ch_config["CLICKHOUSE_URL"])
+    proxy = TcpProxy((url.hostname, url.port or 9000))
+    through_proxy = dict(ch_config, CLICKHOUSE_URL=f"clickhouse://default:@127.0.0.1:{proxy.port}"
+                                                   f"/{database_name(ch_config)}")
+    p = pipeline(sink=ClickHouseSink(make_client(through_proxy, connect_timeout=1,
+                                                 send_receive_timeout=3)), retry_seconds=0.2)
+    produce(ch_config, r.events[:half])
+    drain(p, ch, half)
+
+    from prometheus_client import REGISTRY
+
+    errors_before = REGISTRY.get_sample_value("imageboard_pipeline_insert_errors_total")
+    proxy.cut()
+    produce(ch_config, r.events[half:])
+    deadline = time.monotonic() + 4
+    while time.monotonic() < deadline:  # several write attempts, all failing
+        p.step()
+    assert stored(ch) == half, "nothing may be stored while ClickHouse is unreachable"
+    assert REGISTRY.get_sample_value("imageboard_pipeline_insert_errors_total") >= errors_before + 2
+    assert all(o <= half for parts in committed(ch_config, group_id(ch_config)).values()
+               for o in parts)
+    proxy.restore()
+    drain(p, ch, len(r.events))
+    proxy.cut()
+    assert_answers_match(analytics, r.truth, today, users=range(1, 13))
