@@ -14,7 +14,7 @@ import requests
 import yaml
 
 from imageboard import PROJECT_ROOT
-from imageboard.metrics import metrics_port
+from imageboard.ops.monitoring import local_prometheus_config
 from imageboard.ops.util import wait_for
 from tests.stack import bearer
 
@@ -45,29 +45,6 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def local_prometheus_config(config, gateway, own_port):
-    """The shipped prometheus.yml with each job's discovery replaced by this stack's ports."""
-    with open(os.path.join(MONITORING, "prometheus", "prometheus.yml")) as fh:
-        prom = yaml.safe_load(fh)
-    prom["global"].update(scrape_interval="1s", evaluation_interval="1s", scrape_timeout="1s")
-    host = "127.0.0.1"
-    targets = {
-        "gateway": [{"targets": [gateway]}],
-        "services": [{"targets": [f"{host}:{metrics_port(config, s)}"], "labels": {"component": s}}
-                     for s in config["SERVICES"]],
-        "pipeline": [{"targets": [f"{host}:{metrics_port(config, 'pipeline')}"]}],
-        "prometheus": [{"targets": [f"{host}:{own_port}"]}],
-    }
-    jobs = {job["job_name"] for job in prom["scrape_configs"]}
-    assert set(targets) <= jobs, f"prometheus.yml lost a job: {jobs}"
-    for job in prom["scrape_configs"]:
-        if job["job_name"] in targets:
-            job.pop("dns_sd_configs", None)
-            job.pop("relabel_configs", None)
-            job["static_configs"] = targets[job["job_name"]]
-    return prom
-
-
 def dashboard_panels():
     for name in ("api", "services", "pipeline"):
         with open(os.path.join(MONITORING, "grafana", "dashboards", f"{name}.json")) as fh:
@@ -89,10 +66,11 @@ def alert_rules():
 
 @pytest.fixture
 def prometheus(tmp_path, config, stack):
-    gateway = stack.split("://", 1)[1]
     port = free_port()
     conf = tmp_path / "prometheus.yml"
-    conf.write_text(yaml.safe_dump(local_prometheus_config(config, gateway, port)))
+    # The shipped prometheus.yml, its DNS discovery swapped for this stack's ports.
+    conf.write_text(yaml.safe_dump(local_prometheus_config(config, f"127.0.0.1:{port}",
+                                                           scrape_interval="1s")))
     shutil.copy(os.path.join(MONITORING, "prometheus", "alerts.yml"), tmp_path / "alerts.yml")
     log = open(tmp_path / "prometheus.log", "wb")
     proc = subprocess.Popen([PROMETHEUS, f"--config.file={conf}",

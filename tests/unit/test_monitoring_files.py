@@ -81,3 +81,17 @@ def test_dashboards_use_the_provisioned_datasource_and_unique_ids():
             assert panel["targets"] and all(t["expr"].strip() for t in panel["targets"])
             grid = panel["gridPos"]
             assert grid["x"] + grid["w"] <= 24
+
+
+@promtool
+def test_the_local_variant_for_a_plain_host_is_valid_too(tmp_path, config):
+    from imageboard.ops.monitoring import local_prometheus_config
+
+    local = local_prometheus_config(config)
+    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(local))
+    shutil.copy(os.path.join(PROMETHEUS_DIR, "alerts.yml"), tmp_path / "alerts.yml")
+    proc = subprocess.run(["promtool", "check", "config", "prometheus.yml"], cwd=tmp_path,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert proc.returncode == 0, proc.stdout
+    services = next(j for j in local["scrape_configs"] if j["job_name"] == "services")
+    assert [c["labels"]["component"] for c in services["static_configs"]] == list(config["SERVICES"])
