@@ -8,21 +8,18 @@ counts. Likes of a post = likes - unlikes (the toggle alternates, so that is the
 users whose like stands).
 """
 
-# Posts created in the period that still exist; one row per post.
-PERIOD_POSTS = """
-    SELECT post_id, any(author_id) AS author_id, any(author_username) AS author_username,
-           any(title) AS title
-    FROM posts
-    WHERE day >= %(start)s AND day <= %(end)s
-      AND post_id NOT IN (SELECT post_id FROM post_deletions)
-    GROUP BY post_id
+# Deleted posts among those created in the period: a set the size of the period, not of
+# every deletion ever (post_deletions is ordered by post_id).
+PERIOD_DELETIONS = """
+    SELECT post_id FROM post_deletions
+    WHERE post_id IN (SELECT post_id FROM posts WHERE day >= %(start)s AND day <= %(end)s)
 """
 
 # Ids of the posts created in the period that still exist.
-PERIOD_POST_IDS = """
+PERIOD_POST_IDS = f"""
     SELECT post_id FROM posts
     WHERE day >= %(start)s AND day <= %(end)s
-      AND post_id NOT IN (SELECT post_id FROM post_deletions)
+      AND post_id NOT IN ({PERIOD_DELETIONS})
 """
 
 # Standing likes of those posts (posts without likes have no row here). `likes` is ordered
@@ -45,10 +42,13 @@ FROM
 
 MOST_ACTIVE_LIMIT = 10
 
-# The top authors; WITH TOTALS appends one more row whose posts_count is the period's total.
+# The top authors; WITH TOTALS appends one more row whose posts_count is the period's total
+# (uniqExact over all rows: every live post once).
 MOST_ACTIVE_USERS = f"""
-SELECT author_id, any(author_username) AS username, count() AS posts_count
-FROM ({PERIOD_POSTS})
+SELECT author_id, any(author_username) AS username, uniqExact(post_id) AS posts_count
+FROM posts
+WHERE day >= %(start)s AND day <= %(end)s
+  AND post_id NOT IN ({PERIOD_DELETIONS})
 GROUP BY author_id WITH TOTALS
 ORDER BY posts_count DESC, author_id ASC
 LIMIT {MOST_ACTIVE_LIMIT}
