@@ -48,7 +48,10 @@ class AnalyticsStore:
         self.pool = pool
 
     def posts_stats(self, start, end):
-        params = {"start": max(start, STORED_DAYS[0]), "end": min(end, STORED_DAYS[1])}
+        # Both ends clamped into the stored range (a period wholly before 1970 must not reach
+        # ClickHouse: it formats year 474 as '474-06-01' and fails to parse it).
+        params = {"start": min(max(start, STORED_DAYS[0]), STORED_DAYS[1]),
+                  "end": max(min(end, STORED_DAYS[1]), STORED_DAYS[0])}
         *active, totals = self.pool.execute(queries.MOST_ACTIVE_USERS, params)
         total_posts = totals[2]
         total_likes, most_liked, most_likes = self.pool.execute(queries.POST_LIKES, params)[0]
