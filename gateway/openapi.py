@@ -218,6 +218,10 @@ def error(status, description=None):
 
 
 def query(name, schema, description="", required=False):
+    """A query parameter. An optional one given empty (`?page=`) counts as absent: the
+    gateway (falcon) drops blank values, as DRF ignores them."""
+    if not required:
+        schema = {"anyOf": [schema, {"const": ""}]}
     return {"name": name, "in": "query", "required": required, "schema": schema,
             "description": description}
 
@@ -310,10 +314,9 @@ PATHS = {
             "posts", "The feed, paginated", operation_id="list_posts",
             params=[PAGE, LIMIT, query(
                 "ordering", {"type": "string", "enum": ["created_at", "-created_at",
-                                                        "likes_count", "-likes_count", ""],
+                                                        "likes_count", "-likes_count"],
                              "default": "-created_at"},
-                "`-` descending; ties break newest first; empty = the default (as DRF); "
-                "anything else -> 400.")],
+                "`-` descending; ties break newest first; anything else -> 400.")],
             errors=(400,),
             responses={200: json_response("One page", ref("PostPage"))}),
         "post": operation(
