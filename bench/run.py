@@ -117,7 +117,8 @@ def main():
     parser.add_argument("--comments", type=int, default=20000)
     parser.add_argument("--likes", type=int, default=20000)
     parser.add_argument("--rpc-calls", type=int, default=2000)
-    parser.add_argument("--keep", action="store_true", help="leave the stack running")
+    parser.add_argument("--keep", action="store_true",
+                        help="leave the stack (and its private PostgreSQL) running")
     args = parser.parse_args()
 
     if POSTGRES is not None:

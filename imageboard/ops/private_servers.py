@@ -48,7 +48,7 @@ class PrivatePostgres:
 
     def __init__(self):
         self.port = free_port()
-        self.dir = tempfile.mkdtemp(prefix="ib-faults-pg-")
+        self.dir = tempfile.mkdtemp(prefix="ib-private-pg-")
         self.data = os.path.join(self.dir, "data")
         self.bin = sorted(d for d in (os.path.join("/usr/lib/postgresql", v, "bin")
                                       for v in os.listdir("/usr/lib/postgresql"))
