@@ -28,7 +28,10 @@ def json_body(req):
     """
     if req.content_length is not None and req.content_length > MAX_JSON_BODY:
         raise PayloadTooLarge(f"JSON body larger than {MAX_JSON_BODY} bytes")
-    raw = req.bounded_stream.read(MAX_JSON_BODY + 1)
+    # Without Content-Length (chunked transfer) falcon's bounded_stream reads nothing;
+    # gunicorn's wsgi.input decodes the chunks itself and ends at the last one.
+    stream = req.bounded_stream if req.content_length is not None else req.stream
+    raw = stream.read(MAX_JSON_BODY + 1)
     if len(raw) > MAX_JSON_BODY:
         raise PayloadTooLarge(f"JSON body larger than {MAX_JSON_BODY} bytes")
     if not raw.strip():

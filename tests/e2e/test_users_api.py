@@ -88,3 +88,13 @@ def test_request_id_reaches_the_service_log(api, register, unique):
             return any(f'"request_id": "{request_id}"' in line for line in fh)
     # The service logs the call just after it has replied.
     wait_for(logged, 5, what="the request id in the users service log")
+
+
+def test_chunked_json_body_is_read(api, unique):
+    """A client streaming the body (Transfer-Encoding: chunked, no Content-Length)."""
+    name = f"chunk_{unique}"
+    body = f'{{"username": "{name}", "email": "{name}@example.com", "password": "password1"}}'
+    resp = api("POST", "/api/users/register/", data=iter([body[:10].encode(), body[10:].encode()]),
+               headers={"Content-Type": "application/json"})
+    assert resp.status_code == 201, resp.text
+    assert resp.json()["username"] == name
