@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from confluent_kafka import Producer
@@ -71,13 +72,22 @@ def start_tansu(port):
 
 
 class DirectPool:
-    """AnalyticsStore's pool interface without eventlet: the bench is a plain process."""
+    """AnalyticsStore's pool interface without eventlet (the bench is a plain process):
+    execute_many runs its queries side by side on their own clients, as the service does."""
 
-    def __init__(self, client):
+    def __init__(self, client, factory=None):
         self.client = client
+        self.others = [factory() for _ in range(3)] if factory else []
+        self.threads = ThreadPoolExecutor(4)
 
     def execute(self, sql, params):
         return self.client.execute(sql, params)
+
+    def execute_many(self, calls):
+        clients = [self.client] + self.others
+        futures = [self.threads.submit(clients[i % len(clients)].execute, sql, params)
+                   for i, (sql, params) in enumerate(calls)]
+        return [f.result() for f in futures]
 
 
 def count(ch):
@@ -176,8 +186,8 @@ def pct(values, p):
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
-def time_queries(ch, repeats, users):
-    store = AnalyticsStore(DirectPool(ch))
+def time_queries(ch, repeats, users, factory=None):
+    store = AnalyticsStore(DirectPool(ch, factory))
     today = utcnow().date()
     cases = {
         "posts_stats (last 30 days)": lambda i: store.posts_stats(today - timedelta(days=29), today),
@@ -215,7 +225,8 @@ def queries_only(args):
     ch = make_client(config, send_receive_timeout=300)
     users = [u for (u,) in ch.execute(
         "SELECT user_id FROM user_actions GROUP BY user_id ORDER BY count() DESC LIMIT 50")]
-    print_queries(f"{count(ch):,} events", time_queries(ch, args.repeats, users))
+    print_queries(f"{count(ch):,} events",
+                  time_queries(ch, args.repeats, users, lambda: make_client(config)))
 
 
 def main():
@@ -283,7 +294,8 @@ def main():
         users = [u for (u,) in ch.execute(
             "SELECT user_id FROM user_actions GROUP BY user_id ORDER BY count() DESC LIMIT 50")]
         print()
-        print_queries(f"{total:,} events", time_queries(ch, args.repeats, users))
+        print_queries(f"{total:,} events",
+                      time_queries(ch, args.repeats, users, lambda: make_client(config)))
 
         # 3. Fill up to --large through the same pipeline, then time the queries again.
         remaining = args.large - total
@@ -299,7 +311,8 @@ def main():
                   f"{rate:,.0f} events/s sustained (producer sharing the CPU)")
             total = count(ch)
             print()
-            print_queries(f"{total:,} events", time_queries(ch, args.repeats, users))
+            print_queries(f"{total:,} events",
+                      time_queries(ch, args.repeats, users, lambda: make_client(config)))
         sizes = ch.execute("SELECT table, sum(rows), formatReadableSize(sum(bytes)) "
                            "FROM system.parts WHERE database = currentDatabase() AND active "
                            "GROUP BY table ORDER BY table")
