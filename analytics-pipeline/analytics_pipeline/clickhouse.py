@@ -13,7 +13,8 @@ def database_name(config):
     return urlparse(config["CLICKHOUSE_URL"]).path.lstrip("/") or "default"
 
 
-def make_client(config, database=None, connect_timeout=3, send_receive_timeout=30):
+def make_client(config, database=None, connect_timeout=3, send_receive_timeout=30,
+                sync_request_timeout=5):
     """A client for the configured database (or `database`, e.g. "default" to create it)."""
     url = urlparse(config["CLICKHOUSE_URL"])
     return Client(
@@ -24,5 +25,6 @@ def make_client(config, database=None, connect_timeout=3, send_receive_timeout=3
         database=database or database_name(config),
         connect_timeout=connect_timeout,
         send_receive_timeout=send_receive_timeout,
+        sync_request_timeout=sync_request_timeout,
         settings={"max_block_size": 65536},
     )

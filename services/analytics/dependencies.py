@@ -1,14 +1,19 @@
 """ClickHouse access for the analytics service.
 
-clickhouse-driver is a blocking client: each query runs in eventlet's OS thread pool
-(tpool) on a client taken from a small pool, so the service's hub keeps serving other
-workers while ClickHouse computes.
+clickhouse-driver is pure Python over the socket module, which `nameko run` has
+monkey-patched: its waits are green, so the hub serves other workers while ClickHouse
+computes (the answers are a few aggregate rows: no CPU worth a thread). Running it in
+eventlet's tpool instead deadlocked the service when ClickHouse went away: the driver logs
+from the native thread, and logging's locks are green ones (found by the fault test
+tests/faults/test_clickhouse_down.py).
+
+Timeouts stay below the gateway's RPC_TIMEOUT, so an unreachable or hung ClickHouse is a
+503 from here, not a 504 from the gateway.
 """
 import logging
 from datetime import date, timedelta
 
 import eventlet
-from eventlet import tpool
 from eventlet.queue import LightQueue
 from nameko.extensions import DependencyProvider
 
@@ -31,7 +36,7 @@ class ClientPool:
     def execute(self, sql, params):
         client = self.clients.get()
         try:
-            return tpool.execute(client.execute, sql, params)
+            return client.execute(sql, params)
         except UNAVAILABLE_ERRORS as exc:
             log.error("clickhouse unavailable", extra={"error": repr(exc)})
             client.disconnect()
@@ -115,7 +120,10 @@ class AnalyticsClickHouse(DependencyProvider):
         config = self.container.config
         size = int(config.get("max_workers", 10))
         # Clients connect lazily, on their first query: the service starts without ClickHouse.
-        self.pool = ClientPool(lambda: make_client(config, send_receive_timeout=10), size)
+        budget = max(1.0, float(config.get("RPC_TIMEOUT", 5)) - 1.0)
+        self.pool = ClientPool(lambda: make_client(config, connect_timeout=1,
+                                                   send_receive_timeout=budget,
+                                                   sync_request_timeout=1), size)
 
     def get_dependency(self, worker_ctx):
         return AnalyticsStore(self.pool)
