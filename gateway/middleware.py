@@ -38,3 +38,24 @@ class RequestIdMiddleware:
             },
         )
         set_request_id(None)
+
+
+# Above nginx's 5.5 MB body cap, so everything that passes nginx is drained.
+DRAIN_LIMIT = 8 * 1024 * 1024
+
+
+class DrainUnreadBodyMiddleware:
+    """When the gateway answers before reading the whole body (a 413 decided from
+    Content-Length, a 401 on an upload), read the rest and throw it away: closing a
+    socket with unread data resets the connection, and a proxy such as nginx then
+    reports 502 instead of our answer. gunicorn's wsgi.input ends at Content-Length."""
+
+    def process_response(self, req, resp, resource, req_succeeded):
+        length = req.content_length
+        if not length or length > DRAIN_LIMIT:
+            return
+        try:
+            while req.stream.read(64 * 1024):
+                pass
+        except Exception:  # the client went away; nothing left to protect
+            pass
