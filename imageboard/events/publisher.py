@@ -38,6 +38,9 @@ class BestEffortPublisher:
             **{
                 "enable.idempotence": False,
                 "acks": 1,
+                # Batch views for 100 ms: one produce request per ~20 views instead of
+                # one per view (tansu spent 40% of a core on them in the mix benchmark).
+                "linger.ms": 100,
                 # Views are worth little after a few seconds; bound memory and retries.
                 "message.timeout.ms": 5000,
                 "queue.buffering.max.messages": 10000,
