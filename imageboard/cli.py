@@ -62,7 +62,9 @@ def cmd_run(config, args):
         return code
     print(f"imageboard is running at {gateway_url(config)}; Ctrl-C stops it", flush=True)
     stopping = []
-    signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
+    # Handle SIGINT explicitly: a shell that starts us in the background leaves it ignored.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopping.append(1))
     try:
         while not stopping:
             for spec in processes.app_processes(config):
