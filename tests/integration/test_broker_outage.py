@@ -18,7 +18,8 @@ from imageboard.config import database_url
 from imageboard.db import connect_kwargs
 from services.notifications.service import NotificationsService
 from services.users.service import UsersService
-from tests.integration.kafka_support import (PrivateTansu, events_migrated,  # noqa: F401 (fixtures)
+from imageboard.ops.private_servers import PrivateTansu
+from tests.integration.kafka_support import (events_migrated,  # noqa: F401 (fixtures)
                                              kafka_config, wait_until)
 
 pytestmark = pytest.mark.integration
