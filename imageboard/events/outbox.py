@@ -2,8 +2,9 @@
 transaction as the change; a relay (imageboard.events.relay) publishes them to Kafka and
 marks them sent. With Kafka down, writes still succeed; the events wait here.
 
-Each service's migrations create the table with OUTBOX_TABLE_SQL (copy it into a
-services/<svc>/migrations/NNNN_outbox.sql file) and bind the model to its database:
+Each service's migrations create the table (services/users/migrations/0002_outbox.sql is
+the template; migrations are frozen per database, so each service keeps its own copy) and
+bind the model to its database:
 
     Outbox = outbox_model(database)           # in models.py
     record_event(Outbox, "post.liked", key=post.id, actor_id=user_id, payload={...})
@@ -17,21 +18,6 @@ from playhouse.postgres_ext import DateTimeTZField
 from imageboard.events.envelope import TOPICS, make_event
 
 NOTIFY_CHANNEL = "outbox"
-
-OUTBOX_TABLE_SQL = """
-CREATE TABLE outbox (
-    id           BIGSERIAL PRIMARY KEY,
-    event_id     UUID        NOT NULL UNIQUE,
-    topic        TEXT        NOT NULL,
-    event_key    TEXT        NOT NULL,
-    event_type   TEXT        NOT NULL,
-    body         TEXT        NOT NULL,
-    created_at   TIMESTAMPTZ NOT NULL DEFAULT now(),
-    published_at TIMESTAMPTZ
-);
--- The relay reads unsent events in id order.
-CREATE INDEX outbox_unpublished ON outbox (id) WHERE published_at IS NULL;
-"""
 
 
 def outbox_model(database):

@@ -1,6 +1,6 @@
 """Outbox relay: publishes a service's outbox table to Kafka and marks the rows sent.
 
-Add it to any service class that has an outbox (migration with OUTBOX_TABLE_SQL):
+Add it to any service class that has an outbox (an outbox migration like services/users/migrations/0002_outbox.sql):
 
     class PostsService:
         name = "posts"
