@@ -40,7 +40,8 @@ def ch_config(config, unique):
     cfg = dict(config, CLICKHOUSE_URL=f"{base}/{database_name(config)}_{unique}",
                KAFKA_TOPIC_PREFIX=f"{config['KAFKA_TOPIC_PREFIX']}{unique}-")
     assert migrate_clickhouse(cfg) == ["0001_event_tables", "0002_user_actions",
-                                       "0003_analyst_views", "0004_events_body"]
+                                       "0003_analyst_views", "0004_events_body",
+                                       "0005_post_likes"]
     assert migrate_clickhouse(cfg) == []
     yield cfg
     make_client(cfg, database="default").execute(f"DROP DATABASE IF EXISTS `{database_name(cfg)}`")
@@ -251,7 +252,57 @@ def test_random_history_with_redelivery_stays_exact(ch_config, ch, pipeline, ana
         p.step()
     raw, distinct = ch.execute("SELECT count(), uniqExact(event_id) FROM likes")[0]
     assert raw > distinct, "the copies must really be in the table, unmerged"
+    rows, posts = ch.execute("SELECT count(), uniqExact(post_id) FROM post_likes")[0]
+    assert rows > posts, "post_likes must really hold several rows per post, unmerged"
     assert_answers_match(analytics, r.truth, today, users=range(1, 13))
+
+
+def test_toggles_in_one_second_and_late_copies_count_once(ch_config, ch, pipeline, analytics):
+    """posts/stats reads each post's latest toggle from post_likes (migration 0005). A burst of
+    toggles on one post within one second (microseconds apart), then copies of its early
+    toggles delivered late (a relay re-send): the final count, before any merge, after
+    OPTIMIZE, and after post_likes is rebuilt from the stored history by the migration."""
+    today = utcnow().date()
+    r = scripted(today)
+    r.post(7, 4, today - timedelta(days=2))
+    second, ticks = syn.at(today - timedelta(days=1), 50000), iter(range(1, 100))
+    r.when = lambda day: second + timedelta(microseconds=next(ticks))
+    for user in (1, 2, 3, 4, 2, 1, 2, 3):  # ends with 2 and 4 liking: 2 standing
+        r.like(7, user, today - timedelta(days=1))
+    burst = r.events[-8:]
+    last_us = int(second.timestamp()) * 1_000_000 + 8
+    produce(ch_config, r.events)
+    p = pipeline()
+    drain(p, ch, len(r.events))
+    produce(ch_config, burst[:5])  # the early toggles again, after the latest one
+    deadline = time.monotonic() + 20
+    while ch.execute("SELECT count() FROM likes WHERE post_id = 7")[0][0] < 13:
+        assert time.monotonic() < deadline, "copies never arrived"
+        p.step()
+
+    def post_7():
+        return ch.execute("SELECT count(), argMax(likes_count, toggled_us), max(toggled_us) "
+                          "FROM post_likes WHERE post_id = 7")[0]
+    rows, likes, toggled = post_7()
+    assert rows >= 2 and (likes, toggled) == (2, last_us)
+    assert_answers_match(analytics, r.truth, today, users=(1, 2, 3, 4))
+    week = analytics.posts_stats((today - timedelta(days=6)).isoformat(), today.isoformat())
+    assert week["likes_statistics"]["most_liked_post"] == {"post_id": 7, "title": "title 7",
+                                                           "likes_count": 2}
+
+    ch.execute("OPTIMIZE TABLE post_likes FINAL")
+    assert post_7() == (1, 2, last_us)
+    assert_answers_match(analytics, r.truth, today, users=(1, 2, 3, 4))
+
+    # A database upgraded to 0005 with this history: likes without occurred_us (its default
+    # is the whole second), no post_likes. Every migration re-applied (each is idempotent);
+    # 0005's backfill takes the microseconds from events.body.
+    for table in ("post_likes_from_likes", "post_likes", "schema_migrations"):
+        ch.execute(f"DROP TABLE {table}")
+    ch.execute("ALTER TABLE likes DROP COLUMN occurred_us")
+    assert len(migrate_clickhouse(ch_config)) == 5
+    assert post_7()[1:] == (2, last_us)
+    assert_answers_match(analytics, r.truth, today, users=(1, 2, 3, 4))
 
 
 class FlakySink(ClickHouseSink):

@@ -64,6 +64,22 @@ def test_a_documented_event_becomes_a_typed_row_and_an_events_row():
     assert dict(zip(COLUMNS["events"], tables["events"]))["offset"] == 42
 
 
+def test_like_rows_keep_the_microseconds_that_order_toggles_within_a_second():
+    when = datetime(2026, 3, 1, 12, 0, 5, 999999, tzinfo=timezone.utc)
+    earlier = syn.post_like(True, 3, 1, "t", 2, "bob", 1, when.replace(microsecond=1))
+    later = syn.post_like(False, 3, 1, "t", 2, "bob", 0, when)
+    (_, first), _ = rows_for(parse(json.dumps(earlier).encode()), "post-events", 0, 1)
+    (_, second), _ = rows_for(parse(json.dumps(later).encode()), "post-events", 0, 2)
+    first, second = dict(zip(COLUMNS["likes"], first)), dict(zip(COLUMNS["likes"], second))
+    assert first["occurred_at"] == second["occurred_at"] == int(when.timestamp())
+    assert second["occurred_us"] == int(when.timestamp()) * 1_000_000 + 999_999
+    assert first["occurred_us"] == int(when.timestamp()) * 1_000_000 + 1
+    # The same instant written with another offset is the same time (no microsecond lost).
+    shifted = dict(earlier, occurred_at="2026-03-01T14:00:05.000001+02:00")
+    (_, third), _ = rows_for(parse(json.dumps(shifted).encode()), "post-events", 0, 3)
+    assert dict(zip(COLUMNS["likes"], third))["occurred_us"] == first["occurred_us"]
+
+
 def test_unknown_types_are_kept_in_events_only():
     event = syn.envelope("notification.read", 1, 1, {"notification_id": 1, "user_id": 1}, utcnow())
     assert [table for table, _ in rows_for(parse(json.dumps(event)), "t", 0, 0)] == ["events"]
