@@ -12,9 +12,11 @@
 - The eventlet hub is never blocked: the consumer is polled with poll(0) and green
   sleeps in between; librdkafka fetches in its own threads.
 - Events are handled one at a time in offset order (order per key holds), each in a
-  nameko worker; the offset is committed only after the worker succeeded, so its
-  database write happened first. A crash in between redelivers the event: handlers must
-  be idempotent on event_id.
+  nameko worker; the offset is stored only after the worker succeeded, so its database
+  write happened first, and librdkafka commits the stored offsets every
+  KAFKA_COMMIT_INTERVAL_MS (and on close). One commit request per event cost the broker
+  more than the event itself; a crash redelivers at most that interval's events, so
+  handlers must be idempotent on event_id (they are).
 - A message that is not a valid envelope, or whose handler raises one of `skip_errors`
   (bad payload), is logged and skipped (committed). Any other failure (database down)
   is retried with backoff until it succeeds; the consumer never moves past it.
@@ -62,7 +64,13 @@ class KafkaEventConsumer(Entrypoint):
 
     def start(self):
         self._running = True
-        self.consumer = Consumer(consumer_config(self.container.config, self.group_id))
+        config = self.container.config
+        self.consumer = Consumer(consumer_config(config, self.group_id, **{
+            # At least once: only offsets stored after a handled event are committed.
+            "enable.auto.commit": True,
+            "enable.auto.offset.store": False,
+            "auto.commit.interval.ms": int(config.get("KAFKA_COMMIT_INTERVAL_MS", 500)),
+        }))
         self.consumer.subscribe(self.topic_names)
         self._thread = self.container.spawn_managed_thread(self._run, identifier="kafka_consumer")
 
@@ -162,10 +170,10 @@ class KafkaEventConsumer(Entrypoint):
 
     def _commit(self, message):
         try:
-            # Asynchronous: the hub does not wait; a lost commit only means a redelivery.
-            self.consumer.commit(message=message, asynchronous=True)
-        except Exception as exc:  # e.g. no coordinator while the broker restarts
-            log.warning("offset commit failed; the event may be redelivered",
+            # Local only: the next periodic commit sends it; a lost one means a redelivery.
+            self.consumer.store_offsets(message=message)
+        except Exception as exc:  # e.g. the partition was revoked meanwhile
+            log.warning("offset not stored; the event may be redelivered",
                         extra={"error": str(exc)})
 
 

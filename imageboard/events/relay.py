@@ -54,6 +54,7 @@ class Relay:
         self.service = service
         self.batch_size = batch_size
         self.poll_interval = float(config.get("OUTBOX_POLL_INTERVAL", 1.0))
+        self.coalesce = float(config.get("OUTBOX_COALESCE_SECONDS", 0.02))
         self.replay_seconds = float(config.get("OUTBOX_REPLAY_SECONDS", 120))
         self.message_timeout = int(config.get("KAFKA_MESSAGE_TIMEOUT_MS", 10000)) / 1000
         # One lock key per service database: one publishing instance at a time.
@@ -108,6 +109,10 @@ class Relay:
         conn = self._connection()
         if not conn.notifies:
             select.select([conn], [], [], timeout)
+            conn.poll()
+        if conn.notifies and self.coalesce > 0:
+            # Let the commits of a burst land, then publish them in one round.
+            eventlet.sleep(self.coalesce)
             conn.poll()
         conn.notifies.clear()
 
