@@ -12,10 +12,23 @@ from imageboard.timefmt import utcnow
 from services.posts import images
 from services.posts.exceptions import InvalidOrdering, NotPostAuthor, PostNotFound
 from services.posts.models import Like, Outbox, Post, PostsTotal, database
-from services.posts.schemas import (DEFAULT_ORDERING, ORDERINGS, PostCreateSchema,
-                                    post_created, post_detail, post_summary)
+from services.posts.schemas import (DEFAULT_ORDERING, FEED_COLUMNS, ORDERINGS,
+                                    PostCreateSchema, feed_row, post_created, post_detail)
 
 log = logging.getLogger(__name__)
+
+
+def _feed_sql(field, direction):
+    order = [f"{field} {direction.upper()}"]
+    if field != "created_at":
+        order.append("created_at DESC")
+    order.append("id DESC")  # ties: newest first (decision 3)
+    return (f"SELECT {', '.join(FEED_COLUMNS)}, (SELECT total FROM posts_total) FROM posts "
+            f"ORDER BY {', '.join(order)} LIMIT %s OFFSET %s")
+
+
+# Only these fixed statements run: the ordering is a key, never SQL from the request.
+FEED_SQL = {name: _feed_sql(field, direction) for name, (field, direction) in ORDERINGS.items()}
 
 
 class PostsStore:
@@ -59,18 +72,14 @@ class PostsStore:
             raise InvalidOrdering(f"Unknown ordering {ordering!r}; use one of {', '.join(ORDERINGS)}",
                                   fields={"ordering": "must be one of " + ", ".join(ORDERINGS)})
         check_page(page, limit)
-        total = PostsTotal.select(PostsTotal.total).scalar() or 0
-        offset = (page - 1) * limit
-        if offset >= total:
-            return {"count": total, "results": []}
-        field, direction = ORDERINGS[ordering]
-        column = getattr(Post, field)
-        order = [column.asc() if direction == "asc" else column.desc()]
-        if field != "created_at":
-            order.append(Post.created_at.desc())
-        order.append(Post.id.desc())  # ties: newest first (decision 3)
-        rows = Post.select().order_by(*order).offset(offset).limit(limit)
-        return {"count": total, "results": [post_summary(p, self.config) for p in rows]}
+        # The page and the trigger-kept total in one round trip (one snapshot), from SQL
+        # built once per ordering: the feed is the hottest read, and building the query
+        # and model instances with peewee cost several times the query itself.
+        cursor = self.db.execute_sql(FEED_SQL[ordering], (limit, (page - 1) * limit))
+        rows = cursor.fetchall()
+        if not rows:  # past the last page: the count alone
+            return {"count": PostsTotal.select(PostsTotal.total).scalar() or 0, "results": []}
+        return {"count": rows[0][-1], "results": [feed_row(row, self.config) for row in rows]}
 
     def get(self, post_id):
         post = self._get(post_id)

@@ -10,6 +10,10 @@ ORDERINGS = {
 }
 DEFAULT_ORDERING = "-created_at"
 
+# What a feed row shows, in the order feed_row reads them.
+FEED_COLUMNS = ("id", "title", "content", "image", "author_id", "author_username",
+                "created_at", "updated_at", "likes_count", "comments_count")
+
 
 class PostCreateSchema(Schema):
     fields = {
@@ -42,17 +46,25 @@ def post_created(post, config):
 
 
 def post_summary(post, config):
-    """One row of the feed."""
+    """One row of the feed, from a Post."""
+    return feed_row([getattr(post, column) for column in FEED_COLUMNS], config)
+
+
+def feed_row(row, config):
+    """One row of the feed, from the values of FEED_COLUMNS in order (the feed query
+    selects them as plain tuples)."""
+    (post_id, title, content, image, author_id, author_username, created_at, updated_at,
+     likes_count, comments_count) = row[:len(FEED_COLUMNS)]
     return {
-        "id": post.id,
-        "title": post.title,
-        "content": post.content,
-        "image_url": image_url(config, post.image),
-        "author": author(post),
-        "created_at": iso(post.created_at),
-        "updated_at": iso(post.updated_at),
-        "likes_count": post.likes_count,
-        "comments_count": post.comments_count,
+        "id": post_id,
+        "title": title,
+        "content": content,
+        "image_url": image_url(config, image),
+        "author": {"id": author_id, "username": author_username},
+        "created_at": iso(created_at),
+        "updated_at": iso(updated_at),
+        "likes_count": likes_count,
+        "comments_count": comments_count,
     }
 
 
