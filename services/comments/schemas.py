@@ -22,13 +22,21 @@ def comment_created(comment):
     }
 
 
-def comment_item(comment):
+# What a listed comment shows, in the order comment_row reads them.
+ITEM_COLUMNS = ("id", "post_id", "author_id", "author_username", "content", "created_at",
+                "updated_at", "parent_id")
+
+
+def comment_row(row):
+    """One comment of a list, from the values of ITEM_COLUMNS (a plain tuple)."""
+    (comment_id, post_id, author_id, author_username, content, created_at, updated_at,
+     parent_id) = row[:len(ITEM_COLUMNS)]
     return {
-        "id": comment.id,
-        "post_id": comment.post_id,
-        "author": {"id": comment.author_id, "username": comment.author_username},
-        "content": comment.content,
-        "created_at": iso(comment.created_at),
-        "updated_at": iso(comment.updated_at),
-        "parent": comment.parent_id,
+        "id": comment_id,
+        "post_id": post_id,
+        "author": {"id": author_id, "username": author_username},
+        "content": content,
+        "created_at": iso(created_at),
+        "updated_at": iso(updated_at),
+        "parent": parent_id,
     }

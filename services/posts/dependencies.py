@@ -30,6 +30,15 @@ def _feed_sql(field, direction):
 # Only these fixed statements run: the ordering is a key, never SQL from the request.
 FEED_SQL = {name: _feed_sql(field, direction) for name, (field, direction) in ORDERINGS.items()}
 
+# A post and its likes (oldest first) in one round trip, likes aggregated to JSON.
+DETAIL_SQL = (
+    f"SELECT {', '.join(FEED_COLUMNS)}, "
+    "(SELECT coalesce(json_agg(json_build_object('user_id', user_id, 'username', username) "
+    "                          ORDER BY created_at), '[]'::json) "
+    " FROM likes WHERE post_id = posts.id) "
+    "FROM posts WHERE id = %s"
+)
+
 
 class PostsStore:
     def __init__(self, db, config):
@@ -82,9 +91,12 @@ class PostsStore:
         return {"count": rows[0][-1], "results": [feed_row(row, self.config) for row in rows]}
 
     def get(self, post_id):
-        post = self._get(post_id)
-        likes = Like.select(Like.user_id, Like.username).where(Like.post == post.id).order_by(Like.created_at)
-        return post_detail(post, likes, self.config)
+        if not is_id(post_id):
+            raise PostNotFound()
+        row = self.db.execute_sql(DETAIL_SQL, (post_id,)).fetchone()
+        if row is None:
+            raise PostNotFound()
+        return post_detail(row, self.config)
 
     def toggle_like(self, post_id, user):
         """Decision 4: like if not liked, unlike otherwise. The post row is locked so the

@@ -68,10 +68,12 @@ def feed_row(row, config):
     }
 
 
-def post_detail(post, likes, config):
-    summary = post_summary(post, config)
-    summary["likes"] = [{"user_id": like.user_id, "username": like.username} for like in likes]
+def post_detail(row, config):
+    """GET /api/posts/{id}/ from a row of FEED_COLUMNS followed by the likes (a list of
+    {"user_id", "username"}, oldest first)."""
+    detail = feed_row(row, config)
+    detail["likes"] = row[len(FEED_COLUMNS)]
     # The contract lists likes before the counters; keep that order for readers.
     for key in ("likes_count", "comments_count"):
-        summary[key] = summary.pop(key)
-    return summary
+        detail[key] = detail.pop(key)
+    return detail
