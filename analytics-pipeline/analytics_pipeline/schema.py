@@ -34,7 +34,9 @@ def migrate(config):
     """Create the database if needed and apply pending migrations; returns their names."""
     database = database_name(config)
     make_client(config, database="default").execute(f"CREATE DATABASE IF NOT EXISTS `{database}`")
-    client = make_client(config)
+    # A backfill (INSERT ... SELECT over history, e.g. 0005) may run for minutes on a big
+    # database: far longer than a query's socket timeout.
+    client = make_client(config, send_receive_timeout=3600)
     client.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version String, applied_at DateTime DEFAULT now())"
         " ENGINE = ReplacingMergeTree ORDER BY version"

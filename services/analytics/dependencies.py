@@ -64,11 +64,15 @@ class AnalyticsStore:
         # ClickHouse: it formats year 474 as '474-06-01' and fails to parse it).
         params = {"start": min(max(start, STORED_DAYS[0]), STORED_DAYS[1]),
                   "end": max(min(end, STORED_DAYS[1]), STORED_DAYS[0])}
-        authors, likes = self.pool.execute_many([(queries.MOST_ACTIVE_USERS, params),
-                                                 (queries.POST_LIKES, params)])
-        *active, totals = authors
-        total_posts = totals[2]
-        total_likes, most_liked, most_likes = likes[0]
+        rows, params["low"], params["high"] = self.pool.execute(queries.PERIOD_BOUNDS, params)[0]
+        if rows:
+            authors, likes = self.pool.execute_many([(queries.MOST_ACTIVE_USERS, params),
+                                                     (queries.POST_LIKES, params)])
+            *active, totals = authors
+            total_posts = totals[2]
+            total_likes, most_liked, most_likes = likes[0]
+        else:  # no post created in the period: nothing else to ask
+            active, total_posts, total_likes, most_likes = [], 0, 0, 0
         best = None
         if total_posts:
             if most_likes > 0:

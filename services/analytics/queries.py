@@ -9,24 +9,31 @@ counts. Likes of a post = likes_count of its latest toggle (the posts service co
 under the post's row lock, so that is the number of users whose like stands).
 """
 
-# The range of ids of the posts created in the period: a cheap index condition on tables
-# ordered by post_id (ids grow with time, so a period's posts sit together there).
-PERIOD_ID_RANGE = """
-    post_id >= (SELECT min(post_id) FROM posts WHERE day >= %(start)s AND day <= %(end)s)
-    AND post_id <= (SELECT max(post_id) FROM posts WHERE day >= %(start)s AND day <= %(end)s)
+# The period's posts (rows, copies included) and the range of their ids, asked first: the
+# queries below take the range as constants %(low)s / %(high)s. It is a cheap index
+# condition on tables ordered by post_id (ids grow with time, so a period's posts sit
+# together there), and as constants it is computed once, not once per subquery (18.16 runs
+# each scalar subquery again). Every query also keeps to the range, so a post arriving
+# after this one is left out by all of them alike.
+PERIOD_BOUNDS = """
+SELECT count(), min(post_id), max(post_id) FROM posts
+WHERE day >= %(start)s AND day <= %(end)s
+"""
+IN_PERIOD_RANGE = "post_id >= %(low)s AND post_id <= %(high)s"
+
+# Ids of the posts created in the period (copies included).
+PERIOD_POSTS = f"""
+    SELECT post_id FROM posts
+    WHERE day >= %(start)s AND day <= %(end)s AND {IN_PERIOD_RANGE}
 """
 
 # A superset of the deleted posts among those created in the period, for NOT IN: the
-# deletions in that id range. It needs no set of the period's posts (building one cost more
-# than the rest of a long period's query).
-PERIOD_DELETIONS = f"SELECT post_id FROM post_deletions WHERE {PERIOD_ID_RANGE}"
+# deletions in their id range. It needs no set of the period's posts (building one cost
+# more than the rest of a long period's query).
+PERIOD_DELETIONS = f"SELECT post_id FROM post_deletions WHERE {IN_PERIOD_RANGE}"
 
 # Ids of the posts created in the period that still exist.
-PERIOD_POST_IDS = f"""
-    SELECT post_id FROM posts
-    WHERE day >= %(start)s AND day <= %(end)s
-      AND post_id NOT IN ({PERIOD_DELETIONS})
-"""
+PERIOD_POST_IDS = f"{PERIOD_POSTS} AND post_id NOT IN ({PERIOD_DELETIONS})"
 
 # Standing likes of those posts (posts never liked have no row here), from post_likes
 # (migration 0005): per post, one row per batch of toggles, the latest toggle's likes_count
@@ -46,8 +53,8 @@ FROM
 (
     SELECT post_id, greatest(likes_count, 0) AS likes
     FROM post_likes FINAL
-    WHERE {PERIOD_ID_RANGE}
-      AND post_id IN (SELECT post_id FROM posts WHERE day >= %(start)s AND day <= %(end)s)
+    WHERE {IN_PERIOD_RANGE}
+      AND post_id IN ({PERIOD_POSTS})
       AND post_id NOT IN ({PERIOD_DELETIONS})
 )
 SETTINGS use_index_for_in_with_subqueries = 0
@@ -60,7 +67,7 @@ MOST_ACTIVE_LIMIT = 10
 MOST_ACTIVE_USERS = f"""
 SELECT author_id, any(author_username) AS username, uniqExact(post_id) AS posts_count
 FROM posts
-WHERE day >= %(start)s AND day <= %(end)s
+WHERE day >= %(start)s AND day <= %(end)s AND {IN_PERIOD_RANGE}
   AND post_id NOT IN ({PERIOD_DELETIONS})
 GROUP BY author_id WITH TOTALS
 ORDER BY posts_count DESC, author_id ASC
