@@ -2,6 +2,7 @@
 PostgreSQL: counters, orderings, cascades, events in the outbox, images."""
 import json
 import os
+from datetime import datetime
 
 import eventlet
 import psycopg2
@@ -118,7 +119,7 @@ def test_like_toggle_counts_and_events(rpc, config, users):
         rpc.posts.toggle_like(10**15, fan)
 
 
-def test_concurrent_likes_keep_the_counter_exact(rpc, service_config, users):
+def test_concurrent_likes_keep_the_counter_exact(rpc, config, service_config, users):
     post = new_post(rpc, users())
     fans = [users() for _ in range(8)]
 
@@ -129,6 +130,15 @@ def test_concurrent_likes_keep_the_counter_exact(rpc, service_config, users):
     list(eventlet.GreenPool(8).imap(like, fans + fans[:3]))  # 3 of them toggle twice
     detail = rpc.posts.get_post(post["id"])
     assert detail["likes_count"] == len(detail["likes"]) == 5
+    # Analytics (post_likes, docs/analytics.md) takes the likes_count of a post's latest
+    # toggle by occurred_at: the times must follow the commit order, even for racing toggles.
+    toggles = sorted((e for e in events(config, "posts", post["id"]) if e["type"] != "post.created"),
+                     key=lambda e: datetime.fromisoformat(e["occurred_at"]))
+    counts = [0] + [e["payload"]["likes_count"] for e in toggles]
+    assert len({e["occurred_at"] for e in toggles}) == len(toggles) == 11
+    assert [b - a for a, b in zip(counts, counts[1:])] == [
+        1 if e["type"] == "post.liked" else -1 for e in toggles]
+    assert counts[-1] == 5
 
 
 def test_feed_orderings_ties_newest_first_and_pages(rpc, config, users):
