@@ -39,6 +39,24 @@ class NotificationsStore:
             return [self._notify(d.user_id, d.type, d.message, d.data, event["event_id"],
                                  event["actor_id"]) for d in drafts]
 
+    def prune_processed_events(self, older_than_days=None, batch_size=10000):
+        """Forget the ids of events handled more than `older_than_days` ago
+        (PROCESSED_EVENTS_RETENTION_DAYS); returns how many. Safe while that is longer than
+        the topics' retention and the relays' replay window: no copy of such an event can
+        still arrive. Deletes in batches, so the table is never locked for long."""
+        if older_than_days is None:
+            older_than_days = self.config.get("PROCESSED_EVENTS_RETENTION_DAYS", 30)
+        deleted = 0
+        while True:
+            cursor = self.db.execute_sql(
+                "DELETE FROM processed_events WHERE event_id IN ("
+                " SELECT event_id FROM processed_events"
+                " WHERE processed_at < now() - %s * interval '1 day' LIMIT %s)",
+                (float(older_than_days), batch_size))
+            deleted += cursor.rowcount
+            if cursor.rowcount < batch_size:
+                return deleted
+
     def _remember(self, user_id, username):
         KnownUser.insert(id=user_id, username=username, updated_at=utcnow()).on_conflict(
             conflict_target=[KnownUser.id],

@@ -1,9 +1,16 @@
 """Notifications service: turns post, comment and user events from Kafka into users'
 notifications (contract decision 7), and serves them over RPC."""
+import logging
+
+from nameko.timer import timer
+
 from imageboard.events.kafka_entrypoint import consume_events
 from imageboard.events.relay import OutboxRelay
 from imageboard.service_kit import RequestContext, rpc
 from services.notifications.dependencies import NotificationsDatabase
+
+log = logging.getLogger(__name__)
+PRUNE_INTERVAL = 3600  # seconds
 
 
 class NotificationsService:
@@ -17,6 +24,15 @@ class NotificationsService:
     def on_event(self, event):
         """Every event once (idempotent on event_id); the offset is committed after."""
         return self.notifications.handle_event(event)
+
+    @timer(interval=PRUNE_INTERVAL)
+    def prune_processed_events(self):
+        """Hourly: the dedup records of events older than PROCESSED_EVENTS_RETENTION_DAYS
+        go, so the table does not grow forever."""
+        deleted = self.notifications.prune_processed_events()
+        if deleted:
+            log.info("pruned processed events", extra={"deleted": deleted})
+        return deleted
 
     @rpc
     def list_notifications(self, user_id, unread_only=False, page=1, limit=20):

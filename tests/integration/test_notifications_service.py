@@ -3,6 +3,7 @@ and writing real PostgreSQL."""
 import logging
 import random
 import time
+from datetime import datetime, timedelta, timezone
 
 import eventlet
 
@@ -195,3 +196,26 @@ def test_consuming_never_blocks_the_eventlet_hub(notifications, kafka_config):
     thread.wait()
     # A blocking poll(timeout)/flush() would show up as gaps of its timeout (>= 1 s).
     assert max(gaps) < 0.5, f"hub stalled for {max(gaps):.3f} s"
+
+
+def test_processed_events_older_than_the_retention_are_pruned(notifications, kafka_config):
+    from services.notifications.dependencies import NotificationsStore
+    from services.notifications.models import ProcessedEvent
+
+    old, recent = [make_event("user.registered", i, i, {"user_id": i, "username": f"u{i}"})
+                   for i in new_ids(2)]
+    ProcessedEvent.insert_many([
+        {"event_id": old["event_id"], "event_type": old["type"],
+         "processed_at": datetime.now(timezone.utc) - timedelta(days=31)},
+        {"event_id": recent["event_id"], "event_type": recent["type"],
+         "processed_at": datetime.now(timezone.utc) - timedelta(days=29)},
+    ]).execute()
+    store = NotificationsStore(database.obj, {"PROCESSED_EVENTS_RETENTION_DAYS": 30})
+
+    assert store.prune_processed_events(batch_size=1) >= 1  # batches until none is left
+    remaining = {str(e.event_id) for e in ProcessedEvent.select().where(
+        ProcessedEvent.event_id.in_([old["event_id"], recent["event_id"]]))}
+    assert remaining == {recent["event_id"]}
+    # A forgotten id is older than any copy that could still arrive; a recent one still
+    # deduplicates: the redelivered registration changes nothing.
+    assert store.handle_event(recent) == []
