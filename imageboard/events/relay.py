@@ -42,6 +42,7 @@ from imageboard.events.kafka import (TopicsUnavailable, client_config, ensure_to
 from imageboard.events.outbox import NOTIFY_CHANNEL
 
 log = logging.getLogger(__name__)
+PRUNE_INTERVAL = 3600.0  # seconds between prunes of published outbox rows
 
 BROKER_DOWN_ERRORS = (KafkaError._ALL_BROKERS_DOWN,)
 
@@ -56,6 +57,7 @@ class Relay:
         self.poll_interval = float(config.get("OUTBOX_POLL_INTERVAL", 1.0))
         self.coalesce = float(config.get("OUTBOX_COALESCE_SECONDS", 0.02))
         self.replay_seconds = float(config.get("OUTBOX_REPLAY_SECONDS", 120))
+        self.retention_days = float(config.get("OUTBOX_RETENTION_DAYS", 7))
         self.message_timeout = int(config.get("KAFKA_MESSAGE_TIMEOUT_MS", 10000)) / 1000
         # One lock key per service database: one publishing instance at a time.
         self.lock_id = zlib.crc32(f"outbox-relay:{service}".encode())
@@ -69,6 +71,7 @@ class Relay:
         self.failed_total = 0
         self.pending = None  # unsent rows as last counted by the leader (Prometheus gauge)
         self._pending_counted_at = 0.0
+        self._pruned_at = 0.0
 
     # -- PostgreSQL -------------------------------------------------------------------
 
@@ -189,6 +192,7 @@ class Relay:
         if not self._lead():
             return 0
         self._count_pending()
+        self._prune_published()
         if not self.topics_ready or self.broker_down_since is not None:
             self._ensure_topics()  # raises TopicsUnavailable while the broker is down
             if self.broker_down_since is not None:
@@ -221,6 +225,29 @@ class Relay:
         if producer is not None:
             producer.purge(in_queue=True, in_flight=True, blocking=False)
             producer.poll(0)
+
+    def _prune_published(self, batch_size=10000):
+        """At most hourly, the leader deletes events published more than
+        OUTBOX_RETENTION_DAYS ago, a batch at a time from the oldest id: the outbox keeps
+        what a replay (OUTBOX_REPLAY_SECONDS) or an operator's re-publish may still need,
+        not every event ever. Returns how many went."""
+        if time.monotonic() - self._pruned_at < PRUNE_INTERVAL:
+            return 0
+        self._pruned_at = time.monotonic()
+        deleted = 0
+        while True:
+            count = self._query(
+                "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox"
+                " WHERE published_at < now() - %s * interval '1 day' ORDER BY id LIMIT %s)",
+                (self.retention_days, batch_size))
+            deleted += count
+            if count < batch_size:
+                break
+            eventlet.sleep(0)  # let the service's other green threads run between batches
+        if deleted:
+            log.info("pruned published outbox events",
+                     extra={"service": self.service, "deleted": deleted})
+        return deleted
 
     def _count_pending(self):
         """At most once a second, on the relay's own connection (no new connections)."""

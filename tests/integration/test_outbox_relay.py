@@ -92,3 +92,37 @@ def test_topic_creation_gives_up_quickly_without_a_broker(kafka_config):
     with pytest.raises(TopicsUnavailable):
         ensure_topics(dead, timeout=1)
     assert time.monotonic() - started < 5
+
+
+def test_the_leader_prunes_published_events_past_the_retention(kafka_config, events_migrated):
+    events_migrated("users")
+    name, kwargs = connect_kwargs(database_url(kafka_config, "users"))
+    conn = psycopg2.connect(dbname=name, **kwargs)
+    conn.autocommit = True
+    ids = {}
+    with conn.cursor() as cur:
+        for label, published in (("old", "now() - interval '8 days'"),
+                                 ("recent", "now() - interval '6 days'"),
+                                 ("never_sent", "NULL")):
+            cur.execute(
+                "INSERT INTO outbox (event_id, topic, event_key, event_type, body, created_at,"
+                f" published_at) VALUES (gen_random_uuid(), 'user-events', '1', 'user.registered',"
+                f" '{{}}', now() - interval '9 days', {published}) RETURNING id")
+            ids[label] = cur.fetchone()[0]
+    relay = Relay(dict(kafka_config, OUTBOX_RETENTION_DAYS=7), "users")
+    try:
+        wait_until(lambda: relay.run_once() is not None and relay.is_leader, timeout=15,
+                   what="the relay to lead")
+        with conn.cursor() as cur:
+            cur.execute("SELECT id FROM outbox WHERE id = ANY(%s)", (list(ids.values()),))
+            left = {row[0] for row in cur.fetchall()}
+        # The old published row went; the recent one stays for re-publishing. The unsent
+        # one was never pruned: the round published it instead (it is marked sent now).
+        assert ids["old"] not in left
+        assert {ids["recent"], ids["never_sent"]} <= left
+        assert relay._prune_published() == 0  # not again within the hour
+    finally:
+        relay.close()
+        with conn.cursor() as cur:
+            cur.execute("DELETE FROM outbox WHERE id = ANY(%s)", (list(ids.values()),))
+        conn.close()
