@@ -3,18 +3,17 @@ and the gateway's access rules for the two endpoints (decision 8)."""
 import json
 from datetime import date, datetime, timezone
 
-import falcon.testing
 import pytest
 
 from analytics_pipeline import synthetic as syn
 from analytics_pipeline.rows import COLUMNS, Malformed, parse, rows_for
 from analytics_pipeline.schema import statements
-from gateway.app import create_app
 from imageboard.errors import BadRequest, ServiceUnavailable
 from imageboard.timefmt import utcnow
 from services.analytics.exceptions import InvalidPeriod, InvalidUserId
 from services.analytics.schemas import parse_period, parse_user_id
-from tests.unit.test_gateway_unit import CONFIG, FakeRpc, auth
+from tests.unit.gateway_fakes import CONFIG, FakeRpc
+from tests.unit.test_gateway_unit import auth
 
 
 @pytest.mark.parametrize("start, end, days", [
@@ -126,8 +125,8 @@ def rpc():
 
 
 @pytest.fixture
-def client(rpc):
-    return falcon.testing.TestClient(create_app(dict(CONFIG, SERVICES=["analytics"]), rpc=rpc))
+def gateway_config():
+    return dict(CONFIG, SERVICES=["analytics"])
 
 
 def test_post_stats_is_for_admins_only(client, rpc):

@@ -1,27 +1,12 @@
 """The gateway's Prometheus middleware and /metrics, with a fake RPC client; and the
 multiprocess merge gunicorn relies on."""
-import os
 import subprocess
 import sys
 
-import falcon.testing
-import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from gateway.app import create_app
 from gateway.rpc import ServiceTimeout
 from imageboard import PROJECT_ROOT
-from tests.unit.test_gateway_unit import CONFIG, FakeRpc
-
-
-@pytest.fixture
-def rpc():
-    return FakeRpc()
-
-
-@pytest.fixture
-def client(rpc):
-    return falcon.testing.TestClient(create_app(CONFIG, rpc=rpc))
 
 
 def samples(client):

@@ -1,42 +1,12 @@
 """The gateway alone, with a fake RPC client: routing, auth, error mapping."""
-import falcon.testing
 import pytest
 
-from gateway.app import create_app
 from gateway.rpc import ServiceTimeout
 from imageboard.errors import ServiceUnavailable
 from imageboard.tokens import issue_token
 from services.users.exceptions import InvalidCredentials, UserNotFound
 
-CONFIG = {"JWT_SECRET": "k" * 32, "JWT_LIFETIME_SECONDS": 60, "SERVICES": ["users", "posts", "comments"]}
-
-
-class FakeRpc:
-    def __init__(self):
-        self.calls, self.answers = [], {}
-
-    def call(self, service, method, *args, **kwargs):
-        return self.call_many([(service, method, args, kwargs)])[0]
-
-    def call_many(self, calls):
-        results = []
-        for service, method, args, kwargs in calls:
-            self.calls.append((service, method, args))
-            answer = self.answers[(service, method)]
-            if isinstance(answer, Exception):
-                raise answer
-            results.append(answer(*args) if callable(answer) else answer)
-        return results
-
-
-@pytest.fixture
-def rpc():
-    return FakeRpc()
-
-
-@pytest.fixture
-def client(rpc):
-    return falcon.testing.TestClient(create_app(CONFIG, rpc=rpc))
+from tests.unit.gateway_fakes import CONFIG  # noqa: F401  (imported by other modules)
 
 
 def profile(user_id):

@@ -1,12 +1,10 @@
 """The notification endpoints at the gateway with a fake RPC client: auth, query parsing,
 the plain-array body with X-Total-Count/Link headers (decision 3), error mapping."""
-import falcon.testing
 import pytest
 
-from gateway.app import create_app
 from imageboard.tokens import issue_token
 from services.notifications.exceptions import NotificationNotFound, NotYourNotification
-from tests.unit.test_gateway_unit import FakeRpc
+from tests.unit.gateway_fakes import FakeRpc
 
 CONFIG = {"JWT_SECRET": "k" * 32, "JWT_LIFETIME_SECONDS": 60,
           "SERVICES": ["users", "notifications"], "MEDIA_ROOT": "/tmp", "MEDIA_URL": "/media/"}
@@ -28,8 +26,8 @@ def rpc():
 
 
 @pytest.fixture
-def client(rpc):
-    return falcon.testing.TestClient(create_app(CONFIG, rpc=rpc))
+def gateway_config():
+    return CONFIG
 
 
 def auth(user_id=7):

@@ -2,16 +2,13 @@
 pagination links and headers, multipart uploads and their limits, auth, error mapping."""
 import os
 
-import falcon.testing
 import pytest
 
-from gateway.app import create_app
 from imageboard.errors import ServiceUnavailable
 from imageboard.tokens import issue_token
 from services.comments.exceptions import InvalidParent
 from services.posts.exceptions import InvalidOrdering, NotPostAuthor, PostNotFound
 from tests.imagefiles import jpeg_bytes, png_of_exact_size
-from tests.unit.test_gateway_unit import FakeRpc
 
 FIVE_MB = 5 * 1024 * 1024
 
@@ -24,13 +21,8 @@ def config(tmp_path):
 
 
 @pytest.fixture
-def rpc():
-    return FakeRpc()
-
-
-@pytest.fixture
-def client(config, rpc):
-    return falcon.testing.TestClient(create_app(config, rpc=rpc))
+def gateway_config(config):
+    return config
 
 
 def auth(user_id=7, admin=False, username="alice"):
