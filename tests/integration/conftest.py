@@ -3,16 +3,22 @@ import pytest
 from imageboard.migrations import migrate
 
 
+def migrate_once(config):
+    """ensure(*services): create and migrate each service's database in `config` once."""
+    done = set()
+
+    def ensure(*services):
+        for service in services:
+            if service not in done:
+                migrate(config, service)
+                done.add(service)
+    return ensure
+
+
 @pytest.fixture(scope="session")
 def migrated(config):
     """Each service's test database, created and migrated once per session."""
-    done = set()
-
-    def ensure(service):
-        if service not in done:
-            migrate(config, service)
-            done.add(service)
-    return ensure
+    return migrate_once(config)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from eventlet import tpool
 from imageboard.config import topic
 from imageboard.events.envelope import TOPICS
 from imageboard.events.kafka import consumer_config, producer_config
-from imageboard.migrations import migrate
+from tests.integration.conftest import migrate_once
 
 
 EVENTS_DB_SUFFIX = "_ev"
@@ -25,15 +25,7 @@ EVENTS_DB_SUFFIX = "_ev"
 @pytest.fixture(scope="session")
 def events_migrated(config):
     """migrate(service) once per session, on the events tests' own databases."""
-    own = dict(config, DB_PREFIX=config["DB_PREFIX"] + EVENTS_DB_SUFFIX)
-    done = set()
-
-    def ensure(*services):
-        for service in services:
-            if service not in done:
-                migrate(own, service)
-                done.add(service)
-    return ensure
+    return migrate_once(dict(config, DB_PREFIX=config["DB_PREFIX"] + EVENTS_DB_SUFFIX))
 
 
 @pytest.fixture
