@@ -116,6 +116,12 @@ class PrivateStack:
         assert resp.status_code == 201, resp.text
         return resp.json()
 
+    def create_post(self, user, title="t", content="c"):
+        resp = requests.post(self.url + "/api/posts/", headers=auth(user), timeout=15,
+                             files={"title": (None, title), "content": (None, content)})
+        assert resp.status_code == 201, resp.text
+        return resp.json()
+
     def sql(self, service, query, args=()):
         from imageboard.db import connect_kwargs
         name, kwargs = connect_kwargs(database_url(self.config, service))

@@ -12,7 +12,7 @@ from clickhouse_driver import Client
 from imageboard.ops.private_servers import PrivateClickHouse
 from imageboard.tokens import issue_token
 from tests.faults.support import Load, PrivateStack, auth
-from tests.faults.test_kafka_outage import OUTBOX_SERVICES, clickhouse_counts, outbox_events
+from tests.faults.test_kafka_outage import clickhouse_counts, outbox_events
 
 pytestmark = pytest.mark.faults
 

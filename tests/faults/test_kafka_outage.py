@@ -86,8 +86,7 @@ def test_kafka_down_30s_under_writes_loses_and_duplicates_nothing():
             users = [stack.register(f"fault_c_{n}") for n in range(4)]
             posts = []
             for user in users[:2]:
-                post = requests.post(stack.url + "/api/posts/", headers=auth(user), timeout=15,
-                                     files={"title": (None, "seed"), "content": (None, "x")}).json()
+                post = stack.create_post(user, title="seed", content="x")
                 posts.append((post["id"], user["id"]))
             writer = Writer(stack.url, users, posts)
             writer.start()

@@ -4,7 +4,6 @@ answers 200 again without any process being restarted."""
 import time
 
 import pytest
-import requests
 
 from imageboard.ops.private_servers import PrivatePostgres
 from tests.faults.support import Load, PrivateStack, auth
@@ -19,8 +18,7 @@ def test_services_recover_their_pools_after_a_postgres_restart():
     try:
         with PrivateStack("fe", postgres=postgres, SERVICES=f"[{', '.join(SERVICES)}]") as stack:
             user = stack.register("fault_e_user")
-            post = requests.post(stack.url + "/api/posts/", headers=auth(user), timeout=15,
-                                 files={"title": (None, "t"), "content": (None, "c")}).json()
+            post = stack.create_post(user)
             actions = [
                 lambda i: ("feed", "GET", "/api/posts/", {}),
                 lambda i: ("detail", "GET", f"/api/posts/{post['id']}/", {}),

@@ -20,8 +20,7 @@ def test_gateway_and_services_reconnect_after_a_rabbitmq_restart():
     try:
         with PrivateStack("fb", AMQP_URI=broker.url, SERVICES=f"[{', '.join(SERVICES)}]") as stack:
             user = stack.register("fault_b_user")
-            post = requests.post(stack.url + "/api/posts/", headers=auth(user), timeout=15,
-                                 files={"title": (None, "t"), "content": (None, "c")}).json()
+            post = stack.create_post(user)
             actions = [
                 lambda i: ("feed", "GET", "/api/posts/", {}),
                 lambda i: ("comments", "GET", f"/api/comments/?post_id={post['id']}", {}),

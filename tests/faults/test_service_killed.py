@@ -16,8 +16,7 @@ RPC_TIMEOUT = 3.0
 def test_posts_service_killed_under_load():
     with PrivateStack("fa", SERVICES="[users, posts, comments]", RPC_TIMEOUT=str(RPC_TIMEOUT)) as stack:
         author, liker = stack.register("fault_a_author"), stack.register("fault_a_liker")
-        post = requests.post(stack.url + "/api/posts/", headers=auth(author), timeout=15,
-                             files={"title": (None, "t"), "content": (None, "c")}).json()
+        post = stack.create_post(author)
         requests.post(stack.url + "/api/comments/", headers=auth(author), timeout=15,
                       json={"post_id": post["id"], "content": "so the list needs no posts call"})
         actions = [
