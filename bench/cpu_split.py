@@ -28,8 +28,6 @@ def group_of(cmdline, comm):
         return f"svc:{match.group(1)}"
     if "analytics_pipeline" in cmdline:
         return "pipeline"
-    if "outbox" in cmdline and "relay" in cmdline:
-        return "relay"
     for name in ("tansu", "beam.smp", "postgres", "clickhouse", "wrk", "nginx"):
         if name in comm or name in cmdline.split(" ")[0]:
             return {"beam.smp": "rabbitmq"}.get(name, name)

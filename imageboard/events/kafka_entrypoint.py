@@ -121,21 +121,21 @@ class KafkaEventConsumer(Entrypoint):
         except MalformedEvent as exc:
             log.warning("skipping malformed message", extra=dict(where, reason=str(exc)))
             self._count(message, "malformed")
-            self._commit(message)
+            self._store_offset(message)
             return
         delay = 0.2
         while self._running:
             exc_info = self._run_worker(event)
             if exc_info is None:
                 self._count(message)
-                self._commit(message)
+                self._store_offset(message)
                 return
             if isinstance(exc_info[1], self.skip_errors):
                 log.warning("skipping event its handler cannot process",
                             extra=dict(where, event_id=event["event_id"], type=event["type"],
                                        reason=repr(exc_info[1])))
                 self._count(message, "skipped")
-                self._commit(message)
+                self._store_offset(message)
                 return
             log.error("event handler failed; retrying",
                       extra=dict(where, event_id=event["event_id"], error=repr(exc_info[1])))
@@ -168,7 +168,7 @@ class KafkaEventConsumer(Entrypoint):
         )
         return done.wait()
 
-    def _commit(self, message):
+    def _store_offset(self, message):
         try:
             # Local only: the next periodic commit sends it; a lost one means a redelivery.
             self.consumer.store_offsets(message=message)

@@ -28,10 +28,6 @@ def image_url(config, image):
     return f"{config.get('MEDIA_URL', '/media/').rstrip('/')}/{image}"
 
 
-def author(post):
-    return {"id": post.author_id, "username": post.author_username}
-
-
 def post_created(post, config):
     """POST /api/posts/ answer: author is the bare id, as the contract shows."""
     return {
@@ -43,11 +39,6 @@ def post_created(post, config):
         "created_at": iso(post.created_at),
         "likes_count": post.likes_count,
     }
-
-
-def post_summary(post, config):
-    """One row of the feed, from a Post."""
-    return feed_row([getattr(post, column) for column in FEED_COLUMNS], config)
 
 
 def feed_row(row, config):
