@@ -23,8 +23,11 @@ def _render(template_path, values):
     return text
 
 
-def render(run_dir, listen, gateway, media_root, proxy_timeout="30s", workers=1):
-    """Writes <run_dir>/nginx.conf and <run_dir>/default.conf; returns the main file."""
+def render(run_dir, listen, gateway, media_root, proxy_timeout="30s", workers=1,
+           microcache="1s", posting_rate="30r/m"):
+    """Writes <run_dir>/nginx.conf and <run_dir>/default.conf; returns the main file.
+    microcache: how long an anonymous feed page is reused ("0s": never); posting_rate:
+    the per-IP limit on creating posts and comments (a load test from one host raises it)."""
     run_dir = os.path.abspath(run_dir)
     os.makedirs(run_dir, exist_ok=True)
     values = {
@@ -34,6 +37,9 @@ def render(run_dir, listen, gateway, media_root, proxy_timeout="30s", workers=1)
         "NGINX_PROXY_TIMEOUT": proxy_timeout,
         "NGINX_ACCESS_LOG": os.path.join(run_dir, "access.log"),
         "NGINX_RUN_DIR": run_dir,
+        "NGINX_CACHE_DIR": os.path.join(run_dir, "cache"),
+        "NGINX_MICROCACHE": microcache,
+        "NGINX_POSTING_RATE": posting_rate,
         "NGINX_WORKERS": str(workers),
         # Run by root (tests, CI): workers keep root's rights so they can use run_dir and the
         # media root wherever those are (pytest's tmp dirs are 0700); otherwise not needed.

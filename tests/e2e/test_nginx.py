@@ -9,6 +9,7 @@ import re
 import shutil
 import socket
 import threading
+import time
 
 import pytest
 import requests
@@ -35,11 +36,11 @@ def front(tmp_path, config):
     nginx, so rate-limit counters never leak from one test into another."""
     started = []
 
-    def start(upstream, proxy_timeout="30s"):
+    def start(upstream, proxy_timeout="30s", **render_args):
         port = free_port()
         run_dir = tmp_path / f"nginx-{len(started)}"
         conf = nginx.render(run_dir, f"127.0.0.1:{port}", upstream, config["MEDIA_ROOT"],
-                            proxy_timeout=proxy_timeout)
+                            proxy_timeout=proxy_timeout, **render_args)
         ok, output = nginx.check(conf)
         assert ok, output
         nginx.start(conf)
@@ -245,3 +246,110 @@ def test_an_uploaded_image_is_served_by_nginx_at_its_image_url(gateway_front):
                             files={"image": ("big.png", too_big, "image/png")})
     assert_json_error(refused, 413, refused.json()["error"]["code"])
     assert "5.5 MB" not in refused.json()["error"]["message"]  # not nginx's answer
+
+
+class _CountingHandler(http.server.BaseHTTPRequestHandler):
+    """Answers every request with a fresh serial number; status from ?status=."""
+    protocol_version = "HTTP/1.1"
+    served = []
+
+    def _answer(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        self.served.append((self.command, self.path))
+        status = int(self.path.split("status=", 1)[1][:3]) if "status=" in self.path else 200
+        body = json.dumps({"serial": len(self.served)}).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("X-Request-ID", self.headers.get("X-Request-ID", ""))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def counting_upstream():
+    _CountingHandler.served = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _CountingHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_anonymous_feed_and_comment_pages_are_reused_for_the_micro_cache_period(
+        front, counting_upstream):
+    base = front(counting_upstream, microcache="2s")
+
+    def get(path, **headers):
+        resp = requests.get(base + path, headers=headers, timeout=10)
+        return resp.status_code, resp.json()["serial"], resp.headers["X-Cache"], resp.headers
+
+    for path in ("/api/posts/?page=1", "/api/comments/?post_id=7"):
+        status, first, cache, _ = get(path)
+        assert (status, cache) == (200, "MISS")
+        status, again, cache, headers = get(path, **{"X-Request-ID": "reader-2"})
+        assert (status, again, cache) == (200, first, "HIT")
+        # The stored answer came with the first request's id; each caller gets its own.
+        assert headers["X-Request-ID"] == "reader-2"
+    # Another page is another entry.
+    assert get("/api/posts/?page=2")[2] == "MISS"
+    served = len(_CountingHandler.served)
+    assert served == 3
+
+    # Signed-in callers always reach the gateway, and their answers are not stored.
+    status, fresh, cache, _ = get("/api/posts/?page=1", Authorization="Bearer x")
+    assert cache == "BYPASS" and fresh == served + 1
+    assert get("/api/posts/?page=1")[1] == 1  # still the anonymous copy
+
+    # Post detail (its views are counted), errors and writes are never reused.
+    for path in ("/api/posts/7/", "/api/posts/?page=0&status=400", "/api/users/profile/1/"):
+        assert get(path)[1] != get(path)[1], path
+    assert requests.post(base + "/api/posts/", data=b"x", timeout=10).json()["serial"] != \
+        requests.post(base + "/api/posts/", data=b"x", timeout=10).json()["serial"]
+
+    # After the period the next reader gets the page refreshed (one refresh in the background
+    # while that reader still gets the old copy: stale by at most one refresh).
+    time.sleep(2.2)
+    deadline = time.monotonic() + 5
+    while get("/api/posts/?page=1")[1] == 1:
+        assert time.monotonic() < deadline, "the cached page was never refreshed"
+        time.sleep(0.1)
+
+
+def test_micro_cache_off_sends_every_read_to_the_gateway(front, counting_upstream):
+    base = front(counting_upstream, microcache="0s")
+    serials = [requests.get(base + "/api/posts/?page=1", timeout=10).json()["serial"]
+               for _ in range(3)]
+    assert serials == [1, 2, 3]
+
+
+def test_a_like_reaches_signed_in_readers_at_once_and_anonymous_readers_within_the_period(
+        gateway_front, register):
+    author = register("mc")
+    auth = {"Authorization": f"Bearer {author['token']}"}
+    created = requests.post(gateway_front + "/api/posts/", headers=auth, timeout=30,
+                            json={"title": "cached feed", "content": "count my likes"})
+    assert created.status_code == 201, created.text
+    post_id = created.json()["id"]
+
+    def likes_in_feed(headers):
+        resp = requests.get(gateway_front + "/api/posts/?ordering=-created_at&limit=50",
+                            headers=headers, timeout=10)
+        assert resp.status_code == 200, resp.text
+        return next(p["likes_count"] for p in resp.json()["results"] if p["id"] == post_id)
+
+    assert likes_in_feed({}) == 0  # now cached for anonymous readers
+    liked = requests.post(f"{gateway_front}/api/posts/{post_id}/like/", headers=auth, timeout=10)
+    assert liked.status_code == 200 and liked.json()["likes_count"] == 1
+    assert likes_in_feed(auth) == 1
+    started = time.monotonic()
+    while likes_in_feed({}) != 1:
+        assert time.monotonic() - started < 3, "anonymous feed still stale after 3 s"
+        time.sleep(0.1)

@@ -102,6 +102,10 @@ def test_full_stack_runs_every_service_with_health_ordering_and_restart(config):
     assert mounts("nginx")["/data/media"].get("read_only") is True
     assert mounts("nginx")["/etc/nginx/templates"]["source"].endswith("nginx/templates")
     assert services["nginx"]["environment"]["NGINX_GATEWAY"] == "gateway:8000"
+    # The image fills only variables it is given: a placeholder without one reaches nginx.
+    with open(os.path.join(PROJECT_ROOT, "nginx/templates/default.conf.template")) as fh:
+        placeholders = set(re.findall(r"\$\{(NGINX_\w+)\}", fh.read()))
+    assert placeholders <= set(services["nginx"]["environment"]), placeholders
     # Every app container serves /metrics on 9100, which prometheus.yml scrapes.
     for service in config["SERVICES"]:
         assert services[service]["environment"]["METRICS_PORT"] == "9100"
