@@ -5,7 +5,10 @@
 * Offsets are committed only after every row of the batch is in ClickHouse and every
   malformed message of it is on the dead-letter topic. If either fails, the consumer seeks
   back to the batch's first offsets and reads it again after a pause: nothing is lost, and
-  the re-inserted rows are duplicates by event_id that the tables and queries ignore.
+  the re-inserted rows are duplicates by event_id that the tables and queries ignore;
+  `posts` and `post_deletions` rows are checked against their table first and never stored
+  twice (unique_posts.py),
+  and post_like_totals rows are changes computed against what is stored (like_totals.py).
 * On a rebalance the batch in hand is flushed before its partitions are given up.
 
 This runs as a plain process (no eventlet), so blocking Kafka and ClickHouse calls are fine.
@@ -18,7 +21,9 @@ from dataclasses import dataclass, field
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 
 from analytics_pipeline import metrics
+from analytics_pipeline.like_totals import like_total_rows
 from analytics_pipeline.rows import COLUMNS, Malformed, parse, rows_for
+from analytics_pipeline.unique_posts import unstored_deletions, unstored_posts
 from imageboard.config import topic
 from imageboard.events.envelope import ALL_TOPICS
 from imageboard.events.kafka import (TopicsUnavailable, consumer_config, ensure_topics,
@@ -77,14 +82,38 @@ class Batch:
         return time.monotonic() - self.started if self.size else 0.0
 
 
+# `posts` first: a like is never stored before the creation of its post (like_totals.py
+# tells the two apart); post_like_totals before `likes` (like_totals.py: a retry after a
+# failure in between adds nothing); `events` last: a partial failure is retried whole.
+WRITE_ORDER = {"posts": 0, "post_like_totals": 1, "events": 3}
+
+
+DELETED_POST_ID = COLUMNS["post_deletions"].index("post_id")
+
+
+def write_order(table):
+    return WRITE_ORDER.get(table, 2)
+
+
 class ClickHouseSink:
     def __init__(self, client):
         self.client = client
 
     def write(self, rows_by_table):
-        # Typed tables first, `events` last: a partial failure is simply retried whole.
-        for table in sorted(rows_by_table, key=lambda t: t == "events"):
+        rows_by_table = dict(rows_by_table)
+        if rows_by_table.get("likes") or rows_by_table.get("post_deletions"):
+            rows_by_table["post_like_totals"] = None  # computed once `posts` is written
+        for table in sorted(rows_by_table, key=write_order):
             rows = rows_by_table[table]
+            if table == "posts":
+                # One row per post (unique_posts.py): posts/stats counts them with count().
+                rows = unstored_posts(self.client, rows)
+            elif table == "post_deletions":
+                rows = unstored_deletions(self.client, rows)
+            elif table == "post_like_totals":
+                rows = like_total_rows(self.client, rows_by_table.get("likes", ()),
+                                       [row[DELETED_POST_ID] for row in
+                                        rows_by_table.get("post_deletions", ())])
             if rows:
                 # Columnar: zip transposes in C, cheaper than the driver doing it per row.
                 columns = ", ".join(f"`{c}`" for c in COLUMNS[table])  # `offset` is a keyword

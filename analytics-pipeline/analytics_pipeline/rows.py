@@ -72,6 +72,8 @@ COLUMNS = {
     "comments": ("event_id", "occurred_at", "day", "comment_id", "post_id", "post_author_id",
                  "post_title", "parent_id", "parent_author_id", "author_id", "author_username"),
     "users": ("event_id", "occurred_at", "day", "user_id", "username"),
+    # written by the sink from a batch's likes (like_totals.py), not from one event
+    "post_like_totals": ("post_id", "likes", "known"),
 }
 
 # event type -> (typed table, row builder); other types land in `events` only.
