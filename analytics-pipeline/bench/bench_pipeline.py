@@ -17,6 +17,7 @@ is quiet and report the command with them.
 """
 import argparse
 import os
+import queue
 import socket
 import statistics
 import subprocess
@@ -72,22 +73,25 @@ def start_tansu(port):
 
 
 class DirectPool:
-    """AnalyticsStore's pool interface without eventlet (the bench is a plain process):
-    execute_many runs its queries side by side on their own clients, as the service does."""
+    """AnalyticsStore's pool interface without eventlet (the bench is a plain process): a
+    client per query at a time, and run_parallel runs its calls side by side on threads,
+    as the service does on green threads."""
 
     def __init__(self, client, factory=None):
-        self.client = client
-        self.others = [factory() for _ in range(3)] if factory else []
+        self.clients = queue.Queue()
+        for c in [client] + ([factory() for _ in range(3)] if factory else []):
+            self.clients.put(c)
         self.threads = ThreadPoolExecutor(4)
 
     def execute(self, sql, params):
-        return self.client.execute(sql, params)
+        client = self.clients.get()
+        try:
+            return client.execute(sql, params)
+        finally:
+            self.clients.put(client)
 
-    def execute_many(self, calls):
-        clients = [self.client] + self.others
-        futures = [self.threads.submit(clients[i % len(clients)].execute, sql, params)
-                   for i, (sql, params) in enumerate(calls)]
-        return [f.result() for f in futures]
+    def run_parallel(self, *calls):
+        return [f.result() for f in [self.threads.submit(call) for call in calls]]
 
 
 def count(ch):

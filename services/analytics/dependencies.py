@@ -44,11 +44,11 @@ class ClientPool:
         finally:
             self.clients.put(client)
 
-    def execute_many(self, calls):
-        """[(sql, params)] run side by side on separate clients (ClickHouse works on them
-        in parallel); results in order."""
+    def run_parallel(self, *calls):
+        """Runs the callables side by side (each query on its own client: ClickHouse works
+        on them in parallel); their results in order."""
         pool = eventlet.GreenPool(len(calls))
-        return list(pool.imap(lambda call: self.execute(*call), calls))
+        return list(pool.imap(lambda call: call(), calls))
 
     def close(self):
         while not self.clients.empty():
@@ -64,13 +64,20 @@ class AnalyticsStore:
         # ClickHouse: it formats year 474 as '474-06-01' and fails to parse it).
         params = {"start": min(max(start, STORED_DAYS[0]), STORED_DAYS[1]),
                   "end": max(min(end, STORED_DAYS[1]), STORED_DAYS[0])}
-        rows, params["low"], params["high"] = self.pool.execute(queries.PERIOD_BOUNDS, params)[0]
-        if rows:
-            authors, likes = self.pool.execute_many([(queries.MOST_ACTIVE_USERS, params),
-                                                     (queries.POST_LIKES, params)])
-            *active, totals = authors
-            total_posts = totals[2]
-            total_likes, most_liked, most_likes = likes[0]
+        if self.period_ids(params):
+            authors, likes, (most_liked, most_likes) = self.pool.run_parallel(
+                lambda: self.most_active(params),
+                lambda: self.pool.execute(queries.LIKE_TOTALS, params)[0],
+                lambda: self.most_liked(params))
+            active, total_posts = authors
+            posts_with_totals, total_likes = likes
+            if posts_with_totals != total_posts:
+                # In the id range, a post liked or deleted without its post.created stored,
+                # or a post landing between the queries: keep to the posts by their ids.
+                (active, total_posts), (total_likes, most_liked, most_likes) = \
+                    self.pool.run_parallel(
+                        lambda: self.most_active(params, queries.MOST_ACTIVE_USERS_BY_SET),
+                        lambda: self.pool.execute(queries.POST_LIKES_BY_SET, params)[0])
         else:  # no post created in the period: nothing else to ask
             active, total_posts, total_likes, most_likes = [], 0, 0, 0
         best = None
@@ -96,6 +103,51 @@ class AnalyticsStore:
                 "most_liked_post": best,
             },
         }
+
+    def period_ids(self, params):
+        """Sets low/high (the period's id range) and outside (posts in that range created
+        on other days) in params; False if the period has no posts."""
+        days = self.pool.execute(queries.DAY_ID_RANGES, {})
+        inside = [(low, high) for day, low, high in days if params["start"] <= day <= params["end"]]
+        if not inside:
+            return False
+        params["low"] = min(low for low, _ in inside)
+        params["high"] = max(high for _, high in inside)
+        others = tuple(day for day, low, high in days
+                       if not params["start"] <= day <= params["end"]
+                       and low <= params["high"] and high >= params["low"])
+        params["outside"] = queries.NO_POSTS
+        if others:
+            outside = self.pool.execute(queries.OUTSIDE_PERIOD, dict(params, days=others))
+            params["outside"] = tuple(post_id for (post_id,) in outside) or queries.NO_POSTS
+        return True
+
+    def most_active(self, params, sql=queries.MOST_ACTIVE_USERS):
+        """([(user_id, username, posts)] of the top authors, the period's live posts)."""
+        *top, totals = self.pool.execute(sql, params)
+        authors = tuple(author for author, _ in top)
+        names = dict(self.pool.execute(queries.REGISTERED_NAMES, dict(params, authors=authors))
+                     if authors else ())
+        unnamed = tuple(author for author in authors if author not in names)
+        if unnamed:
+            names.update(self.pool.execute(queries.AUTHOR_NAMES, dict(params, authors=unnamed)))
+        return [(author, names[author], count) for author, count in top], totals[1]
+
+    def most_liked(self, params):
+        """(post_id, likes) of the period's most liked live post, ties to the lowest id;
+        likes 0 when none has any (queries.TOP_TOGGLES says why this is exact)."""
+        top = self.pool.execute(queries.TOP_TOGGLES, params)
+        most_liked, most_likes = 0, 0
+        if top:
+            candidates = tuple(sorted({post_id for post_id, _ in top}))
+            most_liked, most_likes = self.pool.execute(
+                queries.CURRENT_LIKES, dict(params, candidates=candidates))[0]
+        if len(top) == queries.TOP_TOGGLES_LIMIT and most_likes <= top[-1][1]:
+            # A post outside the top rows may still reach the best found: compare every
+            # post with a row at least that high.
+            most_liked, most_likes = self.pool.execute(
+                queries.LIKES_AT_LEAST, dict(params, threshold=max(most_likes, 1)))[0]
+        return most_liked, most_likes
 
     def user_registered(self, user_id):
         return self.pool.execute(queries.USER_REGISTERED, {"user_id": user_id})[0][0] > 0
