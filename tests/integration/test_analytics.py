@@ -28,6 +28,8 @@ from imageboard.timefmt import utcnow
 from services.analytics.exceptions import AnalyticsUserNotFound, InvalidPeriod
 from services.analytics.service import AnalyticsService
 from services.users.service import UsersService
+from analytics_pipeline.rows import parse, rows_for
+from tests.analytics_reference import reference_posts_stats
 from tests.analytics_truth import Truth, rounded
 
 pytestmark = pytest.mark.integration
@@ -41,7 +43,7 @@ def ch_config(config, unique):
                KAFKA_TOPIC_PREFIX=f"{config['KAFKA_TOPIC_PREFIX']}{unique}-")
     assert migrate_clickhouse(cfg) == ["0001_event_tables", "0002_user_actions",
                                        "0003_analyst_views", "0004_events_body",
-                                       "0005_post_likes"]
+                                       "0005_post_likes", "0006_unique_posts"]
     assert migrate_clickhouse(cfg) == []
     yield cfg
     make_client(cfg, database="default").execute(f"DROP DATABASE IF EXISTS `{database_name(cfg)}`")
@@ -207,6 +209,13 @@ def assert_answers_match(analytics, truth, today, users):
         assert analytics.user_activity(uid, uid) == truth.user_activity(uid, today), uid
 
 
+def assert_matches_reference(analytics, ch, today):
+    """The service's posts/stats equals the query-time deduplicating SQL of before 0006."""
+    for start, end in periods(today) + [(today - timedelta(days=365), today)]:
+        got = analytics.posts_stats(start.isoformat(), end.isoformat())
+        assert rounded(got) == rounded(reference_posts_stats(ch, start, end)), (start, end)
+
+
 def test_scripted_history_through_kafka_matches_truth(ch_config, ch, pipeline, analytics):
     today = utcnow().date()
     r = scripted(today)
@@ -255,6 +264,7 @@ def test_random_history_with_redelivery_stays_exact(ch_config, ch, pipeline, ana
     rows, posts = ch.execute("SELECT count(), uniqExact(post_id) FROM post_likes")[0]
     assert rows > posts, "post_likes must really hold several rows per post, unmerged"
     assert_answers_match(analytics, r.truth, today, users=range(1, 13))
+    assert_matches_reference(analytics, ch, today)
 
 
 def test_toggles_in_one_second_and_late_copies_count_once(ch_config, ch, pipeline, analytics):
@@ -300,9 +310,120 @@ def test_toggles_in_one_second_and_late_copies_count_once(ch_config, ch, pipelin
     for table in ("post_likes_from_likes", "post_likes", "schema_migrations"):
         ch.execute(f"DROP TABLE {table}")
     ch.execute("ALTER TABLE likes DROP COLUMN occurred_us")
-    assert len(migrate_clickhouse(ch_config)) == 5
+    assert len(migrate_clickhouse(ch_config)) == 6
     assert post_7()[1:] == (2, last_us)
     assert_answers_match(analytics, r.truth, today, users=(1, 2, 3, 4))
+
+
+def rows_of(events):
+    """{table: [row]} as the pipeline builds a batch of these events."""
+    rows = {}
+    for offset, event in enumerate(events):
+        name, _, value = syn.encode(event)
+        for table, row in rows_for(parse(value), name, 0, offset):
+            rows.setdefault(table, []).append(row)
+    return rows
+
+
+def test_batch_written_twice_and_events_resent_count_once(ch_config, ch, pipeline, analytics):
+    """posts and post_deletions are made unique at write time and post_like_totals holds
+    changes computed against what is stored (migration 0006): a batch written twice by the
+    sink, events re-sent by the relay at new offsets, and copies left by an older pipeline
+    (removed by the migration) must not count twice anywhere, before any merge."""
+    today = utcnow().date()
+    r = random_history(today, seed=23)
+    produce(ch_config, r.events)
+    p = pipeline()
+    drain(p, ch, len(r.events))
+    # A batch written twice: the same rows through the sink again (a crash before commit).
+    batch = rows_of(random.Random(2).sample(r.events, len(r.events) // 2))
+    p.sink.write(batch)
+    p.sink.write(batch)
+    # The relay re-sending: posts, deletions, likes again at new offsets, one batch each.
+    kinds = ("post.created", "post.deleted", "post.liked", "post.unliked")
+    copies = [e for e in r.events if e["type"] in kinds]
+    produce(ch_config, copies)
+    deadline = time.monotonic() + 20
+    while ch.execute("SELECT count() FROM events")[0][0] < len(r.events) * 1.5 + len(copies) - 1:
+        assert time.monotonic() < deadline, "copies never arrived"
+        p.step()
+    while p.batch.size:
+        p.step()
+    raw, distinct = ch.execute("SELECT count(), uniqExact(event_id) FROM likes")[0]
+    assert raw > distinct, "the like copies must really be in the table, unmerged"
+    for table in ("posts", "post_deletions"):
+        assert ch.execute(f"SELECT count() - uniqExact(post_id) FROM {table}")[0][0] == 0, table
+    # Per post, the sums equal the latest toggle's likes (0 and unknown once deleted).
+    wrong = ch.execute("""
+        SELECT post_id, likes, known, latest, deleted FROM
+        (
+            SELECT post_id, sum(likes) AS likes, sum(known) AS known,
+                   post_id IN (SELECT post_id FROM post_deletions) AS deleted
+            FROM post_like_totals GROUP BY post_id
+        )
+        ANY LEFT JOIN
+        (SELECT post_id, greatest(argMax(likes_count, toggled_us), 0) AS latest
+         FROM post_likes GROUP BY post_id) USING post_id
+        WHERE (likes, known) != (if(deleted, 0, latest), if(deleted, 0, 1))""")
+    assert wrong == []
+    assert_answers_match(analytics, r.truth, today, users=range(1, 13))
+    assert_matches_reference(analytics, ch, today)
+
+    # Copies stored by a pipeline older than 0006 (it wrote posts without the check): the
+    # migration removes them, and everything still counts once.
+    ch.execute("INSERT INTO posts SELECT * FROM posts WHERE post_id % 3 = 0")
+    ch.execute("INSERT INTO post_deletions SELECT * FROM post_deletions")
+    assert ch.execute("SELECT count() > uniqExact(post_id) FROM posts")[0][0] == 1
+    ch.execute("DROP TABLE schema_migrations")
+    assert migrate_clickhouse(ch_config)[-1] == "0006_unique_posts"
+    for table in ("posts", "post_deletions"):
+        assert ch.execute(f"SELECT count() - uniqExact(post_id) FROM {table}")[0][0] == 0, table
+    assert_answers_match(analytics, r.truth, today, users=range(1, 13))
+    assert_matches_reference(analytics, ch, today)
+
+
+class FailsBeforeLikes:
+    """A ClickHouse client whose first INSERT INTO likes fails: the batch's posts and
+    post_like_totals rows are written, its likes are not."""
+
+    def __init__(self, client):
+        self.client, self.failed = client, False
+
+    def execute(self, sql, *args, **kwargs):
+        if sql.startswith("INSERT INTO likes") and not self.failed:
+            self.failed = True
+            raise ConnectionError("clickhouse went away")
+        return self.client.execute(sql, *args, **kwargs)
+
+
+def test_a_retry_after_the_totals_landed_adds_nothing(ch_config, ch, pipeline, analytics):
+    today = utcnow().date()
+    r = scripted(today)
+    produce(ch_config, r.events)
+    p = pipeline(sink=ClickHouseSink(FailsBeforeLikes(make_client(ch_config))), retry_seconds=0.1)
+    drain(p, ch, len(r.events))
+    assert p.sink.client.failed
+    assert_answers_match(analytics, r.truth, today, users=(1, 2, 3, 4))
+    assert_matches_reference(analytics, ch, today)
+
+
+def test_likes_and_deletions_without_their_post_keep_answers_exact(ch_config, ch, pipeline,
+                                                                    analytics):
+    """Ids inside a period's range whose post.created never arrived (dead-lettered, say):
+    liked (post 8) and deleted (post 9). Their likes must not count, nor the deletion take
+    a post from its author: posts/stats sees the sums disagree and asks by the set of the
+    period's post ids."""
+    today = utcnow().date()
+    r = scripted(today)
+    r.post(10, 3, today)
+    orphans = [syn.post_like(True, 8, 1, "never seen", 99, "zed", 5, syn.at(today, 100)),
+               syn.post_deleted(9, 1, "never seen", 1, syn.at(today, 200))]
+    produce(ch_config, r.events + orphans)
+    drain(pipeline(), ch, len(r.events) + len(orphans))
+    assert ch.execute("SELECT sum(known), sum(likes) FROM post_like_totals "
+                      "WHERE post_id = 8")[0] == (1, 5), "the orphan like is really summed"
+    assert_answers_match(analytics, r.truth, today, users=(1, 2, 3, 4))
+    assert_matches_reference(analytics, ch, today)
 
 
 class FlakySink(ClickHouseSink):
