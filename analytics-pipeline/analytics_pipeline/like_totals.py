@@ -23,11 +23,11 @@ count of the period's live posts: equal, no such post (nor a deleted post create
 sits in the period's id range.
 """
 from analytics_pipeline.rows import COLUMNS
+from analytics_pipeline.unique_posts import batch_posts
 
 POST_ID = COLUMNS["likes"].index("post_id")
 LIKES_COUNT = COLUMNS["likes"].index("likes_count")
 OCCURRED_US = COLUMNS["likes"].index("occurred_us")
-LOOKUP_CHUNK = 5000
 
 # The stored sums and latest toggle times of the batch's posts (both tables are ordered by
 # post_id, and a batch's posts are mostly recent ones: a few granules).
@@ -36,10 +36,10 @@ SELECT post_id, sum(likes), sum(known), max(toggled_us)
 FROM
 (
     SELECT post_id, likes, known, toUInt64(0) AS toggled_us
-    FROM post_like_totals WHERE post_id IN %(ids)s
+    FROM post_like_totals WHERE post_id IN batch_posts
     UNION ALL
     SELECT post_id, toInt64(0) AS likes, toInt64(0) AS known, toggled_us
-    FROM post_likes WHERE post_id IN %(ids)s
+    FROM post_likes WHERE post_id IN batch_posts
 )
 GROUP BY post_id
 """
@@ -55,11 +55,10 @@ def like_total_rows(client, like_rows, deleted_ids=()):
             latest[post_id] = toggle
     deleted = set(deleted_ids)
     ids = sorted(set(latest) | deleted)
-    stored = {}
-    for i in range(0, len(ids), LOOKUP_CHUNK):
-        chunk = tuple(ids[i:i + LOOKUP_CHUNK])
-        for post_id, likes, known, toggled_us in client.execute(STORED, {"ids": chunk}):
-            stored[post_id] = (likes, known, toggled_us)
+    if not ids:
+        return []
+    stored = {post_id: (likes, known, toggled_us) for post_id, likes, known, toggled_us
+              in client.execute(STORED, {}, external_tables=batch_posts(ids))}
     out = []
     for post_id in ids:
         likes, known, toggled_us = stored.get(post_id, (0, 0, None))

@@ -24,22 +24,20 @@ from analytics_pipeline.rows import COLUMNS
 DAY = COLUMNS["posts"].index("day")
 POST_ID = COLUMNS["posts"].index("post_id")
 DELETED_POST_ID = COLUMNS["post_deletions"].index("post_id")
-# Ids per lookup: keeps the statement well under max_query_size (256 KiB) for any batch.
-LOOKUP_CHUNK = 5000
 
 # A copy has its first row's day (same event, same occurred_at), so the sorting key
 # (day, post_id, ...) finds it in a few granules whatever the table's size.
-STORED_POSTS = "SELECT DISTINCT post_id FROM posts WHERE day IN %(days)s AND post_id IN %(ids)s"
+STORED_POSTS = "SELECT DISTINCT post_id FROM posts WHERE day IN %(days)s AND post_id IN batch_posts"
 # post_deletions is ordered by post_id.
-STORED_DELETIONS = "SELECT DISTINCT post_id FROM post_deletions WHERE post_id IN %(ids)s"
+STORED_DELETIONS = "SELECT DISTINCT post_id FROM post_deletions WHERE post_id IN batch_posts"
 
 
-def _stored(client, sql, ids, **params):
-    ids, stored = sorted(ids), set()
-    for i in range(0, len(ids), LOOKUP_CHUNK):
-        chunk = tuple(ids[i:i + LOOKUP_CHUNK])
-        stored.update(post_id for (post_id,) in client.execute(sql, dict(params, ids=chunk)))
-    return stored
+def batch_posts(ids):
+    """The ids as an external table `batch_posts` for `post_id IN batch_posts`: sent as one
+    column of data, where a literal list of a batch's ~1,400 ids cost ~10 ms to parse and
+    analyse, more than the lookup itself (2.5 ms)."""
+    return [{"name": "batch_posts", "structure": [("post_id", "UInt64")],
+             "data": [{"post_id": post_id} for post_id in ids]}]
 
 
 def _first_per_post(rows, column):
@@ -55,7 +53,8 @@ def unstored_posts(client, rows):
     if not first:
         return []
     days = tuple(sorted({row[DAY] for row in first.values()}))
-    stored = _stored(client, STORED_POSTS, first, days=days)
+    stored = {post_id for (post_id,) in client.execute(
+        STORED_POSTS, {"days": days}, external_tables=batch_posts(first))}
     return [row for post_id, row in first.items() if post_id not in stored]
 
 
@@ -65,5 +64,6 @@ def unstored_deletions(client, rows):
     first = _first_per_post(rows, DELETED_POST_ID)
     if not first:
         return []
-    stored = _stored(client, STORED_DELETIONS, first)
+    stored = {post_id for (post_id,) in client.execute(
+        STORED_DELETIONS, {}, external_tables=batch_posts(first))}
     return [row for post_id, row in first.items() if post_id not in stored]

@@ -159,3 +159,65 @@ def test_errors_of_the_service_map_to_status_codes(client, rpc):
     assert resp.status_code == 400 and resp.json["error"]["code"] == "invalid_period"
     rpc.answers[("analytics", "posts_stats")] = ServiceUnavailable()
     assert client.simulate_get(url, headers=auth(1, admin=True)).status_code == 503
+
+
+class StoredRows:
+    """A ClickHouse client answering the pipeline's write-time lookups from a dict:
+    post_id -> (likes, known, toggled_us) for like_totals, post_id -> stored for
+    unique_posts."""
+
+    def __init__(self, stored):
+        self.stored = stored
+
+    def execute(self, sql, params, external_tables):
+        ids = [row["post_id"] for row in external_tables[0]["data"]]
+        found = [post_id for post_id in ids if post_id in self.stored]
+        if "post_like_totals" in sql:
+            return [(post_id, *self.stored[post_id]) for post_id in found]
+        return [(post_id,) for post_id in found]
+
+
+def like_row(post_id, likes_count, occurred_us):
+    row = dict.fromkeys(COLUMNS["likes"])
+    row.update(post_id=post_id, likes_count=likes_count, occurred_us=occurred_us)
+    return tuple(row[c] for c in COLUMNS["likes"])
+
+
+def test_like_totals_add_the_change_to_the_latest_toggle_once():
+    from analytics_pipeline.like_totals import like_total_rows
+
+    batch = [like_row(1, 3, 100), like_row(1, 5, 300), like_row(1, 4, 200),  # latest: 5
+             like_row(2, 1, 100),                                             # never created
+             like_row(3, 2, 100),                                             # late copy
+             like_row(4, -1, 500)]                                            # clamped to 0
+    stored = {1: (2, 1, 50), 3: (7, 1, 900), 4: (3, 1, 400)}
+    assert like_total_rows(StoredRows(stored), batch) == [(1, 3, 0), (2, 1, 1), (4, -3, 0)]
+    # The same batch again once its rows landed: nothing more.
+    stored.update({1: (5, 1, 300), 2: (1, 1, 100), 4: (0, 1, 500)})
+    assert like_total_rows(StoredRows(stored), batch) == []
+    # Landed in post_like_totals but not yet in likes/post_likes (a failure in between).
+    stored.update({1: (5, 1, 50)})
+    assert like_total_rows(StoredRows(stored), batch) == []
+
+
+def test_a_deleted_post_goes_back_to_nothing_once():
+    from analytics_pipeline.like_totals import like_total_rows
+
+    stored = {7: (4, 1, 100)}
+    assert like_total_rows(StoredRows(stored), [like_row(7, 5, 200)], [7]) == [(7, -4, -1)]
+    assert like_total_rows(StoredRows({7: (0, 0, 200)}), [], [7]) == []
+
+
+def test_posts_and_deletions_already_stored_are_dropped():
+    from analytics_pipeline.unique_posts import unstored_deletions, unstored_posts
+
+    def rows(table, *ids):
+        return [tuple({"post_id": i, "day": date(2026, 1, 1)}.get(c) for c in COLUMNS[table])
+                for i in ids]
+    posts = rows("posts", 1, 2, 2, 3)
+    assert [r[COLUMNS["posts"].index("post_id")] for r in
+            unstored_posts(StoredRows({3: True}), posts)] == [1, 2]
+    assert unstored_posts(StoredRows({}), []) == []
+    deletions = rows("post_deletions", 5, 5, 6)
+    assert [r[COLUMNS["post_deletions"].index("post_id")] for r in
+            unstored_deletions(StoredRows({6: True}), deletions)] == [5]
