@@ -3,7 +3,7 @@ import re
 from email_validator import EmailNotValidError, validate_email
 
 from imageboard.timefmt import iso
-from imageboard.validation import Field, Schema, String
+from imageboard.validation import Schema, String
 
 USERNAME_RE = re.compile(r"[A-Za-z0-9_]{3,32}")
 
