@@ -140,13 +140,13 @@ FROM
     SELECT author_id, count() AS created FROM posts
     WHERE day >= %(start)s AND day <= %(end)s
     GROUP BY author_id
-)
+) AS created
 ANY LEFT JOIN
 (
     SELECT author_id, count() AS deleted FROM post_deletions
     WHERE {IN_PERIOD}
     GROUP BY author_id
-) USING author_id
+) AS deleted USING author_id
 GROUP BY author_id WITH TOTALS
 HAVING posts_count > 0  -- an author whose posts of the period are all deleted is not listed
 ORDER BY posts_count DESC, author_id ASC

@@ -55,11 +55,11 @@ FROM
            any(title) AS title, min(occurred_at) AS created_at, min(day) AS day
     FROM posts
     GROUP BY post_id
-)
+) AS post
 ANY LEFT JOIN
 (
     SELECT post_id,
            toInt64(uniqExactIf(event_id, delta = 1)) - toInt64(uniqExactIf(event_id, delta = -1)) AS likes
     FROM likes
     GROUP BY post_id
-) USING post_id;
+) AS post_likes_now USING post_id;

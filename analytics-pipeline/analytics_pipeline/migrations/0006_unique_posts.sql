@@ -64,13 +64,13 @@ FROM
         SELECT post_id, toInt64(0) AS likes_count, toUInt64(0) AS toggled_us FROM posts
     )
     GROUP BY post_id
-)
+) AS target
 ANY LEFT JOIN
 (
     SELECT post_id, sum(likes) AS stored_likes, sum(known) AS stored_known
     FROM post_like_totals
     GROUP BY post_id
-) USING post_id
+) AS stored USING post_id
 WHERE if(deleted, 0, target_likes) != stored_likes OR if(deleted, 0, 1) != stored_known;
 
 -- 3. The range of post ids created each day, so that the few posts of other days whose ids
