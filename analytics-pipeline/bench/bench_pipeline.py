@@ -258,7 +258,8 @@ def main():
     print(f"bench {run_id}: private tansu 127.0.0.1:{port}, ClickHouse database bench_{run_id}")
     tansu = start_tansu(port)
     pipeline = None
-    admin_ch = make_client(config, database="default")
+    # Dropping a 10 M event database takes 18.16 longer than the default 30 s socket timeout.
+    admin_ch = make_client(config, database="default", send_receive_timeout=600)
     try:
         migrate(config)
         ch = make_client(config, send_receive_timeout=300)
