@@ -221,20 +221,29 @@ def _state_file():
     return os.path.join(var_dir(), "run", "infra.json")
 
 
+# Who started a server: `imageboard infra up` (and `make test`) or the stack's own `up`/`run`.
+# `imageboard down` stops only what `up` started; `imageboard infra down` stops both.
+INFRA, STACK = "infra", "stack"
+
+
 def _load_started():
+    """{component name: starter} of the servers this checkout started."""
     try:
         with open(_state_file()) as fh:
-            return json.load(fh)
+            state = json.load(fh)
     except (OSError, ValueError):
-        return []
+        return {}
+    if isinstance(state, list):  # the format before starters were recorded
+        return {name: STACK for name in state}
+    return state
 
 
-def _save_started(names):
+def _save_started(started):
     with open(_state_file(), "w") as fh:
-        json.dump(sorted(set(names)), fh)
+        json.dump(dict(sorted(started.items())), fh)
 
 
-def ensure(config, only=None):
+def ensure(config, only=None, starter=INFRA):
     """Make every component answer. Returns {name: "reused" | "started"}."""
     report, started = {}, _load_started()
     for cls in COMPONENTS:
@@ -248,33 +257,35 @@ def ensure(config, only=None):
             log.info("starting", extra={"component": component.name})
             component.start()
             component.wait()
-            started.append(component.name)
+            started[component.name] = starter
             _save_started(started)
             report[component.name] = "started"
         component.provision()
     return report
 
 
-def stop_started(config):
-    """Stop, in reverse order, exactly the components `ensure` started."""
+def stop_started(config, starter=None):
+    """Stop, in reverse order, exactly the components `ensure` started (only those started
+    by `starter` if given); returns the names of the ones still recorded."""
     started = _load_started()
     for cls in reversed(COMPONENTS):
         component = cls(config)
-        if component.name in started:
+        if component.name in started and starter in (None, started[component.name]):
             log.info("stopping", extra={"component": component.name})
             component.stop()
-            started.remove(component.name)
+            del started[component.name]
             _save_started(started)
-    return started
+    return sorted(started)
 
 
 def status(config):
-    started = set(_load_started())
+    started = _load_started()
     return {
         cls.name: {
             "address": "%s:%s" % cls(config).address(),
             "up": cls(config).running(),
-            "owner": "imageboard" if cls.name in started else "external",
+            # Started here by `imageboard infra up` or by the stack's `up`, or not by us.
+            "owner": f"imageboard {started[cls.name]}" if cls.name in started else "external",
         }
         for cls in COMPONENTS
     }

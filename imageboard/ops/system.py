@@ -25,7 +25,7 @@ def _answers(url):
 def start(config, with_infra=True, timeout=60):
     """Servers (reused or started), migrations, services, gateway; returns once /ready
     answers 200, i.e. every service consumes its queue."""
-    report = infra.ensure(config) if with_infra else {}
+    report = infra.ensure(config, starter=infra.STACK) if with_infra else {}
     applied = migrate_all(config)
     topics = _create_topics(config)
     for spec in processes.app_processes(config):
@@ -49,5 +49,5 @@ def _create_topics(config):
 def stop(config, keep_infra=False):
     for spec in reversed(processes.app_processes(config)):
         processes.stop(spec.name)
-    if not keep_infra:
-        infra.stop_started(config)
+    if not keep_infra:  # the servers this stack's start started, not `infra up`'s
+        infra.stop_started(config, starter=infra.STACK)
