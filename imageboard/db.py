@@ -1,4 +1,5 @@
 """PostgreSQL plumbing shared by the services: pooled peewee databases and creation."""
+import time
 from urllib.parse import unquote, urlparse
 
 import psycopg2
@@ -60,3 +61,19 @@ def drop_database(url):
             cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         conn.close()
+
+
+def delete_older_than(execute, table, key, age_column, days, batch_size=10000):
+    """Deletes the rows of `table` whose `age_column` is more than `days` old, `batch_size`
+    rows (picked by `key`) per statement, so no lock is held for long; returns how many.
+    `execute(sql, params)` runs one statement and returns its row count. Between batches
+    it sleeps 0: in a service (eventlet monkey-patched) the other green threads run."""
+    sql = (f"DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {table}"
+           f" WHERE {age_column} < now() - %s * interval '1 day' LIMIT %s)")
+    deleted = 0
+    while True:
+        count = execute(sql, (float(days), batch_size))
+        deleted += count
+        if count < batch_size:
+            return deleted
+        time.sleep(0)

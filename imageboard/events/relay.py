@@ -36,7 +36,7 @@ from nameko.extensions import DependencyProvider
 
 from imageboard import metrics
 from imageboard.config import database_url, topic
-from imageboard.db import connect_kwargs
+from imageboard.db import connect_kwargs, delete_older_than
 from imageboard.events.kafka import (TopicsUnavailable, client_config, ensure_topics,
                                      producer_config)
 from imageboard.events.outbox import NOTIFY_CHANNEL
@@ -228,22 +228,14 @@ class Relay:
 
     def _prune_published(self, batch_size=10000):
         """At most hourly, the leader deletes events published more than
-        OUTBOX_RETENTION_DAYS ago, a batch at a time from the oldest id: the outbox keeps
+        OUTBOX_RETENTION_DAYS ago, a batch at a time (db.delete_older_than): the outbox keeps
         what a replay (OUTBOX_REPLAY_SECONDS) or an operator's re-publish may still need,
         not every event ever. Returns how many went."""
         if time.monotonic() - self._pruned_at < PRUNE_INTERVAL:
             return 0
         self._pruned_at = time.monotonic()
-        deleted = 0
-        while True:
-            count = self._query(
-                "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox"
-                " WHERE published_at < now() - %s * interval '1 day' ORDER BY id LIMIT %s)",
-                (self.retention_days, batch_size))
-            deleted += count
-            if count < batch_size:
-                break
-            eventlet.sleep(0)  # let the service's other green threads run between batches
+        deleted = delete_older_than(self._query, "outbox", "id", "published_at",
+                                    self.retention_days, batch_size)
         if deleted:
             log.info("pruned published outbox events",
                      extra={"service": self.service, "deleted": deleted})

@@ -3,6 +3,7 @@ import uuid
 
 from peewee import fn
 
+from imageboard.db import delete_older_than
 from imageboard.events.outbox import record_event
 from imageboard.service_kit import Database
 from imageboard.timefmt import utcnow
@@ -46,16 +47,9 @@ class NotificationsStore:
         still arrive. Deletes in batches, so the table is never locked for long."""
         if older_than_days is None:
             older_than_days = self.config.get("PROCESSED_EVENTS_RETENTION_DAYS", 30)
-        deleted = 0
-        while True:
-            cursor = self.db.execute_sql(
-                "DELETE FROM processed_events WHERE event_id IN ("
-                " SELECT event_id FROM processed_events"
-                " WHERE processed_at < now() - %s * interval '1 day' LIMIT %s)",
-                (float(older_than_days), batch_size))
-            deleted += cursor.rowcount
-            if cursor.rowcount < batch_size:
-                return deleted
+        return delete_older_than(lambda sql, params: self.db.execute_sql(sql, params).rowcount,
+                                 "processed_events", "event_id", "processed_at",
+                                 older_than_days, batch_size)
 
     def _remember(self, user_id, username):
         KnownUser.insert(id=user_id, username=username, updated_at=utcnow()).on_conflict(
