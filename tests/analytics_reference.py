@@ -3,6 +3,8 @@ removed at query time (uniqExact over posts, the set of the period's post ids ov
 post_likes FINAL). Slow over a long period, exact whatever the tables hold: the reference
 the service's answers are compared with, on the same ClickHouse database.
 """
+from services.analytics.dependencies import posts_stats_answer
+
 RANGE = "post_id >= %(low)s AND post_id <= %(high)s"
 PERIOD_POSTS = f"SELECT post_id FROM posts WHERE day >= %(start)s AND day <= %(end)s AND {RANGE}"
 PERIOD_DELETIONS = f"SELECT post_id FROM post_deletions WHERE {RANGE}"
@@ -54,16 +56,4 @@ def reference_posts_stats(ch, start, end):
         else:
             post_id, title = ch.execute(FIRST_POST, params)[0]
         best = {"post_id": post_id, "title": title, "likes_count": int(max(most_likes, 0))}
-    days = (end - start).days + 1
-    return {
-        "period": {"start_date": start.isoformat(), "end_date": end.isoformat()},
-        "total_posts": total_posts,
-        "posts_per_day": total_posts / days,
-        "most_active_users": [{"user_id": u, "username": n, "posts_count": c}
-                              for u, n, c in active],
-        "likes_statistics": {
-            "total_likes": int(total_likes),
-            "avg_likes_per_post": total_likes / total_posts if total_posts else 0.0,
-            "most_liked_post": best,
-        },
-    }
+    return posts_stats_answer(start, end, total_posts, active, total_likes, best)

@@ -7,8 +7,8 @@
   back to the batch's first offsets and reads it again after a pause: nothing is lost, and
   the re-inserted rows are duplicates by event_id that the tables and queries ignore;
   `posts` and `post_deletions` rows are checked against their table first and never stored
-  twice (unique_posts.py),
-  and post_like_totals rows are changes computed against what is stored (like_totals.py).
+  twice (unique_posts.py), and post_like_totals rows are changes computed against what is
+  stored (like_totals.py).
 * On a rebalance the batch in hand is flushed before its partitions are given up.
 
 This runs as a plain process (no eventlet), so blocking Kafka and ClickHouse calls are fine.

@@ -55,6 +55,25 @@ class ClientPool:
             self.clients.get().disconnect()
 
 
+def posts_stats_answer(start, end, total_posts, active, total_likes, best):
+    """The body of GET /api/analytics/posts/stats/ from what the queries found: active is
+    [(user_id, username, posts_count)], best the most liked post's dict or None."""
+    return {
+        "period": {"start_date": start.isoformat(), "end_date": end.isoformat()},
+        "total_posts": total_posts,
+        "posts_per_day": total_posts / ((end - start).days + 1),
+        "most_active_users": [
+            {"user_id": user_id, "username": username, "posts_count": count}
+            for user_id, username, count in active
+        ],
+        "likes_statistics": {
+            "total_likes": int(total_likes),
+            "avg_likes_per_post": total_likes / total_posts if total_posts else 0.0,
+            "most_liked_post": best,
+        },
+    }
+
+
 class AnalyticsStore:
     def __init__(self, pool):
         self.pool = pool
@@ -88,21 +107,7 @@ class AnalyticsStore:
                 rows = self.pool.execute(queries.FIRST_POST, params)
             post_id, title = rows[0]
             best = {"post_id": post_id, "title": title, "likes_count": int(max(most_likes, 0))}
-        days = (end - start).days + 1
-        return {
-            "period": {"start_date": start.isoformat(), "end_date": end.isoformat()},
-            "total_posts": total_posts,
-            "posts_per_day": total_posts / days,
-            "most_active_users": [
-                {"user_id": user_id, "username": username, "posts_count": count}
-                for user_id, username, count in active
-            ],
-            "likes_statistics": {
-                "total_likes": int(total_likes),
-                "avg_likes_per_post": total_likes / total_posts if total_posts else 0.0,
-                "most_liked_post": best,
-            },
-        }
+        return posts_stats_answer(start, end, total_posts, active, total_likes, best)
 
     def period_ids(self, params):
         """Sets low/high (the period's id range) and outside (posts in that range created
