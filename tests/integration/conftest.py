@@ -1,5 +1,7 @@
 import pytest
 
+from analytics_pipeline.clickhouse import database_name, make_client
+from analytics_pipeline.schema import migrate as migrate_clickhouse
 from imageboard.migrations import migrate
 
 
@@ -27,3 +29,22 @@ def service_config(config, rabbit_config):
     here serve no /metrics (METRICS_PORT_BASE=0): the ports belong to the e2e stack's
     processes; tests of metrics set METRICS_PORT themselves."""
     return dict(config, AMQP_URI=rabbit_config["AMQP_URI"], METRICS_PORT_BASE=0)
+
+
+@pytest.fixture
+def ch_config(config, unique):
+    """Own ClickHouse database and topic prefix per test: nothing shared, nothing left."""
+    base = config["CLICKHOUSE_URL"].rsplit("/", 1)[0]
+    cfg = dict(config, CLICKHOUSE_URL=f"{base}/{database_name(config)}_{unique}",
+               KAFKA_TOPIC_PREFIX=f"{config['KAFKA_TOPIC_PREFIX']}{unique}-")
+    assert migrate_clickhouse(cfg) == ["0001_event_tables", "0002_user_actions",
+                                       "0003_analyst_views", "0004_events_body",
+                                       "0005_post_likes", "0006_unique_posts"]
+    assert migrate_clickhouse(cfg) == []
+    yield cfg
+    make_client(cfg, database="default").execute(f"DROP DATABASE IF EXISTS `{database_name(cfg)}`")
+
+
+@pytest.fixture
+def ch(ch_config):
+    return make_client(ch_config)

@@ -35,25 +35,6 @@ from tests.analytics_truth import Truth, rounded
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def ch_config(config, unique):
-    """Own ClickHouse database and topic prefix per test: nothing shared, nothing left."""
-    base = config["CLICKHOUSE_URL"].rsplit("/", 1)[0]
-    cfg = dict(config, CLICKHOUSE_URL=f"{base}/{database_name(config)}_{unique}",
-               KAFKA_TOPIC_PREFIX=f"{config['KAFKA_TOPIC_PREFIX']}{unique}-")
-    assert migrate_clickhouse(cfg) == ["0001_event_tables", "0002_user_actions",
-                                       "0003_analyst_views", "0004_events_body",
-                                       "0005_post_likes", "0006_unique_posts"]
-    assert migrate_clickhouse(cfg) == []
-    yield cfg
-    make_client(cfg, database="default").execute(f"DROP DATABASE IF EXISTS `{database_name(cfg)}`")
-
-
-@pytest.fixture
-def ch(ch_config):
-    return make_client(ch_config)
-
-
 def produce(config, events, raw=()):
     producer = Producer({"bootstrap.servers": config["KAFKA_BOOTSTRAP_SERVERS"], "acks": "all"})
     for event in events:

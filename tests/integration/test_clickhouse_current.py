@@ -25,8 +25,7 @@ from imageboard.timefmt import utcnow
 from services.analytics import queries
 from services.analytics.dependencies import AnalyticsStore
 from tests.analytics_truth import rounded
-from tests.integration.test_analytics import (ch, ch_config, periods,  # noqa: F401 (fixtures)
-                                              random_history, rows_of)
+from tests.integration.test_analytics import periods, random_history, rows_of
 
 pytestmark = pytest.mark.integration
 
