@@ -70,8 +70,10 @@ class Relay:
         self.published_total = 0
         self.failed_total = 0
         self.pending = None  # unsent rows as last counted by the leader (Prometheus gauge)
-        self._pending_counted_at = 0.0
-        self._pruned_at = 0.0
+        # None, not 0.0: the monotonic clock counts from boot, so on a machine up for less
+        # than PRUNE_INTERVAL "0.0" would read as "pruned a moment ago".
+        self._pending_counted_at = None
+        self._pruned_at = None
 
     # -- PostgreSQL -------------------------------------------------------------------
 
@@ -231,7 +233,7 @@ class Relay:
         OUTBOX_RETENTION_DAYS ago, a batch at a time (db.delete_older_than): the outbox keeps
         what a replay (OUTBOX_REPLAY_SECONDS) or an operator's re-publish may still need,
         not every event ever. Returns how many went."""
-        if time.monotonic() - self._pruned_at < PRUNE_INTERVAL:
+        if self._pruned_at is not None and time.monotonic() - self._pruned_at < PRUNE_INTERVAL:
             return 0
         self._pruned_at = time.monotonic()
         deleted = delete_older_than(self._query, "outbox", "id", "published_at",
@@ -243,7 +245,7 @@ class Relay:
 
     def _count_pending(self):
         """At most once a second, on the relay's own connection (no new connections)."""
-        if time.monotonic() - self._pending_counted_at >= 1.0:
+        if self._pending_counted_at is None or time.monotonic() - self._pending_counted_at >= 1.0:
             self.pending = self._query("SELECT count(*) FROM outbox WHERE published_at IS NULL")[0][0]
             self._pending_counted_at = time.monotonic()
 
