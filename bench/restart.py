@@ -1,15 +1,15 @@
 """Restart the Python processes of a stack kept by `python -m bench.run --keep` (after a
 code change), with the environment they were started with; the servers and the seeded
-data stay. Then measure again with wrk or `python -m bench.cpu_split`.
+data stay. KEY=VALUE arguments override settings for this start (e.g. to compare one).
+Then measure again with wrk or `python -m bench.cpu_split`.
 
-    .venv/bin/python -m bench.restart [/tmp/imageboard-bench-var]
+    .venv/bin/python -m bench.restart [OUTBOX_COALESCE_SECONDS=0.1 ...]
 """
 import os
 import sys
 import tempfile
 
-VAR = sys.argv[1] if len(sys.argv) > 1 else os.path.join(tempfile.gettempdir(),
-                                                           "imageboard-bench-var")
+VAR = os.environ.get("BENCH_VAR", os.path.join(tempfile.gettempdir(), "imageboard-bench-var"))
 
 
 def started_environment(var):
@@ -23,6 +23,7 @@ def started_environment(var):
 
 def main():
     os.environ.update(started_environment(VAR))
+    os.environ.update(arg.split("=", 1) for arg in sys.argv[1:])
     from imageboard.config import load_config
     from imageboard.ops import system
 

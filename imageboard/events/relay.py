@@ -55,7 +55,7 @@ class Relay:
         self.service = service
         self.batch_size = batch_size
         self.poll_interval = float(config.get("OUTBOX_POLL_INTERVAL", 1.0))
-        self.coalesce = float(config.get("OUTBOX_COALESCE_SECONDS", 0.02))
+        self.coalesce = float(config.get("OUTBOX_COALESCE_SECONDS", 0.1))
         self.replay_seconds = float(config.get("OUTBOX_REPLAY_SECONDS", 120))
         self.retention_days = float(config.get("OUTBOX_RETENTION_DAYS", 7))
         self.message_timeout = int(config.get("KAFKA_MESSAGE_TIMEOUT_MS", 10000)) / 1000
