@@ -11,7 +11,7 @@ from imageboard.service_kit import Database
 from imageboard.timefmt import utcnow
 from services.posts import images
 from services.posts.exceptions import InvalidOrdering, NotPostAuthor, PostNotFound
-from services.posts.models import Like, Outbox, Post, PostsTotal, database
+from services.posts.models import Outbox, Post, PostsTotal, database
 from services.posts.schemas import (DEFAULT_ORDERING, FEED_COLUMNS, ORDERINGS,
                                     PostCreateSchema, feed_row, post_created, post_detail)
 
@@ -37,6 +37,22 @@ DETAIL_SQL = (
     "                          ORDER BY created_at), '[]'::json) "
     " FROM likes WHERE post_id = posts.id) "
     "FROM posts WHERE id = %s"
+)
+
+
+# One toggle, run with the post row already locked: remove the caller's like, or add it if
+# there was none, and move likes_count by one; returns (liked, likes_count). Data-modifying
+# WITH statements all run, once, whether or not the outer statement reads them.
+TOGGLE_SQL = (
+    "WITH removed AS ("
+    " DELETE FROM likes WHERE post_id = %(post_id)s AND user_id = %(user_id)s RETURNING 1"
+    "), added AS ("
+    " INSERT INTO likes (post_id, user_id, username, created_at)"
+    " SELECT %(post_id)s, %(user_id)s, %(username)s, %(now)s WHERE NOT EXISTS (SELECT 1 FROM removed)"
+    " RETURNING 1"
+    ") "
+    "UPDATE posts SET likes_count = likes_count + (SELECT count(*) FROM added) - (SELECT count(*) FROM removed) "
+    "WHERE id = %(post_id)s RETURNING (SELECT count(*) FROM added) = 1, likes_count"
 )
 
 
@@ -99,25 +115,23 @@ class PostsStore:
         return post_detail(row, self.config)
 
     def toggle_like(self, post_id, user):
-        """Decision 4: like if not liked, unlike otherwise. The post row is locked so the
-        like row and likes_count change together, even for concurrent toggles."""
+        """Decision 4: like if not liked, unlike otherwise. The post row is locked first, so
+        the like row and likes_count change together even for concurrent toggles; the toggle
+        is then one statement with a snapshot taken after the lock (a single statement that
+        also locked would decide on a snapshot older than a concurrent toggle's commit)."""
         with self.db.atomic():
             post = self._get(post_id, lock=True)
-            removed = Like.delete().where((Like.post == post.id) & (Like.user_id == user["id"])).execute()
-            if removed:
-                post.likes_count -= 1
-            else:
-                Like.insert(post=post.id, user_id=user["id"], username=user["username"]).execute()
-                post.likes_count += 1
-            Post.update(likes_count=post.likes_count).where(Post.id == post.id).execute()
-            liked = not removed
+            liked, likes_count = self.db.execute_sql(TOGGLE_SQL, {
+                "post_id": post.id, "user_id": user["id"], "username": user["username"],
+                "now": utcnow()}).fetchone()
+            # Made under the lock: toggles of a post get their times in commit order.
             record_event(Outbox, "post.liked" if liked else "post.unliked", key=post.id,
                          actor_id=user["id"], payload={
                              "post_id": post.id, "post_author_id": post.author_id,
                              "post_title": post.title, "user_id": user["id"],
-                             "username": user["username"], "likes_count": post.likes_count,
+                             "username": user["username"], "likes_count": likes_count,
                          })
-        return {"post_id": post.id, "liked": liked, "likes_count": post.likes_count,
+        return {"post_id": post.id, "liked": liked, "likes_count": likes_count,
                 "message": "Post liked" if liked else "Like removed"}
 
     def delete(self, post_id, actor):

@@ -141,6 +141,23 @@ def test_concurrent_likes_keep_the_counter_exact(rpc, config, service_config, us
     assert counts[-1] == 5
 
 
+def test_one_users_racing_toggles_of_a_post_alternate(rpc, service_config, users):
+    """Ten simultaneous toggles by the same user: each decides on what the one before it
+    committed (the toggle runs after the row lock, on a fresh snapshot), so they alternate
+    like, unlike, ... and end where they began."""
+    post, fan = new_post(rpc, users()), users()
+
+    def toggle(_):
+        with ClusterRpcProxy(service_config, timeout=15) as proxy:
+            return proxy.posts.toggle_like(post["id"], fan)
+
+    results = list(eventlet.GreenPool(10).imap(toggle, range(10)))
+    assert sorted(r["liked"] for r in results) == [False] * 5 + [True] * 5
+    assert sorted(r["likes_count"] for r in results) == [0] * 5 + [1] * 5
+    detail = rpc.posts.get_post(post["id"])
+    assert detail["likes_count"] == 0 and detail["likes"] == []
+
+
 def test_feed_orderings_ties_newest_first_and_pages(rpc, config, users):
     sql(config, "posts", "TRUNCATE posts, likes")
     a, b, c, d = (new_post(rpc, users(), title=t) for t in "abcd")
