@@ -4,7 +4,11 @@ comments_count lives on the post (the feed sorts and shows it without asking us)
 comments live here, so creating one is a write in two databases. How it stays exact:
 
 1. posts.comment_target(post_id): 404 if the post is missing (nothing written yet); its
-   author and title go into the comment.created event.
+   author and title go into the comment.created event. A post's author and title never
+   change and ids are never reused, so the answer is kept (POST_TARGETS) and asked for once
+   per post, not once per comment: under load every call to posts waits behind the feed
+   reads in its queue, and a comment made two such calls. Whether the post still exists
+   is settled by step 3, which every comment makes anyway.
 2. One local transaction: the comment and its outbox event.
 3. posts.sync_comments_count(post_id, <fresh COUNT(*) of the post's comments>): the post
    keeps max(current, count). Comments are only ever deleted together with their post,
@@ -17,6 +21,8 @@ comments live here, so creating one is a write in two databases. How it stays ex
    later read, and the next comment's sync recounts anyway.
 """
 import logging
+import time
+from collections import OrderedDict
 
 import eventlet
 from nameko.exceptions import UnknownService
@@ -36,6 +42,39 @@ log = logging.getLogger(__name__)
 # A post's comments, oldest first, each row with the post's total (a window count).
 LIST_SQL = (f"SELECT {', '.join(ITEM_COLUMNS)}, count(*) OVER () FROM comments "
             "WHERE post_id = %s ORDER BY created_at, id LIMIT %s OFFSET %s")
+
+
+class PostTargets:
+    """post_id -> comment_target answer, for up to `ttl` seconds (bounding how long another
+    instance keeps a deleted post's entry; see step 3/4 for why a stale one is harmless)
+    and at most `size` posts, least recently used first out."""
+
+    def __init__(self, size=50000, ttl=600.0):
+        self.size = size
+        self.ttl = ttl
+        self.entries = OrderedDict()  # post_id -> (stored at, target)
+
+    def get(self, post_id):
+        entry = self.entries.get(post_id)
+        if entry is None:
+            return None
+        if time.monotonic() - entry[0] > self.ttl:
+            self.entries.pop(post_id, None)
+            return None
+        self.entries.move_to_end(post_id)
+        return entry[1]
+
+    def put(self, post_id, target):
+        self.entries[post_id] = (time.monotonic(), target)
+        self.entries.move_to_end(post_id)
+        while len(self.entries) > self.size:
+            self.entries.popitem(last=False)
+
+    def forget(self, post_id):
+        self.entries.pop(post_id, None)
+
+
+POST_TARGETS = PostTargets()
 
 
 class PostsClient:
@@ -73,7 +112,10 @@ class CommentsStore:
         data = CommentCreateSchema.load(payload)
         posts = PostsClient(posts_proxy, self.rpc_timeout)
         post_id = data["post_id"]
-        target = posts.call("comment_target", post_id)
+        target = POST_TARGETS.get(post_id)
+        if target is None:
+            target = posts.call("comment_target", post_id)
+            POST_TARGETS.put(post_id, target)
         parent = self._parent(data["parent"], post_id)
         with self.db.atomic():
             now = utcnow()
@@ -103,6 +145,7 @@ class CommentsStore:
         try:
             posts.call("sync_comments_count", comment.post_id, count)
         except PostNotFound:
+            POST_TARGETS.forget(comment.post_id)
             with self.db.atomic():
                 Outbox.delete().where((Outbox.event_id == event["event_id"])
                                       & Outbox.published_at.is_null()).execute()
@@ -128,6 +171,7 @@ class CommentsStore:
     def delete_for_post(self, post_id):
         if not is_id(post_id):
             return 0
+        POST_TARGETS.forget(post_id)
         return Comment.delete().where(Comment.post_id == post_id).execute()
 
     def count_by_author(self, user_id):

@@ -3,6 +3,7 @@ PostgreSQL: counters, orderings, cascades, events in the outbox, images."""
 import json
 import os
 from datetime import datetime
+from functools import partial
 
 import eventlet
 import psycopg2
@@ -349,3 +350,50 @@ def test_comment_stands_when_the_counter_sync_is_late(rpc, config, users):
     # The next comment's sync carries the fresh count, so the counter catches up.
     rpc.comments.create_comment({"post_id": post["id"], "content": "y"}, users())
     assert rpc.posts.get_post(post["id"])["comments_count"] == 2
+
+
+class CountingPosts:
+    """The real posts service behind the comments store, counting the calls it gets."""
+
+    def __init__(self, rpc):
+        self.rpc = rpc
+        self.calls = []
+        for method in ("comment_target", "sync_comments_count"):
+            setattr(self, method, type("M", (), {"call_async": partial(self._call, method)})())
+
+    def _call(self, method, *args):
+        self.calls.append(method)
+        try:
+            return FakeReply(getattr(self.rpc.posts, method)(*args))
+        except Exception as exc:  # the remote error, raised by result() as nameko would
+            return FakeReply(exc)
+
+
+def test_a_posts_author_and_title_are_asked_for_once_per_post(rpc, config, users):
+    author = users()
+    post = new_post(rpc, author)
+    posts = CountingPosts(rpc)
+    store = comments_store(config)
+    for text in ("first", "second", "third"):
+        store.create({"post_id": post["id"], "content": text}, users(), posts)
+    assert posts.calls == ["comment_target"] + ["sync_comments_count"] * 3
+    assert rpc.posts.get_post(post["id"])["comments_count"] == 3
+    target = events(config, "comments", post["id"])[-1]["payload"]
+    assert (target["post_author_id"], target["post_title"]) == (author["id"], "title")
+
+
+def test_a_comment_on_a_post_deleted_after_it_was_remembered_is_404_and_leaves_nothing(rpc, config, users):
+    author = users()
+    post = new_post(rpc, author)
+    store = comments_store(config)
+    store.create({"post_id": post["id"], "content": "remembered"}, users(), CountingPosts(rpc))
+    # Deleted behind the comments service's back (as if another instance had been told).
+    sql(config, "posts", "DELETE FROM posts WHERE id = %s", (post["id"],))
+    late = users()
+    with pytest.raises(PostNotFound):
+        store.create({"post_id": post["id"], "content": "too late"}, late, CountingPosts(rpc))
+    assert sql(config, "comments", "SELECT count(*) FROM comments WHERE author_id = %s", (late["id"],)) == [(0,)]
+    posts = CountingPosts(rpc)
+    with pytest.raises(PostNotFound):  # forgotten: asked again, refused before any write
+        store.create({"post_id": post["id"], "content": "again"}, late, posts)
+    assert posts.calls == ["comment_target"]
