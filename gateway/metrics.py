@@ -27,6 +27,13 @@ def route_label(req):
 
 
 class PrometheusMiddleware:
+    """labels() takes a lock and builds the child's key on every call: the children are
+    kept here per label values instead (a few routes x methods x statuses)."""
+
+    def __init__(self):
+        self._requests = {}
+        self._durations = {}
+
     def process_request(self, req, resp):
         req.context.metrics_started = time.perf_counter()
         metrics.HTTP_IN_FLIGHT.inc()
@@ -37,8 +44,16 @@ class PrometheusMiddleware:
             return
         route = route_label(req)
         metrics.HTTP_IN_FLIGHT.dec()
-        metrics.HTTP_REQUESTS.labels(route, req.method, str(resp.status_code)).inc()
-        metrics.HTTP_DURATION.labels(route, req.method).observe(time.perf_counter() - started)
+        key = (route, req.method, resp.status_code)
+        counter = self._requests.get(key)
+        if counter is None:
+            counter = self._requests[key] = metrics.HTTP_REQUESTS.labels(route, req.method,
+                                                                         str(resp.status_code))
+        counter.inc()
+        histogram = self._durations.get(key[:2])
+        if histogram is None:
+            histogram = self._durations[key[:2]] = metrics.HTTP_DURATION.labels(route, req.method)
+        histogram.observe(time.perf_counter() - started)
 
 
 class MetricsResource:

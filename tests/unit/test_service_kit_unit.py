@@ -86,3 +86,18 @@ def test_a_broker_that_stays_down_raises_to_the_caller(monkeypatch):
     with pytest.raises(ConnectionResetError):
         reply.publish(b"{}", "application/json", "utf-8", "nameko-rpc", "reply-q", "c1")
     assert reply.channel is None  # the next reply starts on a fresh connection
+
+
+def test_a_call_that_does_not_fit_the_method_is_an_incorrect_signature_as_in_nameko():
+    from nameko.exceptions import IncorrectSignature
+    from services.posts.service import PostsService
+
+    entrypoint = service_kit.DomainRpc()
+    entrypoint.container = MagicMock(service_cls=PostsService)
+    entrypoint.method_name = "list_posts"
+    entrypoint.check_signature([2, 20], {"ordering": "-likes_count"})
+    entrypoint.check_signature([], {})
+    with pytest.raises(IncorrectSignature):
+        entrypoint.check_signature([1, 2, 3, 4], {})
+    with pytest.raises(IncorrectSignature):
+        entrypoint.check_signature([], {"colour": "red"})
