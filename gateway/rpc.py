@@ -16,6 +16,7 @@ life of the thread (a proxy must never be shared between threads). Per call:
   the broker returns it at once and the caller gets 503 without waiting;
 - no reply within RPC_TIMEOUT -> 503 if nobody consumes the service's queue, else 504.
 """
+import json
 import logging
 import socket
 import threading
@@ -24,7 +25,7 @@ import uuid
 
 import amqp.exceptions
 import kombu.exceptions
-from kombu import Connection, Consumer, Exchange, Producer, Queue
+from kombu import Connection, Exchange, Queue
 from nameko.exceptions import deserialize
 
 from imageboard.errors import DomainError, ServiceUnavailable
@@ -53,7 +54,12 @@ class _Unroutable(Exception):
 
 
 class _ThreadChannel:
-    """One thread's AMQP connection, reply queue and producer."""
+    """One thread's AMQP connection, reply queue and channel.
+
+    Requests are published and replies consumed on the channel itself, not through
+    kombu's Producer and Consumer: their per-message work (serializer registry, property
+    and header assembly, kombu Message objects, a JSON object hook) was a fifth of the
+    gateway's CPU per request. The messages on the wire are the same."""
 
     def __init__(self, amqp_uri):
         self.connection = Connection(amqp_uri, connect_timeout=3)
@@ -61,21 +67,18 @@ class _ThreadChannel:
         self.channel = self.connection.channel()
         exchange = Exchange(RPC_EXCHANGE, type="topic", durable=True)
         self.reply_to = f"rpc.reply-gateway-{uuid.uuid4().hex}"
-        queue = Queue(self.reply_to, exchange=exchange, routing_key=self.reply_to,
-                      exclusive=True, auto_delete=True)
-        self.consumer = Consumer(self.channel, queues=[queue], callbacks=[self._on_reply],
-                                 no_ack=True, accept=["json"])
-        self.consumer.consume()
-        self.producer = Producer(self.channel, exchange=exchange, serializer="json",
-                                 on_return=self._on_return)
+        Queue(self.reply_to, exchange=exchange, routing_key=self.reply_to,
+              exclusive=True, auto_delete=True)(self.channel).declare()
+        self.channel.basic_consume(queue=self.reply_to, no_ack=True, callback=self._on_reply)
+        self.channel.events["basic_return"].add(self._on_return)
         self.waiting = {}    # correlation id -> service name
         self.replies = {}    # correlation id -> reply body
         self.returned = set()
 
-    def _on_reply(self, body, message):
+    def _on_reply(self, message):
         correlation_id = message.properties.get("correlation_id")
         if correlation_id in self.waiting:  # else: the answer to a call that timed out
-            self.replies[correlation_id] = body
+            self.replies[correlation_id] = json.loads(message.body)
 
     def _on_return(self, exception, exchange, routing_key, message):
         self.returned.add(message.properties.get("correlation_id"))
@@ -83,17 +86,13 @@ class _ThreadChannel:
     def publish(self, service, method, args, kwargs, headers, timeout):
         correlation_id = uuid.uuid4().hex
         self.waiting[correlation_id] = service
-        self.producer.publish(
-            {"args": args, "kwargs": kwargs},
-            routing_key=f"{service}.{method}",
-            mandatory=True,
-            delivery_mode=1,
-            expiration=timeout,
-            reply_to=self.reply_to,
-            correlation_id=correlation_id,
-            headers=headers,
-            retry=False,
-        )
+        message = self.channel.prepare_message(
+            json.dumps({"args": args, "kwargs": kwargs}),
+            content_type="application/json", content_encoding="utf-8", headers=headers,
+            properties={"delivery_mode": 1, "expiration": str(int(timeout * 1000)),
+                        "reply_to": self.reply_to, "correlation_id": correlation_id})
+        self.channel.basic_publish(message, exchange=RPC_EXCHANGE,
+                                   routing_key=f"{service}.{method}", mandatory=True)
         return correlation_id
 
     def wait(self, correlation_ids, deadline):
