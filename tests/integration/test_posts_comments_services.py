@@ -397,3 +397,16 @@ def test_a_comment_on_a_post_deleted_after_it_was_remembered_is_404_and_leaves_n
     with pytest.raises(PostNotFound):  # forgotten: asked again, refused before any write
         store.create({"post_id": post["id"], "content": "again"}, late, posts)
     assert posts.calls == ["comment_target"]
+
+
+def test_feed_times_formatted_by_postgresql_are_what_iso_gives(config):
+    """services.posts.schemas.iso_sql against imageboard.timefmt.iso, on the real server:
+    whole seconds (no fraction), microseconds, other zones, both sides of midnight."""
+    from imageboard.timefmt import iso
+    from services.posts.schemas import iso_sql
+    values = ["2026-11-30 16:20:01+00", "2026-11-30 16:20:01.000123+02", "2026-01-02 03:04:05.5+00",
+              "2026-12-31 23:59:59.999999-05", "2027-01-01 00:00:00.000001+00"]
+    rows = sql(config, "posts", f"SELECT t, {iso_sql('t')} FROM unnest(%s::timestamptz[]) AS v(t)", (values,))
+    assert len(rows) == len(values)
+    for parsed, formatted in rows:
+        assert formatted == iso(parsed)
