@@ -8,7 +8,8 @@
    imageboard_bench, its own Kafka topic prefix, ClickHouse database, gateway port
    (BENCH_PORT, default 18950) and var dir; all removed again at the end.
 2. Seeds through the API: 200 users, 5,000 posts, 20,000 comments, 20,000 likes.
-3. wrk at 32 connections: list, detail, comments, and the mix (60% list, 20% detail,
+3. Waits for the seeding's backlog to drain (the machine quiet), then wrk at 32
+   connections: list, detail, comments, and the mix (60% list, 20% detail,
    10% comments, 5% like, 4% comment, 1% post): requests/s, p50, p99, errors; then the
    list and the mix again through nginx as deployed (its micro-cache; BENCH_NGINX_PORT).
 4. The RPC floor: a raw kombu AMQP round trip beside a sequential Nameko RPC call.
@@ -76,6 +77,27 @@ def wrk(base, script, connections, duration, env):
     if not match:
         raise RuntimeError(f"wrk failed: {proc.stdout}\n{proc.stderr}")
     return {k: float(v) for k, v in match.groupdict().items()}
+
+
+def busy_cores():
+    """CPU time the whole machine spent busy since boot, in seconds (cores x time)."""
+    with open("/proc/stat") as fh:
+        values = [int(v) for v in fh.readline().split()[1:]]
+    return (sum(values) - values[3] - values[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def settle(quiet=0.3, window=3.0, limit=300.0):
+    """Wait until the seeding's tail (notifications, the pipeline, ClickHouse merges) is
+    done: the machine busy less than `quiet` of one core over `window` seconds, or `limit`
+    seconds have passed. Returns the seconds waited. Scenarios measured during that tail
+    measured it, not the system (list and detail ran 20-40% slower)."""
+    started = time.monotonic()
+    while time.monotonic() - started < limit:
+        before = busy_cores()
+        time.sleep(window)
+        if (busy_cores() - before) / window < quiet:
+            break
+    return round(time.monotonic() - started, 1)
 
 
 def cleanup(config):
@@ -149,6 +171,7 @@ def main():
         env = {"BENCH_FIRST_POST": str(seeded["first_post"]),
                "BENCH_LAST_POST": str(seeded["last_post"]), "BENCH_TOKENS": token_file}
 
+        print(f"settled after {settle()} s", flush=True)
         results = {}
         for name, script in SCENARIOS:
             results[name] = wrk(base, script, args.connections, args.duration, env)
