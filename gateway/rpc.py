@@ -30,6 +30,7 @@ from nameko.exceptions import deserialize
 
 from imageboard.errors import DomainError, ServiceUnavailable
 from imageboard.logs import get_request_id
+from imageboard.rpc_queues import READ_PRIORITY, WRITE_PRIORITY
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,12 @@ class _Unroutable(Exception):
     def __init__(self, service):
         super().__init__(service)
         self.service = service
+
+
+# Writes go before the reads waiting in a service's queue (imageboard/service_kit.py
+# RPC_QUEUE_ARGUMENTS): few, slower, and a user is waiting on each.
+WRITE_METHODS = frozenset({"create_post", "toggle_like", "delete_post", "create_comment",
+                           "register", "mark_read", "mark_all_read"})
 
 
 class _ThreadChannel:
@@ -88,6 +95,7 @@ class _ThreadChannel:
         self.waiting[correlation_id] = service
         message = self.channel.prepare_message(
             json.dumps({"args": args, "kwargs": kwargs}),
+            priority=WRITE_PRIORITY if method in WRITE_METHODS else READ_PRIORITY,
             content_type="application/json", content_encoding="utf-8", headers=headers,
             properties={"delivery_mode": 1, "expiration": str(int(timeout * 1000)),
                         "reply_to": self.reply_to, "correlation_id": correlation_id})

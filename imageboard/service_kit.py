@@ -9,17 +9,18 @@ import time
 import amqp.exceptions
 import kombu.exceptions
 from eventlet.semaphore import Semaphore
-from kombu import Connection
+from kombu import Connection, Queue
 from kombu.serialization import dumps, registry
 from nameko.constants import AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, LOGIN_METHOD_CONFIG_KEY
 from nameko.exceptions import IncorrectSignature, UnserializableValueError, serialize
 from nameko.extensions import DependencyProvider
-from nameko.rpc import Rpc, RpcConsumer, get_rpc_exchange
+from nameko.rpc import RPC_QUEUE_TEMPLATE, Rpc, RpcConsumer, get_rpc_exchange
 
 from imageboard.config import database_url
 from imageboard.db import CONNECTION_ERRORS, make_database
 from imageboard.errors import DomainError, ServiceUnavailable
 from imageboard.logs import set_request_id
+from imageboard.rpc_queues import RPC_QUEUE_ARGUMENTS
 from imageboard import metrics, nameko_metrics
 
 log = logging.getLogger(__name__)
@@ -94,12 +95,43 @@ def reply_body(result, exc_info, serializer):
     return result, exc_info, body, content_type, encoding
 
 
+def declare_rpc_queue(amqp_uri, queue):
+    """Declare `queue` with its arguments. A durable queue of the same name declared with
+    other arguments (by a version before priorities) cannot be re-declared (406
+    PRECONDITION_FAILED, in a reconnect loop): it is deleted and declared anew. Requests
+    waiting in it are transient and expire within RPC_TIMEOUT; their callers get 503/504."""
+    try:
+        with Connection(amqp_uri, connect_timeout=3) as connection:
+            connection.ensure_connection(max_retries=1)
+            try:
+                queue(connection.channel()).declare()
+                return False
+            except amqp.exceptions.PreconditionFailed:
+                channel = connection.channel()
+                channel.queue_delete(queue.name)
+                log.warning("rpc queue re-declared with priorities", extra={"queue": queue.name})
+                queue(channel).declare()
+                return True
+    except BROKER_ERRORS as exc:  # the consumer declares it once the broker is there
+        log.warning("rpc queue not declared yet: message broker unavailable",
+                    extra={"queue": queue.name, "error": repr(exc)})
+        return False
+
+
 class _RpcConsumer(RpcConsumer):
     reply_channel = None
 
     def setup(self):
-        super().setup()
         config = self.container.config
+        name = self.container.service_name
+        self.queue = Queue(RPC_QUEUE_TEMPLATE.format(name), exchange=get_rpc_exchange(config),
+                           routing_key=f"{name}.*", durable=True,
+                           queue_arguments=RPC_QUEUE_ARGUMENTS)
+        declare_rpc_queue(config[AMQP_URI_CONFIG_KEY], self.queue)
+        # What nameko's setup does when it makes the queue itself.
+        self.queue_consumer.register_provider(self)
+        self._registered = True
+        super().setup()
         self.reply_channel = _ReplyChannel(config[AMQP_URI_CONFIG_KEY],
                                            ssl=config.get(AMQP_SSL_CONFIG_KEY),
                                            login_method=config.get(LOGIN_METHOD_CONFIG_KEY))

@@ -2,6 +2,7 @@
 from nameko.rpc import RpcProxy
 
 from imageboard.events.relay import OutboxRelay
+from imageboard.rpc_queues import WRITE_PRIORITY
 from imageboard.service_kit import RequestContext, rpc
 from services.comments.dependencies import CommentsDatabase
 
@@ -10,7 +11,7 @@ class CommentsService:
     name = "comments"
 
     comments = CommentsDatabase()
-    posts = RpcProxy("posts")
+    posts = RpcProxy("posts", priority=WRITE_PRIORITY)  # only calls made for a new comment
     context = RequestContext()
     relay = OutboxRelay()  # publishes comment-events from the outbox table
 

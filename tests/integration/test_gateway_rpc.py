@@ -133,3 +133,45 @@ def test_broker_unreachable_is_503():
     with pytest.raises(ServiceUnavailable) as err:
         client.call("users", "ping")
     assert err.value.code == "broker_unavailable"
+
+
+class QueuedService:
+    """One worker at a time, so calls wait in the RPC queue in the order RabbitMQ picks."""
+    name = "queued"
+
+    @rpc
+    def list_posts(self, i):
+        eventlet.sleep(0.05)
+        CALLS.append(("read", i))
+
+    @rpc
+    def toggle_like(self, i):
+        CALLS.append(("write", i))
+
+
+def test_a_write_goes_before_the_reads_waiting_in_the_queue(rabbit_config, container_factory):
+    CALLS.clear()
+    container = container_factory(QueuedService, dict(rabbit_config, max_workers=1))
+    container.start()
+    client = RpcClient(rabbit_config, timeout=5)
+    try:
+        calls = [("queued", "list_posts", (i,), {}) for i in range(5)]
+        client.call_many(calls + [("queued", "toggle_like", (0,), {})])
+    finally:
+        client.close()
+    # The first read was already with the worker; the write overtook the four waiting.
+    assert CALLS == [("read", 0), ("write", 0), ("read", 1), ("read", 2), ("read", 3), ("read", 4)]
+
+
+def test_an_rpc_queue_declared_without_priorities_is_replaced(rabbit_config):
+    from kombu import Exchange, Queue
+    from imageboard.rpc_queues import RPC_QUEUE_ARGUMENTS
+    from imageboard.service_kit import declare_rpc_queue
+    exchange = Exchange("nameko-rpc", type="topic", durable=True)
+    old = Queue("rpc-legacy", exchange=exchange, routing_key="legacy.*", durable=True)
+    new = Queue("rpc-legacy", exchange=exchange, routing_key="legacy.*", durable=True,
+                queue_arguments=RPC_QUEUE_ARGUMENTS)
+    with Connection(rabbit_config["AMQP_URI"]) as conn:
+        old(conn.channel()).declare()  # as a version before priorities left it
+    assert declare_rpc_queue(rabbit_config["AMQP_URI"], new) is True
+    assert declare_rpc_queue(rabbit_config["AMQP_URI"], new) is False  # now it matches
