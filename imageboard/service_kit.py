@@ -154,7 +154,14 @@ class _RpcConsumer(RpcConsumer):
             # container (nameko treats a failed worker thread as fatal); the caller has had
             # its 503/504 anyway, and the consumer reconnects by itself.
             log.warning("reply not sent: message broker unavailable", extra={"error": repr(exc)})
-        self.queue_consumer.ack_message(message)  # skipped by nameko if the channel is gone
+        try:
+            self.queue_consumer.ack_message(message)  # skipped by nameko if the channel is gone
+        except BROKER_ERRORS as exc:
+            # The connection broke between nameko's check and the ack: the same reason as
+            # above not to raise (it would kill the container). The unacknowledged request
+            # goes back to the queue only if the broker kept it; requests are transient.
+            log.warning("request not acknowledged: message broker unavailable",
+                        extra={"error": repr(exc)})
         return result, exc_info
 
 

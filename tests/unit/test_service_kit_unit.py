@@ -101,3 +101,16 @@ def test_a_call_that_does_not_fit_the_method_is_an_incorrect_signature_as_in_nam
         entrypoint.check_signature([1, 2, 3, 4], {})
     with pytest.raises(IncorrectSignature):
         entrypoint.check_signature([], {"colour": "red"})
+
+
+def test_an_ack_meeting_a_broker_that_just_went_away_does_not_kill_the_service():
+    consumer = service_kit._RpcConsumer()
+    consumer.container = MagicMock(config={})
+    consumer.reply_channel = MagicMock()
+    queue_consumer = MagicMock()
+    queue_consumer.ack_message.side_effect = ConnectionResetError("broker gone")
+    consumer.__dict__["queue_consumer"] = queue_consumer
+    message = MagicMock(properties={"content_type": "application/json", "reply_to": "r",
+                                    "correlation_id": "c"})
+    assert consumer.handle_result(message, {"ok": 1}, None) == ({"ok": 1}, None)
+    consumer.reply_channel.publish.assert_called_once()
