@@ -11,13 +11,11 @@ are counted too: run it on an otherwise quiet machine.
 import argparse
 import os
 import re
-import subprocess
-import sys
 import time
 
+from bench.wrkrun import busy_cpu_seconds, run as run_wrk
+
 TICK = os.sysconf("SC_CLK_TCK")
-RESULT_RE = re.compile(r"RESULT rps=(?P<rps>[\d.]+) p50_ms=(?P<p50>[\d.]+) p99_ms=(?P<p99>[\d.]+) "
-                       r"requests=(?P<requests>\d+)")
 
 
 def group_of(cmdline, comm):
@@ -56,13 +54,6 @@ def snapshot():
     return result
 
 
-def system_cpu():
-    with open("/proc/stat") as fh:
-        values = [int(v) for v in fh.readline().split()[1:]]
-    busy = sum(values) - values[3] - values[4]  # minus idle and iowait
-    return busy / TICK
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("base")
@@ -71,20 +62,15 @@ def main():
     parser.add_argument("--connections", type=int, default=32)
     args = parser.parse_args()
 
-    before, sys_before, t0 = snapshot(), system_cpu(), time.time()
-    proc = subprocess.run(["wrk", "-t4", f"-c{args.connections}", f"-d{args.duration}s",
-                           "--timeout", "10s", "-s", args.script, args.base],
-                          capture_output=True, text=True)
-    after, sys_after, elapsed = snapshot(), system_cpu(), time.time() - t0
-    match = RESULT_RE.search(proc.stdout)
-    if not match:
-        sys.exit(f"wrk failed: {proc.stdout}\n{proc.stderr}")
-    requests = int(match["requests"])
+    before, sys_before, t0 = snapshot(), busy_cpu_seconds(), time.time()
+    result = run_wrk(args.base, args.script, args.connections, args.duration)
+    after, sys_after, elapsed = snapshot(), busy_cpu_seconds(), time.time() - t0
+    requests = int(result["requests"])
     groups = {}
     for pid, (group, cpu) in after.items():
         groups[group] = groups.get(group, 0.0) + cpu - before.get(pid, (group, 0.0))[1]
     total = sys_after - sys_before
-    print(f"{args.script}: {match['rps']} req/s, p50 {match['p50']} ms, p99 {match['p99']} ms, "
+    print(f"{args.script}: {result['rps']} req/s, p50 {result['p50']} ms, p99 {result['p99']} ms, "
           f"{requests} requests in {elapsed:.1f} s; machine busy {total / elapsed * 100:.0f}% of one core")
     print(f"{'group':<16}{'% of a core':>12}{'CPU ms/request':>16}")
     for group, cpu in sorted(groups.items(), key=lambda kv: -kv[1]):

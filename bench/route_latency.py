@@ -13,17 +13,16 @@ this process's; --metrics-base is the stack's METRICS_PORT_BASE (bench.run uses 
 """
 import argparse
 import re
-import subprocess
 import sys
 import urllib.request
 from collections import defaultdict
 
+from bench.wrkrun import run as run_wrk
 from imageboard.metrics import COMPONENT_PORT_OFFSETS
 
 SAMPLE = re.compile(r"^imageboard_(http_request|rpc)_duration_seconds_(bucket|sum|count)"
                     r"\{(?P<labels>.*)\} (?P<value>\S+)$")
 LE = re.compile(r',?le="([^"]*)"')
-RESULT_RE = re.compile(r"RESULT rps=(?P<rps>[\d.]+) p50_ms=(?P<p50>[\d.]+) p99_ms=(?P<p99>[\d.]+)")
 SHARES = ("0.05", "0.1", "0.25")
 
 
@@ -72,14 +71,9 @@ def main():
     for service in ("users", "posts", "comments", "notifications", "analytics"):
         urls[service] = f"http://127.0.0.1:{args.metrics_base + COMPONENT_PORT_OFFSETS[service]}/metrics"
     before = scrape(urls)
-    proc = subprocess.run(["wrk", "-t4", f"-c{args.connections}", f"-d{args.duration}s",
-                           "--timeout", "10s", "-s", args.script, args.base],
-                          capture_output=True, text=True)
+    result = run_wrk(args.base, args.script, args.connections, args.duration)
     after = scrape(urls)
-    match = RESULT_RE.search(proc.stdout)
-    if not match:
-        sys.exit(f"wrk failed: {proc.stdout}\n{proc.stderr}")
-    print(f"{args.script}: {match['rps']} req/s, p50 {match['p50']} ms, p99 {match['p99']} ms (wrk)")
+    print(f"{args.script}: {result['rps']} req/s, p50 {result['p50']} ms, p99 {result['p99']} ms (wrk)")
     print(f"{'where':<10}{'route or method':<44}{'n':>7}{'mean ms':>9}"
           + "".join(f"{'>' + str(int(float(s) * 1000)) + 'ms':>9}" for s in SHARES))
     for (source, labels), h in sorted(histograms(before, after).items()):

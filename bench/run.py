@@ -19,8 +19,6 @@ import argparse
 import datetime
 import json
 import os
-import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -55,8 +53,8 @@ from imageboard.ops.util import run  # noqa: E402
 
 from bench import rpc_floor  # noqa: E402
 from bench.seed import seed  # noqa: E402
+from bench.wrkrun import busy_cpu_seconds, run as run_wrk  # noqa: E402
 
-WRK = os.environ.get("WRK", "/usr/bin/wrk")
 SCENARIOS = [("list", "bench/wrk/ib_list.lua"), ("detail", "bench/wrk/ib_detail.lua"),
              ("comments", "bench/wrk/ib_comments.lua"), ("mix", "bench/wrk/ib_mix.lua")]
 # The same through nginx as deployed (its 1 s micro-cache of anonymous feed and comment
@@ -64,28 +62,6 @@ SCENARIOS = [("list", "bench/wrk/ib_list.lua"), ("detail", "bench/wrk/ib_detail.
 NGINX_SCENARIOS = [("list via nginx", "bench/wrk/ib_list.lua"),
                    ("mix via nginx", "bench/wrk/ib_mix.lua")]
 NGINX_PORT = os.environ.get("BENCH_NGINX_PORT", str(int(PORT) + 1))
-RESULT_RE = re.compile(r"RESULT rps=(?P<rps>[\d.]+) p50_ms=(?P<p50>[\d.]+) p99_ms=(?P<p99>[\d.]+) "
-                       r"requests=(?P<requests>\d+) errors=(?P<errors>\d+) non2xx=(?P<non2xx>\d+)")
-
-
-def wrk(base, script, connections, duration, env):
-    argv = [WRK, f"-t{min(4, connections)}", f"-c{connections}", f"-d{duration}s",
-            "--timeout", "10s", "-s", script, base]
-    proc = subprocess.run(argv, capture_output=True, text=True, env={**os.environ, **env},
-                          cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    match = RESULT_RE.search(proc.stdout)
-    if not match:
-        raise RuntimeError(f"wrk failed: {proc.stdout}\n{proc.stderr}")
-    return {k: float(v) for k, v in match.groupdict().items()}
-
-
-def busy_cores():
-    """CPU time the whole machine spent busy since boot, in seconds (cores x time)."""
-    with open("/proc/stat") as fh:
-        values = [int(v) for v in fh.readline().split()[1:]]
-    return (sum(values) - values[3] - values[4]) / os.sysconf("SC_CLK_TCK")
-
-
 def settle(quiet=0.3, window=3.0, limit=300.0):
     """Wait until the seeding's tail (notifications, the pipeline, ClickHouse merges) is
     done: the machine busy less than `quiet` of one core over `window` seconds, or `limit`
@@ -93,9 +69,9 @@ def settle(quiet=0.3, window=3.0, limit=300.0):
     measured it, not the system (list and detail ran 20-40% slower)."""
     started = time.monotonic()
     while time.monotonic() - started < limit:
-        before = busy_cores()
+        before = busy_cpu_seconds()
         time.sleep(window)
-        if (busy_cores() - before) / window < quiet:
+        if (busy_cpu_seconds() - before) / window < quiet:
             break
     return round(time.monotonic() - started, 1)
 
@@ -174,7 +150,7 @@ def main():
         print(f"settled after {settle()} s", flush=True)
         results = {}
         for name, script in SCENARIOS:
-            results[name] = wrk(base, script, args.connections, args.duration, env)
+            results[name] = run_wrk(base, script, args.connections, args.duration, env)
             print(f"{name}: {json.dumps(results[name])}", flush=True)
         if os.path.exists(nginx.NGINX_BIN):
             front = nginx.render(os.path.join(VAR, "nginx"), f"127.0.0.1:{NGINX_PORT}",
@@ -182,7 +158,7 @@ def main():
             nginx.start(front)
             try:
                 for name, script in NGINX_SCENARIOS:
-                    results[name] = wrk(f"http://127.0.0.1:{NGINX_PORT}", script,
+                    results[name] = run_wrk(f"http://127.0.0.1:{NGINX_PORT}", script,
                                         args.connections, args.duration, env)
                     print(f"{name}: {json.dumps(results[name])}", flush=True)
             finally:
