@@ -125,6 +125,9 @@ def main():
                         help="leave the stack (and its private PostgreSQL) running")
     args = parser.parse_args()
 
+    # The load generator and the front (Debian packages, as root): a fresh machine has
+    # neither, and finding out after the seeding costs its five minutes.
+    infra.apt_install(["wrk", "nginx"])
     if POSTGRES is not None:
         POSTGRES.init()
     config = load_config()
