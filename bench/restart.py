@@ -7,9 +7,8 @@ Then measure again with wrk or `python -m bench.cpu_split`.
 """
 import os
 import sys
-import tempfile
 
-VAR = os.environ.get("BENCH_VAR", os.path.join(tempfile.gettempdir(), "imageboard-bench-var"))
+from bench.instance import VAR
 
 
 def started_environment(var):

@@ -20,13 +20,12 @@ import datetime
 import json
 import os
 import sys
-import tempfile
 import time
 import uuid
 
-INSTANCE = os.environ.get("BENCH_INSTANCE", "bench")
+from bench.instance import INSTANCE, VAR
+
 PORT = os.environ.get("BENCH_PORT", "18950")
-VAR = os.path.join(tempfile.gettempdir(), f"imageboard-{INSTANCE}-var")
 RUN_ID = uuid.uuid4().hex[:6]
 ENV = {
     "DB_PREFIX": f"imageboard_{INSTANCE}",

@@ -11,7 +11,6 @@ ORDERINGS = {
 DEFAULT_ORDERING = "-created_at"
 
 
-
 def iso_sql(column):
     """SQL giving exactly what imageboard.timefmt.iso gives for a timestamptz (ISO 8601 in
     UTC, "+00:00", microseconds only when there are any): the feed's times then arrive as
