@@ -21,10 +21,13 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
     && rm /tmp/requirements.txt
 
 COPY README.md ./
+COPY contracts/ contracts/
 COPY imageboard/ imageboard/
+COPY analytics_store/ analytics_store/
 COPY services/ services/
 COPY gateway/ gateway/
 COPY analytics-pipeline/ analytics-pipeline/
+COPY imageboard_ops/ imageboard_ops/
 COPY config/ config/
 # Editable: the code finds config/ and migrations beside itself (PROJECT_ROOT = /app).
 RUN pip install --no-deps -e . \

@@ -4,7 +4,7 @@ PYTHON ?= python3
 IB := $(VENV)/bin/imageboard
 PYTEST_ARGS ?=
 
-.PHONY: install run up down status infra migrate admin test test-unit test-faults bench clean
+.PHONY: install run up down status infra migrate admin lint test test-unit test-faults bench clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -39,9 +39,13 @@ admin: install
 	$(IB) make-admin $(USER) $(if $(REVOKE),--revoke,)
 
 ## make test: starts the servers the suite needs, then runs every test
-test: install
+test: install lint
 	$(IB) infra up
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+## make lint: the import layers (pyproject.toml [tool.importlinter], docs/architecture.md)
+lint: install
+	$(VENV)/bin/lint-imports
 
 test-unit: install
 	$(VENV)/bin/pytest tests/unit $(PYTEST_ARGS)

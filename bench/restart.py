@@ -24,7 +24,7 @@ def main():
     os.environ.update(started_environment(VAR))
     os.environ.update(arg.split("=", 1) for arg in sys.argv[1:])
     from imageboard.config import load_config
-    from imageboard.ops import system
+    from imageboard_ops import system
 
     config = load_config()
     system.stop(config, keep_infra=True)

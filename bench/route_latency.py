@@ -18,7 +18,7 @@ import urllib.request
 from collections import defaultdict
 
 from bench.wrkrun import run as run_wrk
-from imageboard.metrics import COMPONENT_PORT_OFFSETS
+from imageboard_ops.components import component
 
 SAMPLE = re.compile(r"^imageboard_(http_request|rpc)_duration_seconds_(bucket|sum|count)"
                     r"\{(?P<labels>.*)\} (?P<value>\S+)$")
@@ -69,7 +69,7 @@ def main():
 
     urls = {"gateway": args.base.rstrip("/") + "/metrics"}
     for service in ("users", "posts", "comments", "notifications", "analytics"):
-        urls[service] = f"http://127.0.0.1:{args.metrics_base + COMPONENT_PORT_OFFSETS[service]}/metrics"
+        urls[service] = f"http://127.0.0.1:{args.metrics_base + component(service).metrics_port_offset}/metrics"
     before = scrape(urls)
     result = run_wrk(args.base, args.script, args.connections, args.duration)
     after = scrape(urls)

@@ -38,7 +38,7 @@ ENV = {
     "METRICS_PORT_BASE": os.environ.get("BENCH_METRICS_PORT_BASE", "19800"),
     "LOG_LEVEL": "WARNING",  # one JSON access line per request would cost the gateway CPU
 }
-from imageboard.ops.private_servers import PrivatePostgres  # noqa: E402
+from imageboard_ops.private_servers import PrivatePostgres  # noqa: E402
 
 POSTGRES = None if os.environ.get("BENCH_SHARED_PG") == "1" else PrivatePostgres()
 if POSTGRES is not None:
@@ -47,8 +47,8 @@ os.environ.update(ENV)  # before the configuration is loaded, and inherited by t
 
 from imageboard.config import database_url, load_config  # noqa: E402
 from imageboard.db import drop_database  # noqa: E402
-from imageboard.ops import infra, nginx, system  # noqa: E402
-from imageboard.ops.util import run  # noqa: E402
+from imageboard_ops import infra, nginx, system  # noqa: E402
+from imageboard_ops.util import run  # noqa: E402
 
 from bench import rpc_floor  # noqa: E402
 from bench.seed import seed  # noqa: E402
@@ -81,7 +81,7 @@ def cleanup(config):
         drop_database(database_url(config, service))
     if "analytics" in config["SERVICES"]:
         try:
-            from analytics_pipeline.schema import drop_database as drop_clickhouse
+            from analytics_store.schema import drop_database as drop_clickhouse
             drop_clickhouse(config)
         except Exception as exc:  # report, but do not hide the results
             print(f"note: ClickHouse database not dropped: {exc!r}")

@@ -1,7 +1,7 @@
 """Authentication as middleware (who is calling), authorisation as hooks (who may)."""
 from dataclasses import dataclass
 
-from imageboard.errors import Forbidden, Unauthorized
+from contracts.errors import Forbidden, Unauthorized
 from imageboard.tokens import InvalidToken, verify_token
 
 

@@ -1,17 +1,15 @@
 """The one place where failures become HTTP responses (contract decision 1).
 
 Every error body is {"error": {"code", "message", "fields"?}}. Domain errors arrive from
-the services as the same classes they raised (imageboard.errors, registered with nameko),
-so this table is the whole mapping from domain to HTTP.
+the services as the same classes they raised (contracts.errors, the one catalogue of error
+classes, registered with nameko as it is imported), so this table is the whole mapping
+from domain to HTTP.
 """
-import importlib
 import logging
-import pkgutil
 
 import falcon
 
-import services
-from imageboard import errors
+from contracts import errors
 from gateway.rpc import ServiceTimeout
 
 log = logging.getLogger(__name__)
@@ -80,19 +78,7 @@ def handle_unexpected(req, resp, exc, params):
     resp.media = error_body("internal_error", "Internal server error")
 
 
-def import_remote_errors():
-    """Import every services/<name>/exceptions.py so the DomainError subclasses the
-    services raise are registered with nameko and arrive here as themselves."""
-    for module in pkgutil.iter_modules(services.__path__):
-        try:
-            importlib.import_module(f"services.{module.name}.exceptions")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"services.{module.name}.exceptions":
-                raise
-
-
 def register_error_handlers(app):
-    import_remote_errors()
     # Falcon picks the most specific registered handler for each exception.
     app.add_error_handler(Exception, handle_unexpected)
     app.add_error_handler(falcon.HTTPError, handle_http_error)

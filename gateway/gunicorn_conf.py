@@ -2,8 +2,7 @@
 import os
 import shutil
 
-from imageboard.config import load_config
-from imageboard.ops.util import var_dir
+from imageboard.config import load_config, var_dir
 
 # Prometheus multiprocess mode: every worker writes its samples under this directory and
 # /metrics merges them. Must be in the environment before any worker imports

@@ -3,7 +3,7 @@ import json
 
 from falcon import media
 
-from imageboard.errors import BadRequest, PayloadTooLarge
+from contracts.errors import BadRequest, PayloadTooLarge
 
 MAX_JSON_BODY = 64 * 1024  # bytes; the largest legitimate body (a comment) is ~4 KB
 

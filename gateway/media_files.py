@@ -2,7 +2,7 @@
 compose). Falcon's static route refuses path traversal and sets content types."""
 import os
 
-from services.posts.images import media_root
+from imageboard.media import media_root, media_url_prefix
 
 
 def add_media_route(app, config):
@@ -10,5 +10,4 @@ def add_media_route(app, config):
         return
     root = media_root(config)
     os.makedirs(root, exist_ok=True)
-    prefix = "/" + str(config.get("MEDIA_URL", "/media/")).strip("/")
-    app.add_static_route(prefix, root)
+    app.add_static_route(media_url_prefix(config), root)

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode
 
-from imageboard.errors import BadRequest
+from contracts.errors import BadRequest
 from imageboard.pagination import DEFAULT_LIMIT, MAX_LIMIT, check_page
 
 _DIGITS = re.compile(r"[0-9]{1,18}")  # < 2**63: fits a bigint id

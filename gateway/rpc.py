@@ -28,7 +28,7 @@ import kombu.exceptions
 from kombu import Connection, Exchange, Queue
 from nameko.exceptions import deserialize
 
-from imageboard.errors import DomainError, ServiceUnavailable
+from contracts.errors import DomainError, ServiceUnavailable
 from imageboard.logs import get_request_id
 from imageboard.rpc_queues import READ_PRIORITY, WRITE_PRIORITY
 

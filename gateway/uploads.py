@@ -9,10 +9,9 @@ small; docs/performance.md compares that with sending the bytes in the message).
 import os
 
 from gateway.media import json_body
-from imageboard.errors import BadRequest, PayloadTooLarge
-from services.posts.images import new_upload_name, upload_dir
+from contracts.errors import BadRequest, PayloadTooLarge
+from imageboard.media import max_image_bytes, new_upload_name, upload_dir
 
-DEFAULT_MAX_IMAGE_BYTES = 5 * 1024 * 1024
 # Room for title (<= 255 chars), content (<= 5000 chars, <= 20 KB as UTF-8) and the
 # multipart boundaries and part headers.
 FORM_OVERHEAD = 64 * 1024
@@ -40,10 +39,6 @@ class PostForm:
         if self.upload:
             payload["image_upload"] = self.upload
         return payload
-
-
-def max_image_bytes(config):
-    return int(config.get("MAX_IMAGE_BYTES", DEFAULT_MAX_IMAGE_BYTES))
 
 
 def _too_large(limit):

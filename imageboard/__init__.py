@@ -1,4 +1,6 @@
-"""Shared kernel of the imageboard: configuration, errors, logging, database and ops tooling."""
+"""The kernel every process imports: configuration, logging, the database pool and
+migrations, the RPC and event machinery, metrics. It imports no service, gateway,
+pipeline or operator tooling (docs/architecture.md)."""
 import os
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -41,3 +41,11 @@ def project_path(path):
 
 def topic(config, name):
     return f"{config.get('KAFKA_TOPIC_PREFIX') or ''}{name}"
+
+
+def var_dir():
+    """Where processes keep logs, pids and runtime state: IMAGEBOARD_VAR or <project>/var."""
+    path = os.environ.get("IMAGEBOARD_VAR") or os.path.join(PROJECT_ROOT, "var")
+    for sub in ("log", "run"):
+        os.makedirs(os.path.join(path, sub), exist_ok=True)
+    return path

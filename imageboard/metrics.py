@@ -3,11 +3,11 @@
 How a component exposes them
 - Nameko services: nothing to do. The `rpc` entrypoint of imageboard.service_kit records the
   RPC metrics and brings a MetricsServer sub-extension that serves /metrics on
-  METRICS_PORT (if set) or METRICS_PORT_BASE + COMPONENT_PORT_OFFSETS[service].
+  METRICS_PORT (if set) or METRICS_PORT_BASE + the service class's metrics_port_offset.
   The `Database` provider registers its pool with `watch_pool`. Anything else in the
   service process (an outbox relay, a Kafka consumer) just increments the metrics below:
   same process, same registry, same port.
-- Other processes (the analytics pipeline): call `serve(config, "pipeline")` once at start.
+- Other processes (the analytics pipeline): call `serve(config, "pipeline", offset)` once at start.
 - The gateway (gunicorn, several processes): gateway/metrics.py; prometheus_client's
   multiprocess mode with PROMETHEUS_MULTIPROC_DIR=<var>/metrics/gateway (set by
   gateway/gunicorn_conf.py), served at GET /metrics on the gateway itself.
@@ -97,25 +97,17 @@ PIPELINE_LAG = Gauge("imageboard_pipeline_lag_messages", "Consumer lag (high wat
                      ["topic", "partition"])
 
 # ---- ports ------------------------------------------------------------------------------
-# Where each process serves /metrics when METRICS_PORT is not set: METRICS_PORT_BASE + offset.
-# In compose every container uses METRICS_PORT (its own network namespace, one port for all).
-COMPONENT_PORT_OFFSETS = {
-    "users": 1, "posts": 2, "comments": 3, "notifications": 4, "analytics": 5,
-    "pipeline": 9,
-}
-
-
-def metrics_port(config, component):
-    """The port `component` serves /metrics on, or None when metrics serving is off."""
+# Where each process serves /metrics when METRICS_PORT is not set: METRICS_PORT_BASE + the
+# offset its component declares (a service class's metrics_port_offset; the pipeline's
+# analytics_pipeline.METRICS_PORT_OFFSET). In compose every container uses METRICS_PORT.
+def metrics_port(config, offset):
+    """The port a component with this offset serves /metrics on, or None when off."""
     explicit = str(config.get("METRICS_PORT") or "").strip()
     if explicit:
         return int(explicit)
     base = str(config.get("METRICS_PORT_BASE") or "").strip()
     if not base or int(base) == 0:
         return None
-    offset = COMPONENT_PORT_OFFSETS.get(component)
-    if offset is None:  # a new component: stable but arbitrary slot above the known ones
-        offset = 10 + sum(map(ord, component)) % 10
     return int(base) + offset
 
 
@@ -231,12 +223,12 @@ def unwatch_pool(db):
 
 
 # ---- serving ------------------------------------------------------------------------------
-def serve(config, component, registry=REGISTRY):
+def serve(config, component, offset, registry=REGISTRY):
     """Serve /metrics for a non-Nameko process (e.g. the pipeline) in a daemon thread.
     Returns the server (call .shutdown() to stop) or None when metrics are off."""
     from prometheus_client import start_http_server
 
-    port = metrics_port(config, component)
+    port = metrics_port(config, offset)
     if port is None:
         return None
     server, _thread = start_http_server(port, addr=metrics_host(config), registry=registry)

@@ -61,15 +61,3 @@ def migrate(config, service):
     finally:
         conn.close()
     return applied_now
-
-
-def migrate_all(config, services=None):
-    return {svc: _migrate_service(config, svc) for svc in services or config["SERVICES"]}
-
-
-def _migrate_service(config, service):
-    if service == "analytics":
-        # Its store is ClickHouse: analytics-pipeline/analytics_pipeline/migrations/*.sql.
-        from analytics_pipeline.schema import migrate as migrate_clickhouse
-        return migrate_clickhouse(config)
-    return migrate(config, service)

@@ -12,7 +12,7 @@ from nameko.extensions import SharedExtension
 from prometheus_client import REGISTRY, make_wsgi_app
 
 from imageboard import metrics
-from imageboard.errors import DomainError
+from contracts.errors import DomainError
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +27,11 @@ class _ProcessServer:
         self.sock = None
         self.port = None
 
-    def acquire(self, config, service):
+    def acquire(self, config, service, port_offset):
         self.users += 1
         if self.thread is not None:
             return
-        port = metrics.metrics_port(config, service)
+        port = metrics.metrics_port(config, port_offset)
         if port is None:
             return
         host = metrics.metrics_host(config)
@@ -67,7 +67,8 @@ class MetricsServer(SharedExtension):
         metrics.LIVE.add_container(self.container.service_name, self.container)
 
     def start(self):
-        PROCESS_SERVER.acquire(self.container.config, self.container.service_name)
+        PROCESS_SERVER.acquire(self.container.config, self.container.service_name,
+                               self.container.service_cls.metrics_port_offset)
 
     def stop(self):
         metrics.LIVE.remove_container(self.container)

@@ -1,6 +1,6 @@
 """Page/limit rules of contract decision 3, shared by the gateway (which parses the query
 string, gateway/pagination.py) and the services (which check what arrives over RPC)."""
-from imageboard.errors import BadRequest
+from contracts.errors import BadRequest
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100

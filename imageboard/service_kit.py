@@ -18,7 +18,7 @@ from nameko.rpc import RPC_QUEUE_TEMPLATE, Rpc, RpcConsumer, get_rpc_exchange
 
 from imageboard.config import database_url
 from imageboard.db import CONNECTION_ERRORS, make_database
-from imageboard.errors import DomainError, ServiceUnavailable
+from contracts.errors import DomainError, ServiceUnavailable
 from imageboard.logs import set_request_id
 from imageboard.rpc_queues import RPC_QUEUE_ARGUMENTS
 from imageboard import metrics, nameko_metrics
@@ -245,6 +245,8 @@ class Database(DependencyProvider):
     """Owns the service's pooled PostgreSQL database and hands each worker a small
     domain-level store (`store_cls(db, config)`). The worker's connection goes back to the
     pool when the worker ends."""
+
+    store = "postgres"  # what `imageboard migrate` brings up to date for this service
 
     def __init__(self, database_proxy, store_cls, service_name=None):
         self.database_proxy = database_proxy

@@ -4,7 +4,7 @@ The contract separates two failures: a required field missing -> BadRequest (400
 fields present with invalid values -> ValidationFailed (422). `Schema.load` collects every
 problem before raising so clients see all of them at once.
 """
-from imageboard.errors import BadRequest, ValidationFailed
+from contracts.errors import BadRequest, ValidationFailed
 
 MISSING = object()
 

@@ -5,7 +5,7 @@ import requests
 
 from imageboard.config import database_url
 from imageboard.db import drop_database
-from imageboard.ops import infra, system
+from imageboard_ops import infra, system
 
 
 @pytest.fixture(scope="session")
@@ -17,7 +17,7 @@ def stack(config):
     for service in config["SERVICES"]:
         drop_database(database_url(config, service))
     if "analytics" in config["SERVICES"]:
-        from analytics_pipeline.schema import drop_database as drop_clickhouse_database
+        from analytics_store.schema import drop_database as drop_clickhouse_database
         drop_clickhouse_database(config)
     started = system.start(config, with_infra=False)
     yield started["gateway"]

@@ -2,7 +2,7 @@
 import signal
 
 from analytics_pipeline import metrics
-from analytics_pipeline.clickhouse import make_client
+from analytics_store.client import make_client
 from analytics_pipeline.consumer import ClickHouseSink, Pipeline
 from imageboard import logs
 from imageboard.config import load_config

@@ -1,5 +1,5 @@
 """The pipeline's side of the metrics defined in imageboard/metrics.py (names documented
-there and in docs/analytics.md), served by imageboard.metrics.serve(config, "pipeline").
+there and in docs/analytics.md), served by imageboard.metrics.serve.
 
 Throughput is rate(imageboard_pipeline_inserted_total{table="events"}[1m]) (one `events`
 row per stored event); lag comes from librdkafka's statistics (consumer_lag). Tansu reports
@@ -8,6 +8,7 @@ wrong high watermarks, so lag read against it is approximate; against Kafka it i
 import json
 import logging
 
+from analytics_pipeline import METRICS_PORT_OFFSET
 from imageboard import metrics as m
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ def kafka_error(topic, reason):
 
 def serve(config):
     try:
-        return m.serve(config, "pipeline")
+        return m.serve(config, "pipeline", METRICS_PORT_OFFSET)
     except OSError as exc:  # a taken port must not stop the pipeline itself
         log.error("metrics port unavailable", extra={"error": str(exc)})
 

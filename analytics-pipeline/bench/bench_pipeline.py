@@ -35,9 +35,9 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, ROOT)
 
 from analytics_pipeline import synthetic as syn  # noqa: E402
-from analytics_pipeline.clickhouse import make_client  # noqa: E402
+from analytics_store.client import make_client  # noqa: E402
 from analytics_pipeline.consumer import DEAD_LETTER_TOPIC  # noqa: E402
-from analytics_pipeline.schema import migrate  # noqa: E402
+from analytics_store.schema import migrate  # noqa: E402
 from imageboard.config import load_config, topic  # noqa: E402
 from imageboard.events.envelope import ALL_TOPICS  # noqa: E402
 from imageboard.events.kafka import ensure_topics  # noqa: E402

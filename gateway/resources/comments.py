@@ -3,7 +3,7 @@ import falcon
 from gateway.auth import require_user
 from gateway.media import json_body
 from gateway.pagination import parse_page, query_int, set_list_headers
-from imageboard.errors import BadRequest
+from contracts.errors import BadRequest
 
 
 class CommentsResource:

@@ -5,7 +5,7 @@ import falcon
 
 from gateway.auth import require_user
 from gateway.pagination import parse_page, set_list_headers
-from imageboard.errors import BadRequest
+from contracts.errors import BadRequest
 
 BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
 

@@ -17,7 +17,7 @@ import eventlet
 from eventlet.queue import LightQueue
 from nameko.extensions import DependencyProvider
 
-from analytics_pipeline.clickhouse import UNAVAILABLE_ERRORS, make_client
+from analytics_store.client import UNAVAILABLE_ERRORS, make_client
 from services.analytics import queries
 from services.analytics.exceptions import AnalyticsUnavailable
 
@@ -177,6 +177,8 @@ class AnalyticsStore:
 
 
 class AnalyticsClickHouse(DependencyProvider):
+    store = "clickhouse"  # what `imageboard migrate` brings up to date for this service
+
     def setup(self):
         config = self.container.config
         size = int(config.get("max_workers", 10))

@@ -2,7 +2,7 @@
 import re
 from datetime import date
 
-from imageboard.errors import BadRequest
+from contracts.errors import BadRequest
 from services.analytics.exceptions import InvalidPeriod, InvalidUserId
 
 DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")

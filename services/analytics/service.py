@@ -2,8 +2,7 @@
 from nameko.exceptions import UnknownService
 from nameko.rpc import RpcProxy
 
-import services.users.exceptions  # noqa: F401  (so users' NotFound arrives as itself)
-from imageboard.errors import NotFound, ServiceUnavailable
+from contracts.errors import NotFound, ServiceUnavailable
 from imageboard.service_kit import RequestContext, rpc
 from imageboard.timefmt import utcnow
 from services.analytics.dependencies import AnalyticsClickHouse
@@ -13,6 +12,8 @@ from services.analytics.schemas import parse_period, parse_user_id
 
 class AnalyticsService:
     name = "analytics"
+    # /metrics is served on METRICS_PORT_BASE + this (compose sets METRICS_PORT instead).
+    metrics_port_offset = 5
 
     store = AnalyticsClickHouse()
     users = RpcProxy("users")

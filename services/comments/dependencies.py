@@ -27,7 +27,7 @@ from collections import OrderedDict
 import eventlet
 from nameko.exceptions import UnknownService
 
-from imageboard.errors import ServiceUnavailable
+from contracts.errors import ServiceUnavailable
 from imageboard.events.outbox import record_event
 from imageboard.pagination import check_page, is_id
 from imageboard.service_kit import Database

@@ -9,6 +9,8 @@ from services.comments.dependencies import CommentsDatabase
 
 class CommentsService:
     name = "comments"
+    # /metrics is served on METRICS_PORT_BASE + this (compose sets METRICS_PORT instead).
+    metrics_port_offset = 3
 
     comments = CommentsDatabase()
     posts = RpcProxy("posts", priority=WRITE_PRIORITY)  # only calls made for a new comment

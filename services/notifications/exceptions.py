@@ -1,11 +1,3 @@
-from imageboard.errors import Forbidden, NotFound
-
-
-class NotificationNotFound(NotFound):
-    code = "notification_not_found"
-    default_message = "Notification not found"
-
-
-class NotYourNotification(Forbidden):
-    code = "notification_forbidden"
-    default_message = "This notification belongs to another user"
+"""The errors this service raises. They are declared in contracts.errors, the one catalogue
+of error codes, so the gateway knows them without importing this service."""
+from contracts.errors import NotificationNotFound, NotYourNotification  # noqa: F401

@@ -1,4 +1,4 @@
-from imageboard.errors import BadRequest
+from contracts.errors import BadRequest
 from imageboard.timefmt import iso
 from imageboard.validation import Schema, String
 

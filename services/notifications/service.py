@@ -15,6 +15,8 @@ PRUNE_INTERVAL = 3600  # seconds
 
 class NotificationsService:
     name = "notifications"
+    # /metrics is served on METRICS_PORT_BASE + this (compose sets METRICS_PORT instead).
+    metrics_port_offset = 4
 
     notifications = NotificationsDatabase()
     context = RequestContext()

@@ -4,7 +4,7 @@ import os
 
 from peewee import fn
 
-from imageboard.errors import BadRequest
+from contracts.errors import BadRequest
 from imageboard.events.outbox import record_event
 from imageboard.pagination import check_page, is_id
 from imageboard.service_kit import Database

@@ -9,47 +9,20 @@ worker of the service, and AMQP heartbeats), so `store_upload` runs it in tpool.
 import hashlib
 import io
 import os
-import re
 import uuid
 
 from eventlet import tpool
 from PIL import Image, ImageOps
 
-from imageboard.config import project_path
+from imageboard.media import (  # noqa: F401  (media_root, upload_dir...: the media rules)
+    DEFAULT_MAX_IMAGE_PIXELS, FORMATS, THUMBNAIL_SIZE, max_image_pixels, media_root,
+    new_upload_name, thumbnail_name, upload_dir, upload_path,
+)
 from services.posts.exceptions import InvalidImage
-
-# What the gateway may hand us: a bare uuid4 hex name, never a path.
-UPLOAD_NAME_RE = re.compile(r"[0-9a-f]{32}\.upload")
-FORMATS = {"JPEG": "jpg", "MPO": "jpg", "PNG": "png"}  # MPO: multi-frame JPEG from cameras
-THUMBNAIL_SIZE = (320, 320)
-DEFAULT_MAX_PIXELS = 40_000_000
 
 # Pillow's own decompression-bomb guard as a backstop (it raises above 2x this value);
 # our explicit check below rejects anything over the configured cap before decoding.
-Image.MAX_IMAGE_PIXELS = DEFAULT_MAX_PIXELS
-
-
-def media_root(config):
-    return project_path(config.get("MEDIA_ROOT", "var/media"))
-
-
-def upload_dir(config):
-    """Where the gateway leaves uploads for us: UPLOAD_DIR, by default `uploads` beside
-    MEDIA_ROOT (outside what is served, on the same volume)."""
-    configured = config.get("UPLOAD_DIR")
-    if configured:
-        return project_path(configured)
-    return os.path.join(os.path.dirname(media_root(config).rstrip("/")), "uploads")
-
-
-def new_upload_name():
-    return f"{uuid.uuid4().hex}.upload"
-
-
-def upload_path(config, name):
-    if not isinstance(name, str) or not UPLOAD_NAME_RE.fullmatch(name):
-        raise InvalidImage("Invalid upload reference", code="invalid_upload")
-    return os.path.join(upload_dir(config), name)
+Image.MAX_IMAGE_PIXELS = DEFAULT_MAX_IMAGE_PIXELS
 
 
 def _encode(image, fmt):
@@ -63,7 +36,7 @@ def _encode(image, fmt):
     return out.getvalue()
 
 
-def process_image(data, max_pixels=DEFAULT_MAX_PIXELS):
+def process_image(data, max_pixels=DEFAULT_MAX_IMAGE_PIXELS):
     """bytes -> (extension, image bytes, thumbnail bytes); InvalidImage if it is not a
     JPEG/PNG we are willing to decode. Pure CPU: call through tpool."""
     try:
@@ -114,15 +87,10 @@ def save_images(root, ext, full, thumb):
     return name
 
 
-def thumbnail_name(name):
-    stem, _, ext = name.rpartition(".")
-    return f"{stem}_thumb.{ext}"
-
-
 def _store(config, path):
     with open(path, "rb") as fh:
         data = fh.read()
-    ext, full, thumb = process_image(data, int(config.get("MAX_IMAGE_PIXELS", DEFAULT_MAX_PIXELS)))
+    ext, full, thumb = process_image(data, max_image_pixels(config))
     return save_images(media_root(config), ext, full, thumb)
 
 

@@ -1,3 +1,4 @@
+from imageboard.media import image_url
 from imageboard.timefmt import iso
 from imageboard.validation import Schema, String
 
@@ -31,12 +32,6 @@ class PostCreateSchema(Schema):
         "title": String(min_length=1, max_length=255, strip=True),
         "content": String(min_length=1, max_length=5000, strip=True),
     }
-
-
-def image_url(config, image):
-    if not image:
-        return None
-    return f"{config.get('MEDIA_URL', '/media/').rstrip('/')}/{image}"
 
 
 def post_created(post, config):

@@ -16,6 +16,8 @@ COMMENTS_CLEANUP_WAIT = 3  # seconds
 
 class PostsService:
     name = "posts"
+    # /metrics is served on METRICS_PORT_BASE + this (compose sets METRICS_PORT instead).
+    metrics_port_offset = 2
 
     posts = PostsDatabase()
     comments = RpcProxy("comments")

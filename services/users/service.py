@@ -6,6 +6,8 @@ from services.users.dependencies import UsersDatabase
 
 class UsersService:
     name = "users"
+    # /metrics is served on METRICS_PORT_BASE + this (compose sets METRICS_PORT instead).
+    metrics_port_offset = 1
 
     users = UsersDatabase()
     context = RequestContext()

@@ -15,8 +15,8 @@ import requests
 from imageboard import PROJECT_ROOT
 from imageboard.config import config_path, database_url
 from imageboard.db import connect_kwargs
-from imageboard.ops.processes import BIN
-from imageboard.ops.util import wait_for
+from imageboard_ops.processes import BIN
+from imageboard_ops.util import wait_for
 
 pytestmark = pytest.mark.e2e
 

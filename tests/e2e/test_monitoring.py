@@ -14,8 +14,8 @@ import requests
 import yaml
 
 from imageboard import PROJECT_ROOT
-from imageboard.ops.monitoring import local_prometheus_config
-from imageboard.ops.util import wait_for
+from imageboard_ops.monitoring import local_prometheus_config
+from imageboard_ops.util import wait_for
 from tests.stack import bearer
 
 PROMETHEUS = "/usr/bin/prometheus"

@@ -14,8 +14,8 @@ import time
 import pytest
 import requests
 
-from imageboard.ops import nginx
-from imageboard.ops.util import log_path
+from imageboard_ops import nginx
+from imageboard_ops.util import log_path
 
 pytestmark = [pytest.mark.e2e,
               pytest.mark.skipif(not os.path.exists(nginx.NGINX_BIN), reason="nginx not installed")]

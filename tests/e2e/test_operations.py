@@ -8,8 +8,8 @@ import pytest
 
 from imageboard import PROJECT_ROOT
 from imageboard.config import config_path
-from imageboard.ops.processes import BIN
-from imageboard.ops.util import log_path, wait_for
+from imageboard_ops.processes import BIN
+from imageboard_ops.util import log_path, wait_for
 from tests.stack import bearer
 
 pytestmark = pytest.mark.e2e
@@ -44,7 +44,7 @@ import json
 print("FOUND", json.dumps(n.rpc.users.find_user("{name}")))
 print("ADMIN", json.dumps(n.rpc.users.set_admin("{name}")))
 print("SENT", json.dumps(n.rpc.notifications.broadcast("Maintenance tonight at 22:00 UTC")))
-from imageboard.ops import outbox
+from imageboard_ops import outbox
 print("OUTBOX", json.dumps(outbox.status(n.config, "users")))
 """)
     assert printed_json(output, "FOUND ")["id"] == user["id"]

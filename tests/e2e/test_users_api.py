@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from imageboard.ops.util import wait_for
+from imageboard_ops.util import wait_for
 
 from tests.e2e.conftest import bearer
 

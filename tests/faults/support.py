@@ -14,15 +14,15 @@ import requests
 
 from imageboard.config import database_url, load_config
 from imageboard.db import drop_database
-from imageboard.ops import infra, processes, system
-from imageboard.ops.private_servers import PrivatePostgres, free_port
-from imageboard.ops.util import pid_alive, read_pid, wait_for
+from imageboard_ops import infra, processes, system
+from imageboard_ops.private_servers import PrivatePostgres, free_port
+from imageboard_ops.util import pid_alive, read_pid, wait_for
 
 INSTANCE = os.environ.get("IB_TEST_INSTANCE", "test")
 
 
 class PrivateStack:
-    """The whole system started by imageboard.ops.system for one fault test, with env
+    """The whole system started by imageboard_ops.system for one fault test, with env
     overrides (e.g. a private server's address). os.environ is restored on exit, so later
     tests and their processes see the suite's own settings again."""
 
@@ -71,7 +71,7 @@ class PrivateStack:
         for service in self.config["SERVICES"]:
             drop_database(database_url(self.config, service))
         if "analytics" in self.config["SERVICES"]:
-            from analytics_pipeline.schema import drop_database as drop_clickhouse
+            from analytics_store.schema import drop_database as drop_clickhouse
             try:
                 drop_clickhouse(self.config)
             except Exception:

@@ -10,7 +10,7 @@ import pytest
 import requests
 from clickhouse_driver import Client
 
-from imageboard.ops.private_servers import PrivateTansu
+from imageboard_ops.private_servers import PrivateTansu
 from tests.faults.support import PrivateStack, auth
 
 pytestmark = pytest.mark.faults

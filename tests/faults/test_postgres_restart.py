@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from imageboard.ops.private_servers import PrivatePostgres
+from imageboard_ops.private_servers import PrivatePostgres
 from tests.faults.support import Load, PrivateStack, auth
 
 pytestmark = pytest.mark.faults

@@ -6,7 +6,7 @@ import time
 import pytest
 import requests
 
-from imageboard.ops.private_servers import PrivateRabbitMQ
+from imageboard_ops.private_servers import PrivateRabbitMQ
 from tests.faults.support import Load, PrivateStack, auth
 
 pytestmark = pytest.mark.faults

@@ -1,7 +1,7 @@
 import pytest
 
-from analytics_pipeline.clickhouse import database_name, make_client
-from analytics_pipeline.schema import migrate as migrate_clickhouse
+from analytics_store.client import database_name, make_client
+from analytics_store.schema import migrate as migrate_clickhouse
 from imageboard.migrations import migrate
 
 

@@ -10,8 +10,8 @@ from kombu import Connection
 
 from imageboard import PROJECT_ROOT
 from imageboard.config import config_path
-from imageboard.ops.processes import BIN
-from imageboard.ops.util import wait_for
+from imageboard_ops.processes import BIN
+from imageboard_ops.util import wait_for
 
 
 def free_port():

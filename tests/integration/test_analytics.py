@@ -17,13 +17,13 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from nameko.standalone.rpc import ServiceRpcProxy
 
 from analytics_pipeline import synthetic as syn
-from analytics_pipeline.clickhouse import database_name, make_client
+from analytics_store.client import database_name, make_client
 from analytics_pipeline.consumer import (ClickHouseSink, Pipeline, dead_letter_topic, group_id,
                                          source_topics)
-from analytics_pipeline.schema import migrate as migrate_clickhouse
+from analytics_store.schema import migrate as migrate_clickhouse
 from imageboard import PROJECT_ROOT
 from imageboard.config import topic
-from imageboard.errors import BadRequest, ServiceUnavailable
+from contracts.errors import BadRequest, ServiceUnavailable
 from imageboard.timefmt import utcnow
 from services.analytics.exceptions import AnalyticsUserNotFound, InvalidPeriod
 from services.analytics.service import AnalyticsService

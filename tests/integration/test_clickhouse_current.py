@@ -19,7 +19,7 @@ from chdb import session as chdb_session
 from clickhouse_driver.util.escape import escape_param, escape_params
 
 from analytics_pipeline.consumer import ClickHouseSink
-from analytics_pipeline.schema import ALREADY_APPLIED, migration_files, statements
+from analytics_store.schema import ALREADY_APPLIED, migration_files, statements
 from imageboard import PROJECT_ROOT
 from imageboard.timefmt import utcnow
 from services.analytics import queries

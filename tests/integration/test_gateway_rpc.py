@@ -7,7 +7,7 @@ import pytest
 from kombu import Connection
 
 from gateway.rpc import RpcClient, ServiceTimeout
-from imageboard.errors import NotFound, ServiceUnavailable
+from contracts.errors import NotFound, ServiceUnavailable
 from imageboard.logs import set_request_id
 from imageboard.service_kit import RequestContext, rpc
 

@@ -11,7 +11,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from imageboard.config import database_url
 from imageboard.db import connect_kwargs
-from imageboard.ops.util import wait_for
+from imageboard_ops.util import wait_for
 from tests.integration.service_processes import ServiceProcess
 
 pytestmark = pytest.mark.integration

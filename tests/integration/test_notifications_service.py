@@ -10,7 +10,7 @@ import eventlet
 import pytest
 from nameko.standalone.rpc import ServiceRpcProxy
 
-from imageboard.errors import ValidationFailed
+from contracts.errors import ValidationFailed
 from imageboard.events.envelope import make_event
 from services.notifications.exceptions import NotificationNotFound, NotYourNotification
 from services.notifications.models import KnownUser, database

@@ -12,7 +12,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from imageboard.config import database_url
 from imageboard.db import connect_kwargs
-from imageboard.errors import BadRequest, ServiceUnavailable, ValidationFailed
+from contracts.errors import BadRequest, ServiceUnavailable, ValidationFailed
 from services.comments.exceptions import InvalidParent
 from services.comments.service import CommentsService
 from services.posts import images

@@ -3,7 +3,7 @@ consumes the same RPC queue (rpc-<service>), and RabbitMQ spreads the calls over
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from imageboard.ops.util import wait_for
+from imageboard_ops.util import wait_for
 from tests.integration.service_processes import ServiceProcess, queue_consumers
 
 pytestmark = pytest.mark.integration

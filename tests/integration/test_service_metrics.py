@@ -7,7 +7,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from imageboard.migrations import migrate
 from imageboard.nameko_metrics import PROCESS_SERVER
-from imageboard.ops.util import wait_for
+from imageboard_ops.util import wait_for
 from tests.integration.service_processes import free_port
 from services.users.exceptions import UserNotFound
 from services.users.service import UsersService
@@ -104,7 +104,7 @@ def test_outbox_relay_reports_published_and_pending_events(users, unique):
 
 
 def test_operator_republishes_a_sent_event_and_the_relay_sends_it_again(users, obs_config, unique):
-    from imageboard.ops import outbox
+    from imageboard_ops import outbox
 
     port = served_port()
     published = dict(service="users", topic="user-events")

@@ -3,7 +3,7 @@ import eventlet
 import pytest
 from nameko.standalone.rpc import ServiceRpcProxy
 
-from imageboard.errors import BadRequest, ServiceUnavailable, ValidationFailed
+from contracts.errors import BadRequest, ServiceUnavailable, ValidationFailed
 from imageboard.tokens import verify_token
 from services.users.exceptions import InvalidCredentials, UserAlreadyExists, UserNotFound
 from services.users.service import UsersService

@@ -2,7 +2,7 @@
 private profile fields."""
 import pytest
 
-from imageboard.ops.util import wait_for
+from imageboard_ops.util import wait_for
 from tests.e2e.conftest import bearer
 from tests.security.conftest import routed
 

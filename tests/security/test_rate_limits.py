@@ -7,7 +7,7 @@ import socket
 import pytest
 import requests
 
-from imageboard.ops import nginx
+from imageboard_ops import nginx
 
 pytestmark = [pytest.mark.e2e,
               pytest.mark.skipif(not os.path.exists(nginx.NGINX_BIN), reason="nginx not installed")]

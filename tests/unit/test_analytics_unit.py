@@ -7,8 +7,8 @@ import pytest
 
 from analytics_pipeline import synthetic as syn
 from analytics_pipeline.rows import COLUMNS, Malformed, parse, rows_for
-from analytics_pipeline.schema import statements
-from imageboard.errors import BadRequest, ServiceUnavailable
+from analytics_store.schema import statements
+from contracts.errors import BadRequest, ServiceUnavailable
 from imageboard.timefmt import utcnow
 from services.analytics.exceptions import InvalidPeriod, InvalidUserId
 from services.analytics.schemas import parse_period, parse_user_id

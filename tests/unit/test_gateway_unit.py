@@ -2,7 +2,7 @@
 import pytest
 
 from gateway.rpc import ServiceTimeout
-from imageboard.errors import ServiceUnavailable
+from contracts.errors import ServiceUnavailable
 from imageboard.tokens import issue_token
 from services.users.exceptions import InvalidCredentials, UserNotFound
 

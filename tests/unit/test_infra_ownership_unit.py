@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from imageboard.ops import infra, system
+from imageboard_ops import infra, system
 
 
 class FakeServer(infra.Component):

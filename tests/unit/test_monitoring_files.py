@@ -85,7 +85,7 @@ def test_dashboards_use_the_provisioned_datasource_and_unique_ids():
 
 @promtool
 def test_the_local_variant_for_a_plain_host_is_valid_too(tmp_path, config):
-    from imageboard.ops.monitoring import local_prometheus_config
+    from imageboard_ops.monitoring import local_prometheus_config
 
     local = local_prometheus_config(config)
     (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(local))

@@ -10,7 +10,7 @@ from nameko.exceptions import UnknownService
 from nameko.testing.services import worker_factory
 from PIL import Image
 
-from imageboard.errors import BadRequest, ServiceUnavailable, ValidationFailed
+from contracts.errors import BadRequest, ServiceUnavailable, ValidationFailed
 from services.comments.dependencies import PostsClient
 from services.comments.schemas import CommentCreateSchema
 from services.comments.service import CommentsService

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from imageboard.errors import ServiceUnavailable
+from contracts.errors import ServiceUnavailable
 from imageboard.tokens import issue_token
 from services.comments.exceptions import InvalidParent
 from services.posts.exceptions import InvalidOrdering, NotPostAuthor, PostNotFound

@@ -7,7 +7,7 @@ import pytest
 from nameko.exceptions import deserialize
 
 from imageboard import service_kit
-from imageboard.errors import DomainError
+from contracts.errors import DomainError
 from services.posts.exceptions import PostNotFound
 
 

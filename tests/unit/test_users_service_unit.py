@@ -3,7 +3,7 @@ from unittest.mock import MagicMock
 from nameko.exceptions import deserialize, serialize
 from nameko.testing.services import worker_factory
 
-from imageboard.errors import BadRequest, NotFound
+from contracts.errors import BadRequest, NotFound
 from services.users.exceptions import UserAlreadyExists, UserNotFound
 from services.users.service import UsersService
 

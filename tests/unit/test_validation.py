@@ -1,6 +1,6 @@
 import pytest
 
-from imageboard.errors import BadRequest, ValidationFailed
+from contracts.errors import BadRequest, ValidationFailed
 from services.users.schemas import LoginSchema, RegisterSchema
 
 VALID = {"username": "alice_01", "email": "Alice@Example.com", "password": "12345678"}

@@ -1,7 +1,7 @@
 """Hostile strings the shared validators must refuse before they reach a database."""
 import pytest
 
-from imageboard.errors import ValidationFailed
+from contracts.errors import ValidationFailed
 from imageboard.validation import Schema, String
 
 

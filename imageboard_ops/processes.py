@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from imageboard import PROJECT_ROOT
 from imageboard.config import config_path
-from imageboard.ops.util import log_path, pid_alive, pid_path, read_pid
+from imageboard_ops.util import log_path, pid_alive, pid_path, read_pid
 
 BIN = os.path.dirname(sys.executable)
 

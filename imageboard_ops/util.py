@@ -4,14 +4,7 @@ import subprocess
 import time
 from urllib.parse import urlparse
 
-from imageboard import PROJECT_ROOT
-
-
-def var_dir():
-    path = os.environ.get("IMAGEBOARD_VAR") or os.path.join(PROJECT_ROOT, "var")
-    for sub in ("log", "run"):
-        os.makedirs(os.path.join(path, sub), exist_ok=True)
-    return path
+from imageboard.config import var_dir  # noqa: F401  (ops callers use it from here)
 
 
 def log_path(name):

@@ -2,7 +2,7 @@
 service's PostgreSQL database directly, so they work while the service or its relay is down,
 e.g. from `nameko shell`:
 
-    >>> from imageboard.ops import outbox
+    >>> from imageboard_ops import outbox
     >>> outbox.status(n.config, "posts")
     >>> outbox.republish(n.config, "posts", since="2026-11-27T10:00:00+00:00")
 
@@ -16,13 +16,14 @@ import psycopg2
 from imageboard.config import database_url
 from imageboard.db import connect_kwargs
 from imageboard.events.outbox import NOTIFY_CHANNEL
+from imageboard_ops.components import component, components
 
-SERVICES_WITH_OUTBOX = ("users", "posts", "comments", "notifications")
 
 
 def _connect(config, service):
-    if service not in SERVICES_WITH_OUTBOX:
-        raise ValueError(f"{service!r} has no outbox; one of {', '.join(SERVICES_WITH_OUTBOX)}")
+    if service not in config["SERVICES"] or not component(service).outbox:
+        with_outbox = [c.name for c in components(config) if c.outbox]
+        raise ValueError(f"{service!r} has no outbox; one of {', '.join(with_outbox)}")
     name, kwargs = connect_kwargs(database_url(config, service))
     return psycopg2.connect(dbname=name, **kwargs)
 

@@ -9,8 +9,8 @@ import socket
 import subprocess
 import tempfile
 
-from imageboard.ops.infra import tansu_argv
-from imageboard.ops.util import port_open, wait_for
+from imageboard_ops.infra import tansu_argv
+from imageboard_ops.util import port_open, wait_for
 
 
 def free_port():

@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlparse
 
 import psycopg2
 
-from imageboard.ops.util import (host_port, is_root, log_path, pid_alive, pid_path,
+from imageboard_ops.util import (host_port, is_root, log_path, pid_alive, pid_path,
                                  port_open, read_pid, run, var_dir, wait_for)
 
 log = logging.getLogger(__name__)

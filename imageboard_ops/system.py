@@ -4,9 +4,9 @@ import logging
 import requests
 
 from imageboard.events.kafka import TopicsUnavailable, ensure_topics
-from imageboard.migrations import migrate_all
-from imageboard.ops import infra, processes
-from imageboard.ops.util import wait_for
+from imageboard_ops.migrate import migrate_all
+from imageboard_ops import infra, processes
+from imageboard_ops.util import wait_for
 
 
 def gateway_url(config):

@@ -10,7 +10,7 @@ import re
 
 from clickhouse_driver.errors import ServerException
 
-from analytics_pipeline.clickhouse import database_name, make_client
+from analytics_store.client import database_name, make_client
 
 log = logging.getLogger(__name__)
 MIGRATIONS_DIR = os.path.join(os.path.dirname(__file__), "migrations")

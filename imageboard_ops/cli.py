@@ -16,9 +16,10 @@ import requests
 
 from imageboard import logs
 from imageboard.config import load_config
-from imageboard.ops import infra, processes, system
-from imageboard.ops.system import gateway_url
-from imageboard.ops.util import pid_alive, read_pid, var_dir
+from imageboard_ops import infra, processes, system
+from imageboard_ops.system import gateway_url
+from imageboard.config import var_dir
+from imageboard_ops.util import pid_alive, read_pid
 
 log = logging.getLogger("imageboard")
 
@@ -90,7 +91,7 @@ def cmd_infra(config, args):
 
 
 def cmd_migrate(config, args):
-    from imageboard.migrations import migrate_all
+    from imageboard_ops.migrate import migrate_all
     print(json.dumps(migrate_all(config, args.services or None)))
     return 0
 
@@ -98,7 +99,7 @@ def cmd_migrate(config, args):
 def cmd_make_admin(config, args):
     from nameko.standalone.rpc import ClusterRpcProxy
 
-    from imageboard.errors import DomainError
+    from contracts.errors import DomainError
     try:
         with ClusterRpcProxy(config, timeout=float(config["RPC_TIMEOUT"])) as rpc:
             result = rpc.users.set_admin(args.username, not args.revoke)

@@ -7,7 +7,7 @@ import subprocess
 import time
 
 from imageboard import PROJECT_ROOT
-from imageboard.ops.util import pid_alive, wait_for
+from imageboard_ops.util import pid_alive, wait_for
 
 NGINX_DIR = os.path.join(PROJECT_ROOT, "nginx")
 NGINX_BIN = os.environ.get("NGINX_BIN", "/usr/sbin/nginx")

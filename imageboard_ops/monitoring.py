@@ -3,7 +3,7 @@ where DNS finds every replica) turned into static targets for the processes of o
 machine, with the same job names, labels and alert rules. Used by the test suite; an
 operator on a plain host runs:
 
-    .venv/bin/python -m imageboard.ops.monitoring > /etc/prometheus/prometheus.yml
+    .venv/bin/python -m imageboard_ops.monitoring > /etc/prometheus/prometheus.yml
     cp monitoring/prometheus/alerts.yml /etc/prometheus/
 """
 import os
@@ -13,8 +13,10 @@ import yaml
 
 from imageboard import PROJECT_ROOT
 from imageboard.config import load_config
+from analytics_pipeline import METRICS_PORT_OFFSET
 from imageboard.metrics import metrics_host, metrics_port
-from imageboard.ops.system import gateway_url
+from imageboard_ops.components import components
+from imageboard_ops.system import gateway_url
 
 PROMETHEUS_YML = os.path.join(PROJECT_ROOT, "monitoring", "prometheus", "prometheus.yml")
 
@@ -31,9 +33,9 @@ def local_prometheus_config(config, prometheus_address="127.0.0.1:9090", scrape_
     host = "127.0.0.1" if host in ("0.0.0.0", "") else host
     targets = {
         "gateway": [{"targets": [gateway_url(config).split("://", 1)[1]]}],
-        "services": [{"targets": [f"{host}:{metrics_port(config, s)}"], "labels": {"component": s}}
-                     for s in config["SERVICES"]],
-        "pipeline": [{"targets": [f"{host}:{metrics_port(config, 'pipeline')}"]}],
+        "services": [{"targets": [f"{host}:{metrics_port(config, c.metrics_port_offset)}"],
+                      "labels": {"component": c.name}} for c in components(config)],
+        "pipeline": [{"targets": [f"{host}:{metrics_port(config, METRICS_PORT_OFFSET)}"]}],
         "prometheus": [{"targets": [prometheus_address]}],
     }
     jobs = {job["job_name"] for job in prom["scrape_configs"]}

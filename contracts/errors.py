@@ -1,0 +1,171 @@
+"""Every domain error a client can see, with its stable code: the one catalogue of them.
+
+Services raise these; nameko serialises them over RPC and, because every subclass is
+registered in nameko's exception registry, the gateway receives the same class back and
+maps it to an HTTP status in one place (gateway/errors.py). Subclasses defined in a
+service's exceptions.py register themselves as soon as that module is imported.
+"""
+from nameko.exceptions import deserialize_to_instance
+
+
+class DomainError(Exception):
+    """Base of every error a client may see. `code` is machine-readable, stable."""
+
+    code = "error"
+    default_message = "Request failed"
+
+    def __init__(self, message=None, code=None, fields=None):
+        message = message or self.default_message
+        code = code or self.code
+        # args must hold everything: nameko serialises exc.args and rebuilds cls(*args).
+        # nameko stringifies None, so "no fields" travels as an empty dict.
+        super().__init__(message, code, fields or {})
+        self.message = message
+        self.code = code
+        self.fields = fields or None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        deserialize_to_instance(cls)
+
+    def __str__(self):
+        return self.message
+
+
+class BadRequest(DomainError):
+    """Malformed request: missing required field, bad query parameter, duplicate signup."""
+
+    code = "bad_request"
+    default_message = "Bad request"
+
+
+class ValidationFailed(DomainError):
+    """Fields present but their values are invalid (HTTP 422)."""
+
+    code = "validation_error"
+    default_message = "Validation failed"
+
+
+class Unauthorized(DomainError):
+    code = "not_authenticated"
+    default_message = "Authentication required"
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+    default_message = "You do not have permission to do this"
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    default_message = "Not found"
+
+
+class Conflict(DomainError):
+    code = "conflict"
+    default_message = "Conflict"
+
+
+class PayloadTooLarge(DomainError):
+    code = "payload_too_large"
+    default_message = "Payload too large"
+
+
+class ServiceUnavailable(DomainError):
+    """A dependency (database, broker, ClickHouse) cannot be reached (HTTP 503)."""
+
+    code = "service_unavailable"
+    default_message = "Service unavailable"
+
+
+# --- users --------------------------------------------------------------------
+class UserNotFound(NotFound):
+    code = "user_not_found"
+    default_message = "User not found"
+
+
+class UserAlreadyExists(BadRequest):
+    """The contract answers a duplicate username or email with 400."""
+
+    code = "user_exists"
+    default_message = "A user with this username or email already exists"
+
+
+class InvalidCredentials(Unauthorized):
+    code = "invalid_credentials"
+    default_message = "Invalid username or password"
+
+
+# --- posts --------------------------------------------------------------------
+class PostNotFound(NotFound):
+    code = "post_not_found"
+    default_message = "Post not found"
+
+
+class NotPostAuthor(Forbidden):
+    code = "not_post_author"
+    default_message = "Only the author or an administrator may delete this post"
+
+
+class InvalidOrdering(BadRequest):
+    code = "invalid_ordering"
+    default_message = "Unknown ordering"
+
+
+class InvalidImage(BadRequest):
+    """Contract decision 10: not a decodable JPEG/PNG, or too many pixels -> 400."""
+
+    code = "invalid_image"
+    default_message = "The image must be a JPEG or PNG file"
+
+
+# --- comments -----------------------------------------------------------------
+class InvalidParent(BadRequest):
+    """A parent that does not exist or belongs to another post: the body refers to
+    something it may not (400, like the contract's "validation error" for comments);
+    404 stays reserved for the post itself."""
+
+    code = "invalid_parent"
+    default_message = "The parent comment does not exist on this post"
+
+
+class InvalidPostId(BadRequest):
+    code = "invalid_post_id"
+    default_message = "post_id must be a positive integer"
+
+
+# --- notifications ------------------------------------------------------------
+class NotificationNotFound(NotFound):
+    code = "notification_not_found"
+    default_message = "Notification not found"
+
+
+class NotYourNotification(Forbidden):
+    code = "notification_forbidden"
+    default_message = "This notification belongs to another user"
+
+
+# --- analytics ----------------------------------------------------------------
+class InvalidPeriod(BadRequest):
+    """Contract decision 9: bad date format or end before start -> 400."""
+
+    code = "invalid_period"
+    default_message = "start_date and end_date must be YYYY-MM-DD dates, end not before start"
+
+
+class InvalidUserId(BadRequest):
+    code = "invalid_user_id"
+    default_message = "user_id must be a positive integer"
+
+
+class AnalyticsUserNotFound(NotFound):
+    code = "user_not_found"
+    default_message = "User not found"
+
+
+class AnalyticsUnavailable(ServiceUnavailable):
+    code = "analytics_unavailable"
+    default_message = "The analytics store (ClickHouse) is not available"
+
+
+deserialize_to_instance(DomainError)

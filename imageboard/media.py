@@ -1,0 +1,73 @@
+"""The media rules, in one place for the gateway (which streams uploads and serves files in
+development) and the posts service (which decodes and stores them): accepted types, byte
+and pixel limits, thumbnail size, where files live and how their URLs look.
+
+Layout: MEDIA_ROOT/<sha256[:40]>.<ext> and its thumbnail <sha256[:40]>_thumb.<ext>, served
+at MEDIA_URL/<name> (nginx in compose, the gateway in development). Uploads wait for the
+posts service in UPLOAD_DIR (by default `uploads` beside MEDIA_ROOT, not served) under a
+bare uuid4 name.
+"""
+import os
+import re
+import uuid
+
+from contracts.errors import InvalidImage
+from imageboard.config import project_path
+
+# Decoded formats and the extension each is stored under (MPO: multi-frame camera JPEG).
+FORMATS = {"JPEG": "jpg", "MPO": "jpg", "PNG": "png"}
+THUMBNAIL_SIZE = (320, 320)  # fits inside, aspect kept
+# Defaults of MAX_IMAGE_BYTES and MAX_IMAGE_PIXELS (config/imageboard.yaml overrides them).
+DEFAULT_MAX_IMAGE_BYTES = 5 * 1024 * 1024
+DEFAULT_MAX_IMAGE_PIXELS = 40_000_000
+DEFAULT_MEDIA_ROOT = "var/media"
+DEFAULT_MEDIA_URL = "/media/"
+
+# What the gateway may hand the posts service: a bare uuid4 hex name, never a path.
+UPLOAD_NAME_RE = re.compile(r"[0-9a-f]{32}\.upload")
+
+
+def max_image_bytes(config):
+    return int(config.get("MAX_IMAGE_BYTES") or DEFAULT_MAX_IMAGE_BYTES)
+
+
+def max_image_pixels(config):
+    return int(config.get("MAX_IMAGE_PIXELS") or DEFAULT_MAX_IMAGE_PIXELS)
+
+
+def media_root(config):
+    return project_path(config.get("MEDIA_ROOT") or DEFAULT_MEDIA_ROOT)
+
+
+def media_url_prefix(config):
+    """MEDIA_URL without its trailing slash, e.g. "/media"."""
+    return "/" + str(config.get("MEDIA_URL") or DEFAULT_MEDIA_URL).strip("/")
+
+
+def image_url(config, name):
+    """The URL path of a stored image (None for none); the gateway makes it absolute."""
+    return f"{media_url_prefix(config)}/{name}" if name else None
+
+
+def thumbnail_name(name):
+    stem, _, ext = name.rpartition(".")
+    return f"{stem}_thumb.{ext}"
+
+
+def upload_dir(config):
+    """UPLOAD_DIR, by default `uploads` beside MEDIA_ROOT (outside what is served, on the
+    same volume, so the posts service can take a file without copying it)."""
+    configured = config.get("UPLOAD_DIR")
+    if configured:
+        return project_path(configured)
+    return os.path.join(os.path.dirname(media_root(config).rstrip("/")), "uploads")
+
+
+def new_upload_name():
+    return f"{uuid.uuid4().hex}.upload"
+
+
+def upload_path(config, name):
+    if not isinstance(name, str) or not UPLOAD_NAME_RE.fullmatch(name):
+        raise InvalidImage("Invalid upload reference", code="invalid_upload")
+    return os.path.join(upload_dir(config), name)
