@@ -1,7 +1,7 @@
 """Contract decision 3 at the HTTP edge, for every list endpoint.
 
     page = parse_page(req)                       # ?page=&limit= -> Page, or 400
-    result = rpc.call(..., page.page, page.limit)   # the service returns {"count", "results"}
+    result = rpc.read(..., page.page, page.limit)   # the service returns {"count", "results"}
     resp.media = envelope(req, page, result)     # {"count", "next", "previous", "results"}
   or, for lists whose body is a plain array (comments, notifications):
     resp.media = result["results"]; set_list_headers(req, resp, page, result["count"])

@@ -15,6 +15,10 @@ life of the thread (a proxy must never be shared between threads). Per call:
 - it is published `mandatory`: if no queue is bound (the service was never started),
   the broker returns it at once and the caller gets 503 without waiting;
 - no reply within RPC_TIMEOUT -> 503 if nobody consumes the service's queue, else 504.
+
+Every call site says whether it reads or writes (`rpc.read`, `rpc.write`, or `reading` /
+`writing` in `rpc.many`): a write goes before the reads waiting in a service's queue
+(imageboard/rpc_queues.py), and there is no default to forget.
 """
 import json
 import logging
@@ -22,6 +26,7 @@ import socket
 import threading
 import time
 import uuid
+from dataclasses import dataclass, field
 
 import amqp.exceptions
 import kombu.exceptions
@@ -54,10 +59,21 @@ class _Unroutable(Exception):
         self.service = service
 
 
-# Writes go before the reads waiting in a service's queue (imageboard/service_kit.py
-# RPC_QUEUE_ARGUMENTS): few, slower, and a user is waiting on each.
-WRITE_METHODS = frozenset({"create_post", "toggle_like", "delete_post", "create_comment",
-                           "register", "mark_read", "mark_all_read"})
+@dataclass(frozen=True)
+class Call:
+    service: str
+    method: str
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+    write: bool = False  # writes are few, slower, and a user waits on each: they go first
+
+
+def reading(service, method, *args, **kwargs):
+    return Call(service, method, args, kwargs, write=False)
+
+
+def writing(service, method, *args, **kwargs):
+    return Call(service, method, args, kwargs, write=True)
 
 
 class _ThreadChannel:
@@ -90,17 +106,17 @@ class _ThreadChannel:
     def _on_return(self, exception, exchange, routing_key, message):
         self.returned.add(message.properties.get("correlation_id"))
 
-    def publish(self, service, method, args, kwargs, headers, timeout):
+    def publish(self, call, headers, timeout):
         correlation_id = uuid.uuid4().hex
-        self.waiting[correlation_id] = service
+        self.waiting[correlation_id] = call.service
         message = self.channel.prepare_message(
-            json.dumps({"args": args, "kwargs": kwargs}),
-            priority=WRITE_PRIORITY if method in WRITE_METHODS else READ_PRIORITY,
+            json.dumps({"args": list(call.args), "kwargs": call.kwargs}),
+            priority=WRITE_PRIORITY if call.write else READ_PRIORITY,
             content_type="application/json", content_encoding="utf-8", headers=headers,
             properties={"delivery_mode": 1, "expiration": str(int(timeout * 1000)),
                         "reply_to": self.reply_to, "correlation_id": correlation_id})
         self.channel.basic_publish(message, exchange=RPC_EXCHANGE,
-                                   routing_key=f"{service}.{method}", mandatory=True)
+                                   routing_key=f"{call.service}.{call.method}", mandatory=True)
         return correlation_id
 
     def wait(self, correlation_ids, deadline):
@@ -163,11 +179,14 @@ class RpcClient:
         if channel is not None:
             channel.close()
 
-    def call(self, service, method, *args, **kwargs):
-        return self.call_many([(service, method, args, kwargs)])[0]
+    def read(self, service, method, *args, **kwargs):
+        return self.many([reading(service, method, *args, **kwargs)])[0]
 
-    def call_many(self, calls):
-        """Send several calls at once and wait for all replies: the services work on them
+    def write(self, service, method, *args, **kwargs):
+        return self.many([writing(service, method, *args, **kwargs)])[0]
+
+    def many(self, calls):
+        """Send several Calls at once and wait for all replies: the services work on them
         concurrently, so the wait is the slowest call, not the sum."""
         headers = {}
         request_id = get_request_id()
@@ -205,9 +224,9 @@ class RpcClient:
             published = []
             try:
                 channel = self._channel()
-                for service, method, args, kwargs in calls:
-                    cid = channel.publish(service, method, list(args), kwargs, headers, self.timeout)
-                    published.append((cid, service))
+                for call in calls:
+                    cid = channel.publish(call, headers, self.timeout)
+                    published.append((cid, call.service))
                 return channel, published
             except BROKER_ERRORS:
                 self._discard_channel()

@@ -11,7 +11,7 @@ class PostStatsResource:
 
     @falcon.before(require_admin)
     def on_get(self, req, resp):
-        resp.media = self.rpc.call("analytics", "posts_stats",
+        resp.media = self.rpc.read("analytics", "posts_stats",
                                    start_date=req.get_param("start_date"),
                                    end_date=req.get_param("end_date"))
 
@@ -22,6 +22,6 @@ class UserActivityResource:
 
     @falcon.before(require_user)
     def on_get(self, req, resp):
-        resp.media = self.rpc.call("analytics", "user_activity",
+        resp.media = self.rpc.read("analytics", "user_activity",
                                    caller_id=req.context.user.id,
                                    user_id=req.get_param("user_id"))

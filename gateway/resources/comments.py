@@ -17,18 +17,18 @@ class CommentsResource:
             raise BadRequest("post_id is required: /api/comments/?post_id=<id>", code="invalid_post_id",
                              fields={"post_id": "a positive integer is required"})
         page = parse_page(req)
-        result = self.rpc.call("comments", "list_comments", post_id, page.page, page.limit)
+        result = self.rpc.read("comments", "list_comments", post_id, page.page, page.limit)
         if result["count"] == 0:
             # No comments: an unknown post is 404, not []. Comments only exist for posts
             # that exist (deleting a post deletes them), so only an empty list needs the
             # posts service: one RPC on the common path instead of two (docs/performance.md).
-            self.rpc.call("posts", "post_exists", post_id)
+            self.rpc.read("posts", "post_exists", post_id)
         resp.media = result["results"]
         set_list_headers(req, resp, page, result["count"])
 
     @falcon.before(require_user)
     def on_post(self, req, resp):
         user = req.context.user
-        resp.media = self.rpc.call("comments", "create_comment", json_body(req),
+        resp.media = self.rpc.write("comments", "create_comment", json_body(req),
                                    {"id": user.id, "username": user.username})
         resp.status = falcon.HTTP_201

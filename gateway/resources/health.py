@@ -19,7 +19,7 @@ class ReadyResource:
         checks = {}
         for service in self.services:
             try:
-                self.rpc.call(service, "ping")
+                self.rpc.read(service, "ping")
                 checks[service] = "ok"
             except Exception as exc:  # report every failing part, not just the first
                 checks[service] = getattr(exc, "code", type(exc).__name__)

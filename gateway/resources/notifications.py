@@ -28,7 +28,7 @@ class NotificationsResource:
     def on_get(self, req, resp):
         """The documented plain array, newest first; total and neighbours in headers."""
         only_unread, page = unread_only(req), parse_page(req)
-        result = self.rpc.call("notifications", "list_notifications", req.context.user.id,
+        result = self.rpc.read("notifications", "list_notifications", req.context.user.id,
                                only_unread, page.page, page.limit)
         resp.media = result["results"]
         set_list_headers(req, resp, page, result["count"])
@@ -40,7 +40,7 @@ class MarkReadResource:
         self.rpc = rpc
 
     def on_patch(self, req, resp, notification_id):
-        resp.media = self.rpc.call("notifications", "mark_read", req.context.user.id, notification_id)
+        resp.media = self.rpc.write("notifications", "mark_read", req.context.user.id, notification_id)
 
 
 @falcon.before(require_user)
@@ -49,7 +49,7 @@ class UnreadCountResource:
         self.rpc = rpc
 
     def on_get(self, req, resp):
-        resp.media = self.rpc.call("notifications", "unread_count", req.context.user.id)
+        resp.media = self.rpc.read("notifications", "unread_count", req.context.user.id)
 
 
 @falcon.before(require_user)
@@ -58,4 +58,4 @@ class MarkAllReadResource:
         self.rpc = rpc
 
     def on_post(self, req, resp):
-        resp.media = self.rpc.call("notifications", "mark_all_read", req.context.user.id)
+        resp.media = self.rpc.write("notifications", "mark_all_read", req.context.user.id)

@@ -31,7 +31,7 @@ class PostsResource:
     def on_get(self, req, resp):
         page = parse_page(req)
         ordering = req.get_param("ordering")
-        result = self.rpc.call("posts", "list_posts", page.page, page.limit, ordering)
+        result = self.rpc.read("posts", "list_posts", page.page, page.limit, ordering)
         for post in result["results"]:
             absolute_image_url(req, post)
         resp.media = envelope(req, page, result)
@@ -40,7 +40,7 @@ class PostsResource:
     def on_post(self, req, resp):
         form = read_post_form(req, self.config)
         try:
-            post = self.rpc.call("posts", "create_post", form.payload(), _caller(req))
+            post = self.rpc.write("posts", "create_post", form.payload(), _caller(req))
         finally:
             form.discard()
         resp.media = absolute_image_url(req, post)
@@ -53,11 +53,11 @@ class PostResource:
 
     def on_get(self, req, resp, post_id):
         viewer = req.context.user.id if req.context.user else None  # for post.viewed
-        resp.media = absolute_image_url(req, self.rpc.call("posts", "get_post", post_id, viewer))
+        resp.media = absolute_image_url(req, self.rpc.read("posts", "get_post", post_id, viewer))
 
     @falcon.before(require_user)
     def on_delete(self, req, resp, post_id):
-        self.rpc.call("posts", "delete_post", post_id, _caller(req, with_admin=True))
+        self.rpc.write("posts", "delete_post", post_id, _caller(req, with_admin=True))
         resp.status = falcon.HTTP_204
 
 
@@ -67,4 +67,4 @@ class PostLikeResource:
 
     @falcon.before(require_user)
     def on_post(self, req, resp, post_id):
-        resp.media = self.rpc.call("posts", "toggle_like", post_id, _caller(req))
+        resp.media = self.rpc.write("posts", "toggle_like", post_id, _caller(req))

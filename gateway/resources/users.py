@@ -1,4 +1,5 @@
 from gateway.media import json_body
+from gateway.rpc import reading
 
 
 class RegisterResource:
@@ -6,7 +7,7 @@ class RegisterResource:
         self.rpc = rpc
 
     def on_post(self, req, resp):
-        resp.media = self.rpc.call("users", "register", json_body(req))
+        resp.media = self.rpc.write("users", "register", json_body(req))
         resp.status = 201
 
 
@@ -15,7 +16,7 @@ class LoginResource:
         self.rpc = rpc
 
     def on_post(self, req, resp):
-        resp.media = self.rpc.call("users", "login", json_body(req))
+        resp.media = self.rpc.write("users", "login", json_body(req))
 
 
 class ProfileResource:
@@ -29,9 +30,9 @@ class ProfileResource:
         self.counters = [(svc, field) for svc, field in self.COUNTERS if svc in deployed_services]
 
     def on_get(self, req, resp, user_id):
-        calls = [("users", "get_profile", (user_id,), {})]
-        calls += [(svc, "count_by_author", (user_id,), {}) for svc, _ in self.counters]
-        profile, *counts = self.rpc.call_many(calls)
+        calls = [reading("users", "get_profile", user_id)]
+        calls += [reading(svc, "count_by_author", user_id) for svc, _ in self.counters]
+        profile, *counts = self.rpc.many(calls)
         profile.setdefault("posts_count", 0)
         profile.setdefault("comments_count", 0)
         for (_, field), count in zip(self.counters, counts):

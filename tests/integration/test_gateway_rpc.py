@@ -6,7 +6,7 @@ import eventlet
 import pytest
 from kombu import Connection
 
-from gateway.rpc import RpcClient, ServiceTimeout
+from gateway.rpc import RpcClient, ServiceTimeout, reading, writing
 from contracts.errors import NotFound, ServiceUnavailable
 from imageboard.logs import set_request_id
 from imageboard.service_kit import RequestContext, rpc
@@ -55,20 +55,20 @@ def client(rabbit_config):
 
 
 def test_call_and_parallel_calls(echo, client):
-    assert client.call("echo", "echo", "a", suffix="!") == "a!"
-    assert client.call_many([("echo", "echo", ("x",), {}), ("echo", "echo", ("y",), {})]) == ["x", "y"]
+    assert client.read("echo", "echo", "a", suffix="!") == "a!"
+    assert client.many([reading("echo", "echo", "x"), reading("echo", "echo", "y")]) == ["x", "y"]
 
 
 def test_domain_errors_arrive_as_their_class(echo, client):
     with pytest.raises(NotFound) as err:
-        client.call("echo", "missing")
+        client.read("echo", "missing")
     assert err.value.code == "nothing"
 
 
 def test_request_id_travels_in_the_context(echo, client):
     set_request_id("req-123")
     try:
-        assert client.call("echo", "whoami") == "req-123"
+        assert client.read("echo", "whoami") == "req-123"
     finally:
         set_request_id(None)
 
@@ -76,7 +76,7 @@ def test_request_id_travels_in_the_context(echo, client):
 def test_service_never_started_is_503_at_once(client):
     started = time.monotonic()
     with pytest.raises(ServiceUnavailable):
-        client.call("nosuchservice", "ping")
+        client.read("nosuchservice", "ping")
     assert time.monotonic() - started < 0.5
 
 
@@ -86,21 +86,21 @@ def test_stopped_service_is_503_and_its_call_expires_unexecuted(rabbit_config, c
     container.start()
     container.stop()  # queue stays (durable), nobody consumes
     with pytest.raises(ServiceUnavailable):
-        client.call("echo", "echo", "lost")
+        client.read("echo", "echo", "lost")
     time.sleep(0.2)
     # The request carried RPC_TIMEOUT as its expiration: a restarted service must not
     # run a call its caller gave up on.
     container = container_factory(EchoService, rabbit_config)
     container.start()
-    assert client.call("echo", "echo", "fresh") == "fresh"
+    assert client.read("echo", "echo", "fresh") == "fresh"
     assert CALLS == ["fresh"]
 
 
 def test_slow_service_is_504_and_late_reply_is_dropped(echo, client):
     with pytest.raises(ServiceTimeout):
-        client.call("echo", "slow", 1.5)
+        client.read("echo", "slow", 1.5)
     eventlet.sleep(1)  # the late reply arrives meanwhile
-    assert client.call("echo", "echo", "next") == "next"
+    assert client.read("echo", "echo", "next") == "next"
 
 
 def test_threads_each_get_their_own_channel(echo, client):
@@ -109,7 +109,7 @@ def test_threads_each_get_their_own_channel(echo, client):
     def worker(n):
         try:
             for i in range(20):
-                results.append(client.call("echo", "echo", f"{n}-{i}"))
+                results.append(client.read("echo", "echo", f"{n}-{i}"))
         except Exception as exc:  # collected and asserted below
             errors.append(exc)
 
@@ -122,16 +122,16 @@ def test_threads_each_get_their_own_channel(echo, client):
 
 
 def test_reconnects_after_the_connection_is_cut(echo, client, rabbit_config):
-    assert client.call("echo", "echo", 1) == "1"
+    assert client.read("echo", "echo", 1) == "1"
     # Kill this thread's connection from the broker side.
     client._local.channel.connection.collect()
-    assert client.call("echo", "echo", 2) == "2"
+    assert client.read("echo", "echo", 2) == "2"
 
 
 def test_broker_unreachable_is_503():
     client = RpcClient({"AMQP_URI": "pyamqp://guest:guest@127.0.0.1:1/"}, timeout=1)
     with pytest.raises(ServiceUnavailable) as err:
-        client.call("users", "ping")
+        client.read("users", "ping")
     assert err.value.code == "broker_unavailable"
 
 
@@ -155,8 +155,8 @@ def test_a_write_goes_before_the_reads_waiting_in_the_queue(rabbit_config, conta
     container.start()
     client = RpcClient(rabbit_config, timeout=5)
     try:
-        calls = [("queued", "list_posts", (i,), {}) for i in range(5)]
-        client.call_many(calls + [("queued", "toggle_like", (0,), {})])
+        calls = [reading("queued", "list_posts", i) for i in range(5)]
+        client.many(calls + [writing("queued", "toggle_like", 0)])
     finally:
         client.close()
     # The first read was already with the worker; the write overtook the four waiting.

@@ -1,22 +1,30 @@
 """A fake RPC client for the gateway unit tests (the fixtures around it are in conftest)."""
+from gateway.rpc import reading, writing
 
 CONFIG = {"JWT_SECRET": "k" * 32, "JWT_LIFETIME_SECONDS": 60, "SERVICES": ["users", "posts", "comments"]}
 
 
 class FakeRpc:
     """Answers from `answers[(service, method)]`: a value, a callable of the call's
-    arguments, or an exception to raise; records every call."""
+    arguments, or an exception to raise; records every call (and in `writes` the
+    (service, method) of those sent with write priority)."""
 
     def __init__(self):
-        self.calls, self.answers = [], {}
+        self.calls, self.answers, self.writes = [], {}, set()
 
-    def call(self, service, method, *args, **kwargs):
-        return self.call_many([(service, method, args, kwargs)])[0]
+    def read(self, service, method, *args, **kwargs):
+        return self.many([reading(service, method, *args, **kwargs)])[0]
 
-    def call_many(self, calls):
+    def write(self, service, method, *args, **kwargs):
+        return self.many([writing(service, method, *args, **kwargs)])[0]
+
+    def many(self, calls):
         results = []
-        for service, method, args, kwargs in calls:
+        for call in calls:
+            service, method, args = call.service, call.method, call.args
             self.calls.append((service, method, args))
+            if call.write:
+                self.writes.add((service, method))
             answer = self.answers[(service, method)]
             if isinstance(answer, Exception):
                 raise answer

@@ -145,7 +145,7 @@ def test_user_activity_needs_a_user_and_passes_the_caller(client, rpc):
     def record(service, method, args, kwargs):
         calls.append(kwargs)
         return {"ok": True}
-    rpc.call = lambda service, method, *args, **kwargs: record(service, method, args, kwargs)
+    rpc.read = lambda service, method, *args, **kwargs: record(service, method, args, kwargs)
     assert client.simulate_get("/api/analytics/user-activity/").status_code == 401
     assert client.simulate_get("/api/analytics/user-activity/?user_id=9",
                                headers=auth(4)).status_code == 200
