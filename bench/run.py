@@ -38,7 +38,7 @@ ENV = {
     "METRICS_PORT_BASE": os.environ.get("BENCH_METRICS_PORT_BASE", "19800"),
     "LOG_LEVEL": "WARNING",  # one JSON access line per request would cost the gateway CPU
 }
-from imageboard_ops.private_servers import PrivatePostgres  # noqa: E402
+from tests.private_servers import PrivatePostgres  # noqa: E402
 
 POSTGRES = None if os.environ.get("BENCH_SHARED_PG") == "1" else PrivatePostgres()
 if POSTGRES is not None:

@@ -3,7 +3,6 @@ is started beside the test stack's; its request is held inside the users service
 uncommitted row with the same username (the INSERT waits on the unique index)."""
 import os
 import signal
-import socket
 import subprocess
 import threading
 import time
@@ -17,14 +16,9 @@ from imageboard.config import config_path, database_url
 from imageboard.db import connect_kwargs
 from imageboard_ops.processes import BIN
 from imageboard_ops.util import wait_for
+from tests.ports import free_port
 
 pytestmark = pytest.mark.e2e
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _answers(url):

@@ -5,7 +5,6 @@ panels must show data."""
 import json
 import os
 import shutil
-import socket
 import subprocess
 import time
 
@@ -16,6 +15,7 @@ import yaml
 from imageboard import PROJECT_ROOT
 from imageboard_ops.monitoring import local_prometheus_config
 from imageboard_ops.util import wait_for
+from tests.ports import free_port
 from tests.stack import bearer
 
 PROMETHEUS = "/usr/bin/prometheus"
@@ -37,12 +37,6 @@ PART_PANELS = {
                  "Batch size p50"},
 }
 GRAFANA_VARS = {"$__rate_interval": "1m", "$service": ".*"}
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def dashboard_panels():

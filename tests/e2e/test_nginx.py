@@ -16,18 +16,13 @@ import requests
 
 from imageboard_ops import nginx
 from imageboard_ops.util import log_path
+from tests.ports import free_port
 
 pytestmark = [pytest.mark.e2e,
               pytest.mark.skipif(not os.path.exists(nginx.NGINX_BIN), reason="nginx not installed")]
 
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
                     "1f15c4890000000d4944415478da63f8cfc0f01f0005000201a3b3a1fb0000000049454e44ae426082")
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

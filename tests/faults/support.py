@@ -15,8 +15,9 @@ import requests
 from imageboard.config import database_url, load_config
 from imageboard.db import drop_database
 from imageboard_ops import infra, processes, system
-from imageboard_ops.private_servers import PrivatePostgres, free_port
 from imageboard_ops.util import pid_alive, read_pid, wait_for
+from tests.ports import free_port
+from tests.private_servers import PrivatePostgres
 
 INSTANCE = os.environ.get("IB_TEST_INSTANCE", "test")
 

@@ -9,10 +9,10 @@ import pytest
 import requests
 from clickhouse_driver import Client
 
-from imageboard_ops.private_servers import PrivateClickHouse
 from imageboard.tokens import issue_token
 from tests.faults.support import Load, PrivateStack, auth
 from tests.faults.test_kafka_outage import clickhouse_counts, outbox_events
+from tests.private_servers import PrivateClickHouse
 
 pytestmark = pytest.mark.faults
 

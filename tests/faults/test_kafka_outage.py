@@ -10,8 +10,8 @@ import pytest
 import requests
 from clickhouse_driver import Client
 
-from imageboard_ops.private_servers import PrivateTansu
 from tests.faults.support import PrivateStack, auth
+from tests.private_servers import PrivateTansu
 
 pytestmark = pytest.mark.faults
 

@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from imageboard_ops.private_servers import PrivatePostgres
 from tests.faults.support import Load, PrivateStack, auth
+from tests.private_servers import PrivatePostgres
 
 pytestmark = pytest.mark.faults
 

@@ -6,8 +6,8 @@ import time
 import pytest
 import requests
 
-from imageboard_ops.private_servers import PrivateRabbitMQ
 from tests.faults.support import Load, PrivateStack, auth
+from tests.private_servers import PrivateRabbitMQ
 
 pytestmark = pytest.mark.faults
 

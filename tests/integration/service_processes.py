@@ -2,7 +2,6 @@
 signals): own metrics port, the test's RabbitMQ vhost, output to a log file."""
 import os
 import signal
-import socket
 import subprocess
 
 import requests
@@ -12,12 +11,7 @@ from imageboard import PROJECT_ROOT
 from imageboard.config import config_path
 from imageboard_ops.processes import BIN
 from imageboard_ops.util import wait_for
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.ports import free_port
 
 
 class ServiceProcess:

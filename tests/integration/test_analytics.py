@@ -5,7 +5,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -31,6 +30,7 @@ from services.users.service import UsersService
 from analytics_pipeline.rows import parse, rows_for
 from tests.analytics_reference import reference_posts_stats
 from tests.analytics_truth import Truth, rounded
+from tests.ports import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -520,12 +520,6 @@ def test_validation_unknown_user_and_clickhouse_down(ch_config, ch, pipeline, an
             broken.posts_stats("2026-01-01", "2026-01-31")
         with pytest.raises(ServiceUnavailable):
             broken.user_activity(1)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_pipeline_process_serves_metrics_and_stops_on_sigterm(ch_config, ch):

@@ -18,9 +18,9 @@ from imageboard.config import database_url
 from imageboard.db import connect_kwargs
 from services.notifications.service import NotificationsService
 from services.users.service import UsersService
-from imageboard_ops.private_servers import PrivateTansu
 from tests.integration.kafka_support import (events_migrated,  # noqa: F401 (fixtures)
                                              kafka_config, wait_until)
+from tests.private_servers import PrivateTansu
 
 pytestmark = pytest.mark.integration
 

@@ -8,7 +8,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from imageboard.migrations import migrate
 from imageboard.nameko_metrics import PROCESS_SERVER
 from imageboard_ops.util import wait_for
-from tests.integration.service_processes import free_port
+from tests.ports import free_port
 from services.users.exceptions import UserNotFound
 from services.users.service import UsersService
 

@@ -5,9 +5,9 @@ import os
 import socket
 
 import pytest
-import requests
 
 from imageboard_ops import nginx
+from tests.ports import free_port
 
 pytestmark = [pytest.mark.e2e,
               pytest.mark.skipif(not os.path.exists(nginx.NGINX_BIN), reason="nginx not installed")]
@@ -16,12 +16,6 @@ LOGIN_VARIANTS = ["/api/users/login/", "/api/users/login", "//api/users/login/",
                   "/api/users/./login/", "/api/users/login//", "/api/users/%6cogin/",
                   "/api/users/x/../login/", "/api/users/login/?next=/", "/API/users/login/",
                   "/api/users/login/."]
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

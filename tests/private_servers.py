@@ -5,18 +5,12 @@ Erlang node name, ports and mnesia dir) and ClickHouse (its own config, ports an
 run as the clickhouse user)."""
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 
 from imageboard_ops.infra import tansu_argv
 from imageboard_ops.util import port_open, wait_for
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.ports import free_port
 
 
 class PrivateTansu:
@@ -157,7 +151,7 @@ class PrivateClickHouse:
         with open(self.config, "w") as fh:
             fh.write(self.CONFIG.format(dir=self.dir, port=self.port, http_port=self.http_port,
                                         interserver_port=self.interserver_port))
-        for root, dirs, files in os.walk(self.dir):
+        for root, _dirs, files in os.walk(self.dir):
             for name in [root] + [os.path.join(root, f) for f in files]:
                 shutil.chown(name, "clickhouse", "clickhouse")
         self.proc = None
