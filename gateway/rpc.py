@@ -36,6 +36,7 @@ from nameko.exceptions import deserialize
 from contracts.errors import DomainError, ServiceUnavailable
 from imageboard.logs import get_request_id
 from imageboard.rpc_queues import READ_PRIORITY, WRITE_PRIORITY
+from imageboard.settings import settings_of
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +165,7 @@ class _ThreadChannel:
 class RpcClient:
     def __init__(self, config, timeout=None):
         self.amqp_uri = config["AMQP_URI"]
-        self.timeout = float(timeout if timeout is not None else config.get("RPC_TIMEOUT", 5))
+        self.timeout = float(timeout if timeout is not None else settings_of(config).RPC_TIMEOUT)
         self._local = threading.local()
 
     def _channel(self):

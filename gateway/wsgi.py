@@ -5,5 +5,5 @@ from imageboard.config import load_config
 from gateway.app import create_app
 
 config = load_config()
-logs.configure(config.get("LOG_LEVEL", "INFO"))
+logs.configure(config["LOG_LEVEL"])
 app = create_app(config)

@@ -1,29 +1,19 @@
-"""Loads config/imageboard.yaml with `${VAR:default}` environment overrides.
+"""Loads config/imageboard.yaml with `${VAR:default}` environment overrides, checked
+against the typed Settings (imageboard/settings.py) before anything uses it.
 
 The same file is read by `nameko run --config`, so we parse it exactly as nameko does.
 """
 import os
 
-import yaml
-from nameko.cli.main import setup_yaml_parser
-
 from imageboard import PROJECT_ROOT
-
-DEFAULT_CONFIG_PATH = os.path.join(PROJECT_ROOT, "config", "imageboard.yaml")
-_parser_ready = False
-
-
-def config_path():
-    return os.environ.get("IMAGEBOARD_CONFIG", DEFAULT_CONFIG_PATH)
+from imageboard.settings import check, config_path, read_file, settings_of  # noqa: F401
 
 
 def load_config(path=None):
-    global _parser_ready
-    if not _parser_ready:
-        setup_yaml_parser()
-        _parser_ready = True
-    with open(path or config_path()) as fh:
-        return yaml.safe_load(fh)
+    """The configuration as the plain dict nameko and our code take, every key present and
+    of its declared type; ConfigError (naming key, file, variable) if it is not usable."""
+    path = path or config_path()
+    return check(read_file(path), path).model_dump()
 
 
 def database_name(config, service):
@@ -40,7 +30,7 @@ def project_path(path):
 
 
 def topic(config, name):
-    return f"{config.get('KAFKA_TOPIC_PREFIX') or ''}{name}"
+    return f"{settings_of(config).KAFKA_TOPIC_PREFIX}{name}"
 
 
 def var_dir():

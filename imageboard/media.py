@@ -13,35 +13,33 @@ import uuid
 
 from contracts.errors import InvalidImage
 from imageboard.config import project_path
+from imageboard.settings import settings_of
 
 # Decoded formats and the extension each is stored under (MPO: multi-frame camera JPEG).
 FORMATS = {"JPEG": "jpg", "MPO": "jpg", "PNG": "png"}
 THUMBNAIL_SIZE = (320, 320)  # fits inside, aspect kept
-# Defaults of MAX_IMAGE_BYTES and MAX_IMAGE_PIXELS (config/imageboard.yaml overrides them).
-DEFAULT_MAX_IMAGE_BYTES = 5 * 1024 * 1024
-DEFAULT_MAX_IMAGE_PIXELS = 40_000_000
-DEFAULT_MEDIA_ROOT = "var/media"
-DEFAULT_MEDIA_URL = "/media/"
+# The limits themselves (MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS) and the places (MEDIA_ROOT,
+# MEDIA_URL, UPLOAD_DIR) are settings: config/imageboard.yaml states them.
 
 # What the gateway may hand the posts service: a bare uuid4 hex name, never a path.
 UPLOAD_NAME_RE = re.compile(r"[0-9a-f]{32}\.upload")
 
 
 def max_image_bytes(config):
-    return int(config.get("MAX_IMAGE_BYTES") or DEFAULT_MAX_IMAGE_BYTES)
+    return settings_of(config).MAX_IMAGE_BYTES
 
 
 def max_image_pixels(config):
-    return int(config.get("MAX_IMAGE_PIXELS") or DEFAULT_MAX_IMAGE_PIXELS)
+    return settings_of(config).MAX_IMAGE_PIXELS
 
 
 def media_root(config):
-    return project_path(config.get("MEDIA_ROOT") or DEFAULT_MEDIA_ROOT)
+    return project_path(settings_of(config).MEDIA_ROOT)
 
 
 def media_url_prefix(config):
     """MEDIA_URL without its trailing slash, e.g. "/media"."""
-    return "/" + str(config.get("MEDIA_URL") or DEFAULT_MEDIA_URL).strip("/")
+    return "/" + settings_of(config).MEDIA_URL.strip("/")
 
 
 def image_url(config, name):
@@ -57,7 +55,7 @@ def thumbnail_name(name):
 def upload_dir(config):
     """UPLOAD_DIR, by default `uploads` beside MEDIA_ROOT (outside what is served, on the
     same volume, so the posts service can take a file without copying it)."""
-    configured = config.get("UPLOAD_DIR")
+    configured = settings_of(config).UPLOAD_DIR
     if configured:
         return project_path(configured)
     return os.path.join(os.path.dirname(media_root(config).rstrip("/")), "uploads")

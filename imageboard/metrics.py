@@ -44,6 +44,7 @@ import threading
 from prometheus_client import (REGISTRY, CollectorRegistry, Counter, Gauge, Histogram,
                                disable_created_metrics)
 from prometheus_client.core import GaugeMetricFamily
+from imageboard.settings import settings_of
 
 log = logging.getLogger(__name__)
 
@@ -102,17 +103,16 @@ PIPELINE_LAG = Gauge("imageboard_pipeline_lag_messages", "Consumer lag (high wat
 # analytics_pipeline.METRICS_PORT_OFFSET). In compose every container uses METRICS_PORT.
 def metrics_port(config, offset):
     """The port a component with this offset serves /metrics on, or None when off."""
-    explicit = str(config.get("METRICS_PORT") or "").strip()
-    if explicit:
-        return int(explicit)
-    base = str(config.get("METRICS_PORT_BASE") or "").strip()
-    if not base or int(base) == 0:
+    settings = settings_of(config)
+    if settings.METRICS_PORT != "":
+        return settings.METRICS_PORT
+    if settings.METRICS_PORT_BASE == 0:
         return None
-    return int(base) + offset
+    return settings.METRICS_PORT_BASE + offset
 
 
 def metrics_host(config):
-    return str(config.get("METRICS_HOST") or "127.0.0.1")
+    return settings_of(config).METRICS_HOST
 
 
 # ---- live gauges read at scrape time ----------------------------------------------------

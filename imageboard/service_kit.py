@@ -22,6 +22,7 @@ from contracts.errors import DomainError, ServiceUnavailable
 from imageboard.logs import set_request_id
 from imageboard.rpc_queues import RPC_QUEUE_ARGUMENTS
 from imageboard import metrics, nameko_metrics
+from imageboard.settings import settings_of
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +124,7 @@ class _RpcConsumer(RpcConsumer):
 
     def setup(self):
         config = self.container.config
+        settings_of(config)  # a setting of the wrong type stops the service here, named
         name = self.container.service_name
         self.queue = Queue(RPC_QUEUE_TEMPLATE.format(name), exchange=get_rpc_exchange(config),
                            routing_key=f"{name}.*", durable=True,
@@ -258,7 +260,7 @@ class Database(DependencyProvider):
         config = self.container.config
         service = self.service_name or self.container.service_name
         # One connection per concurrent worker plus headroom for background threads.
-        pool_size = int(config.get("max_workers", 10)) + 4
+        pool_size = settings_of(config).max_workers + 4
         self.db = make_database(database_url(config, service), max_connections=pool_size)
         self.database_proxy.initialize(self.db)
         metrics.watch_pool(service, self.db)

@@ -2,6 +2,7 @@
 import time
 
 import jwt
+from imageboard.settings import settings_of
 
 ALGORITHM = "HS256"
 
@@ -17,9 +18,9 @@ def issue_token(config, user_id, username, is_admin):
         "username": username,
         "is_admin": bool(is_admin),
         "iat": now,
-        "exp": now + int(config["JWT_LIFETIME_SECONDS"]),
+        "exp": now + settings_of(config).JWT_LIFETIME_SECONDS,
     }
-    return jwt.encode(claims, config["JWT_SECRET"], algorithm=ALGORITHM)
+    return jwt.encode(claims, settings_of(config).JWT_SECRET, algorithm=ALGORITHM)
 
 
 def verify_token(secret, token):

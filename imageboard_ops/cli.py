@@ -16,6 +16,7 @@ import requests
 
 from imageboard import logs
 from imageboard.config import load_config
+from imageboard.settings import ConfigError
 from imageboard_ops import infra, processes, system
 from imageboard_ops.system import gateway_url
 from imageboard.config import var_dir
@@ -141,8 +142,12 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    config = load_config()
-    logs.configure(config.get("LOG_LEVEL", "INFO"))
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        print(f"imageboard: {exc}", file=sys.stderr)
+        return 2
+    logs.configure(config["LOG_LEVEL"])
     try:
         return args.func(config, args)
     except (infra.InfraError, TimeoutError) as exc:

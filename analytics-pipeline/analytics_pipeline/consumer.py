@@ -29,6 +29,7 @@ from imageboard.events.envelope import ALL_TOPICS
 from imageboard.events.kafka import (TopicsUnavailable, consumer_config, ensure_topics,
                                      producer_config)
 from imageboard.timefmt import iso, utcnow
+from imageboard.settings import settings_of
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ def dead_letter_topic(config):
 
 def group_id(config):
     # The prefix keeps test runs and benchmark runs out of each other's consumer groups.
-    return f"{config.get('KAFKA_TOPIC_PREFIX') or ''}analytics-pipeline"
+    return topic(config, "analytics-pipeline")
 
 
 @dataclass
@@ -126,9 +127,10 @@ class Pipeline:
     def __init__(self, config, sink, batch_size=None, batch_seconds=None, retry_seconds=None):
         self.config = config
         self.sink = sink
-        self.batch_size = int(batch_size or config.get("PIPELINE_BATCH_SIZE") or 10000)
-        self.batch_seconds = float(batch_seconds or config.get("PIPELINE_BATCH_SECONDS") or 0.5)
-        self.retry_seconds = float(retry_seconds or config.get("PIPELINE_RETRY_SECONDS") or 2)
+        settings = settings_of(config)
+        self.batch_size = int(batch_size or settings.PIPELINE_BATCH_SIZE)
+        self.batch_seconds = float(batch_seconds or settings.PIPELINE_BATCH_SECONDS)
+        self.retry_seconds = float(retry_seconds or settings.PIPELINE_RETRY_SECONDS)
         self.dead_letter_topic = dead_letter_topic(config)
         self.running = False
         self.batch = Batch()

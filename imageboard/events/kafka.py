@@ -12,6 +12,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from imageboard.config import topic
 from imageboard.events.envelope import ALL_TOPICS
+from imageboard.settings import settings_of
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ def producer_config(config, **overrides):
             "acks": "all",
             "linger.ms": 5,
             # How long one send may be retried before its delivery report says it failed.
-            "message.timeout.ms": int(config.get("KAFKA_MESSAGE_TIMEOUT_MS", 10000)),
+            "message.timeout.ms": settings_of(config).KAFKA_MESSAGE_TIMEOUT_MS,
         },
     )
     settings.update(overrides)
@@ -55,7 +56,7 @@ def consumer_config(config, group_id, **overrides):
             "enable.auto.commit": False,
             "auto.offset.reset": "earliest",
             # tansu takes about session.timeout/2 to complete a join.
-            "session.timeout.ms": int(config.get("KAFKA_SESSION_TIMEOUT_MS", 6000)),
+            "session.timeout.ms": settings_of(config).KAFKA_SESSION_TIMEOUT_MS,
             # Notice re-created topics quickly (a restarted in-memory broker loses them).
             "topic.metadata.refresh.interval.ms": 2000,
         },
@@ -73,8 +74,8 @@ def ensure_topics(config, names=None, timeout=10.0, admin=None):
 
     Raises TopicsUnavailable if the broker does not answer within `timeout`."""
     admin = admin or AdminClient(client_config(config))
-    partitions = int(config.get("KAFKA_TOPIC_PARTITIONS", 3))
-    replication = int(config.get("KAFKA_REPLICATION_FACTOR", 1))
+    partitions = settings_of(config).KAFKA_TOPIC_PARTITIONS
+    replication = settings_of(config).KAFKA_REPLICATION_FACTOR
     wanted = topic_names(config, names)
     futures = admin.create_topics(
         [NewTopic(name, partitions, replication) for name in wanted],

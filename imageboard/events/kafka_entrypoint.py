@@ -34,6 +34,7 @@ from imageboard import metrics
 from imageboard.config import topic
 from imageboard.events.envelope import MalformedEvent, parse_event
 from imageboard.events.kafka import consumer_config
+from imageboard.settings import settings_of
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ class KafkaEventConsumer(Entrypoint):
             # At least once: only offsets stored after a handled event are committed.
             "enable.auto.commit": True,
             "enable.auto.offset.store": False,
-            "auto.commit.interval.ms": int(config.get("KAFKA_COMMIT_INTERVAL_MS", 500)),
+            "auto.commit.interval.ms": settings_of(config).KAFKA_COMMIT_INTERVAL_MS,
         }))
         self.consumer.subscribe(self.topic_names)
         self._thread = self.container.spawn_managed_thread(self._run, identifier="kafka_consumer")

@@ -40,6 +40,7 @@ from imageboard.db import connect_kwargs, delete_older_than
 from imageboard.events.kafka import (TopicsUnavailable, client_config, ensure_topics,
                                      producer_config)
 from imageboard.events.outbox import NOTIFY_CHANNEL
+from imageboard.settings import settings_of
 
 log = logging.getLogger(__name__)
 PRUNE_INTERVAL = 3600.0  # seconds between prunes of published outbox rows
@@ -54,11 +55,12 @@ class Relay:
         self.config = config
         self.service = service
         self.batch_size = batch_size
-        self.poll_interval = float(config.get("OUTBOX_POLL_INTERVAL", 1.0))
-        self.coalesce = float(config.get("OUTBOX_COALESCE_SECONDS", 0.1))
-        self.replay_seconds = float(config.get("OUTBOX_REPLAY_SECONDS", 120))
-        self.retention_days = float(config.get("OUTBOX_RETENTION_DAYS", 7))
-        self.message_timeout = int(config.get("KAFKA_MESSAGE_TIMEOUT_MS", 10000)) / 1000
+        settings = settings_of(config)
+        self.poll_interval = settings.OUTBOX_POLL_INTERVAL
+        self.coalesce = settings.OUTBOX_COALESCE_SECONDS
+        self.replay_seconds = settings.OUTBOX_REPLAY_SECONDS
+        self.retention_days = settings.OUTBOX_RETENTION_DAYS
+        self.message_timeout = settings.KAFKA_MESSAGE_TIMEOUT_MS / 1000
         # One lock key per service database: one publishing instance at a time.
         self.lock_id = zlib.crc32(f"outbox-relay:{service}".encode())
         self.conn = None

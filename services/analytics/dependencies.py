@@ -20,6 +20,7 @@ from nameko.extensions import DependencyProvider
 from analytics_store.client import UNAVAILABLE_ERRORS, make_client
 from services.analytics import queries
 from services.analytics.exceptions import AnalyticsUnavailable
+from imageboard.settings import settings_of
 
 log = logging.getLogger(__name__)
 TIMELINE_DAYS = 30
@@ -181,9 +182,9 @@ class AnalyticsClickHouse(DependencyProvider):
 
     def setup(self):
         config = self.container.config
-        size = int(config.get("max_workers", 10))
+        size = settings_of(config).max_workers
         # Clients connect lazily, on their first query: the service starts without ClickHouse.
-        budget = max(1.0, float(config.get("RPC_TIMEOUT", 5)) - 1.0)
+        budget = max(1.0, settings_of(config).RPC_TIMEOUT - 1.0)
         self.pool = ClientPool(lambda: make_client(config, connect_timeout=1,
                                                    send_receive_timeout=budget,
                                                    sync_request_timeout=1), size)

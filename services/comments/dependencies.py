@@ -36,6 +36,7 @@ from services.comments.exceptions import InvalidParent, InvalidPostId, PostNotFo
 from services.comments.models import Comment, Outbox, database
 from services.comments.schemas import (ITEM_COLUMNS, CommentCreateSchema, comment_created,
                                        comment_row)
+from imageboard.settings import settings_of
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +107,7 @@ class CommentsStore:
     def __init__(self, db, config):
         self.db = db
         self.config = config
-        self.rpc_timeout = float(config.get("RPC_TIMEOUT", 5))
+        self.rpc_timeout = settings_of(config).RPC_TIMEOUT
 
     def create(self, payload, author, posts_proxy):
         data = CommentCreateSchema.load(payload)

@@ -12,6 +12,7 @@ from services.notifications.models import (KnownUser, Notification, Outbox, Proc
                                            database)
 from services.notifications.rules import SYSTEM, known_user, notifications_for
 from services.notifications.schemas import BroadcastSchema, check_page, notification_public
+from imageboard.settings import settings_of
 
 
 class NotificationsStore:
@@ -46,7 +47,7 @@ class NotificationsStore:
         the topics' retention and the relays' replay window: no copy of such an event can
         still arrive. Deletes in batches, so the table is never locked for long."""
         if older_than_days is None:
-            older_than_days = self.config.get("PROCESSED_EVENTS_RETENTION_DAYS", 30)
+            older_than_days = settings_of(self.config).PROCESSED_EVENTS_RETENTION_DAYS
         return delete_older_than(lambda sql, params: self.db.execute_sql(sql, params).rowcount,
                                  "processed_events", "event_id", "processed_at",
                                  older_than_days, batch_size)

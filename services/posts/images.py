@@ -15,14 +15,10 @@ from eventlet import tpool
 from PIL import Image, ImageOps
 
 from imageboard.media import (  # noqa: F401  (media_root, upload_dir...: the media rules)
-    DEFAULT_MAX_IMAGE_PIXELS, FORMATS, THUMBNAIL_SIZE, max_image_pixels, media_root,
+    FORMATS, THUMBNAIL_SIZE, max_image_pixels, media_root,
     new_upload_name, thumbnail_name, upload_dir, upload_path,
 )
 from services.posts.exceptions import InvalidImage
-
-# Pillow's own decompression-bomb guard as a backstop (it raises above 2x this value);
-# our explicit check below rejects anything over the configured cap before decoding.
-Image.MAX_IMAGE_PIXELS = DEFAULT_MAX_IMAGE_PIXELS
 
 
 def _encode(image, fmt):
@@ -36,9 +32,14 @@ def _encode(image, fmt):
     return out.getvalue()
 
 
-def process_image(data, max_pixels=DEFAULT_MAX_IMAGE_PIXELS):
+def process_image(data, max_pixels=None):
     """bytes -> (extension, image bytes, thumbnail bytes); InvalidImage if it is not a
-    JPEG/PNG we are willing to decode. Pure CPU: call through tpool."""
+    JPEG/PNG we are willing to decode (at most max_pixels, by default MAX_IMAGE_PIXELS).
+    Pure CPU: call through tpool."""
+    max_pixels = max_pixels or max_image_pixels({})
+    # Pillow's own decompression-bomb guard as a backstop (it raises above 2x this value);
+    # our explicit check below rejects anything over the cap before decoding.
+    Image.MAX_IMAGE_PIXELS = max_pixels
     try:
         image = Image.open(io.BytesIO(data), formats=["JPEG", "PNG"])
         fmt = "JPEG" if image.format in ("JPEG", "MPO") else image.format
