@@ -2,7 +2,7 @@
 # Read-path benchmark of the posts and comments endpoints with wrk (not a timed test).
 #
 #   . your-instance-env.sh            # DB_PREFIX, AMQP_URI (own vhost), GATEWAY_BIND, IMAGEBOARD_VAR, MEDIA_ROOT
-#   scripts/bench_posts.sh            # seeds 5,000 posts + 20,000 comments, starts the stack, runs wrk
+#   bench/posts.sh                    # seeds 5,000 posts + 20,000 comments, starts the stack, runs wrk
 #
 # POSTS / COMMENTS / CONNECTIONS / DURATION / THREADS override the defaults; SEED=0 keeps the
 # data already in the databases; STOP=1 stops the stack afterwards (`imageboard down --keep-infra`).
@@ -17,7 +17,7 @@ DURATION=${DURATION:-15s}
 PY=.venv/bin/python
 
 if [ "${SEED:-1}" = 1 ]; then
-  SEEDED=$($PY -m scripts.seed_posts --posts "$POSTS" --comments "$COMMENTS" --reset 2>/dev/null)
+  SEEDED=$($PY -m bench.seed_sql --posts "$POSTS" --comments "$COMMENTS" --reset 2>/dev/null)
   echo "seeded: $SEEDED"
 else
   SEEDED='{"hot_post_id": 1}'

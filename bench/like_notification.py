@@ -6,7 +6,7 @@ GET /api/notifications/?limit=5 first shows the LIKE for that post. The path mea
 gateway -> posts (outbox row, NOTIFY) -> relay -> Kafka -> notifications consumer ->
 PostgreSQL -> gateway. Optional background readers add light load (GET /api/posts/).
 
-    .venv/bin/python scripts/bench_like_notification.py --base http://127.0.0.1:8000 --samples 100
+    .venv/bin/python -m bench.like_notification --base http://127.0.0.1:8000 --samples 100
 
 Against a running stack (`imageboard up`, or your own instance with DB_PREFIX,
 AMQP_URI vhost, GATEWAY_BIND, KAFKA_TOPIC_PREFIX, IMAGEBOARD_VAR exported first).

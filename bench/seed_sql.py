@@ -1,6 +1,6 @@
 """Seed the posts and comments databases straight in SQL (for benchmarks, not tests).
 
-    DB_PREFIX=imageboard_bench .venv/bin/python -m scripts.seed_posts --posts 5000 --comments 20000 --reset
+    DB_PREFIX=imageboard_bench .venv/bin/python -m bench.seed_sql --posts 5000 --comments 20000 --reset
 
 Uses the configured databases (config/imageboard.yaml + environment), runs the services'
 migrations first, and keeps every counter exact: likes_count from the likes rows,

@@ -6,7 +6,7 @@
    request, versus the denormalized copy written at creation (zero calls).
 
     . your-instance-env.sh   # own AMQP vhost; a running stack (for the users service) for part 2
-    .venv/bin/python -m scripts.bench_rpc_transport
+    .venv/bin/python -m bench.rpc_transport
 """
 import eventlet
 

