@@ -1,5 +1,5 @@
 """Building blocks every Nameko service uses: the RPC entrypoint, the database provider
-and per-call request context.
+and the per-call log context (request id in every log line, one line per call).
 """
 import inspect
 import logging
@@ -130,9 +130,9 @@ class _RpcConsumer(RpcConsumer):
                            routing_key=f"{name}.*", durable=True,
                            queue_arguments=RPC_QUEUE_ARGUMENTS)
         declare_rpc_queue(config[AMQP_URI_CONFIG_KEY], self.queue)
-        # What nameko's setup does when it makes the queue itself.
+        # What nameko's setup does when it makes the queue itself (less its _registered
+        # flag, which nothing reads).
         self.queue_consumer.register_provider(self)
-        self._registered = True
         super().setup()
         self.reply_channel = _ReplyChannel(config[AMQP_URI_CONFIG_KEY],
                                            ssl=config.get(AMQP_SSL_CONFIG_KEY),
@@ -209,23 +209,35 @@ class DomainRpc(Rpc):
 rpc = DomainRpc.decorator
 
 
-class CallContext:
-    """What a worker knows about the call that started it."""
+class DomainService:
+    """Base of every service class: what each answers the same way. A subclass declares
+    `name`, `metrics_port_offset` and its own entrypoints."""
 
-    def __init__(self, data):
-        self.request_id = data.get("request_id")
+    @rpc
+    def ping(self):
+        """/ready asks every service this."""
+        return "pong"
+
+
+class OutboxService(DomainService):
+    """Base of a service that publishes events through an outbox (its class declares
+    `relay = OutboxRelay()`)."""
+
+    @rpc
+    def outbox_status(self):
+        """Operators: n.rpc.<service>.outbox_status() -> pending events, relay leader, errors."""
+        return self.relay.status()
 
 
 class RequestContext(DependencyProvider):
     """Puts the gateway's X-Request-ID into every log line of the worker, and logs the
-    call with its duration."""
+    call with its duration. It works through nameko's worker hooks alone: the attribute
+    it is declared as (`context = RequestContext()`) is None in the worker, and code that
+    needs the request id reads imageboard.logs.get_request_id()."""
 
     def worker_setup(self, worker_ctx):
         set_request_id(worker_ctx.data.get("request_id"))
         worker_ctx._started_at = time.perf_counter()
-
-    def get_dependency(self, worker_ctx):
-        return CallContext(worker_ctx.data)
 
     def worker_result(self, worker_ctx, result=None, exc_info=None):
         elapsed_ms = (time.perf_counter() - getattr(worker_ctx, "_started_at", time.perf_counter())) * 1000

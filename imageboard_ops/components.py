@@ -4,6 +4,7 @@ dependency), whether it has an outbox (an OutboxRelay dependency) and its metric
 offset (`metrics_port_offset`)."""
 import functools
 import importlib
+import inspect
 from dataclasses import dataclass
 
 from nameko.extensions import DependencyProvider
@@ -30,7 +31,7 @@ def service_class(name):
 @functools.lru_cache(maxsize=None)
 def component(name):
     cls = service_class(name)
-    dependencies = [v for v in vars(cls).values() if isinstance(v, DependencyProvider)]
+    dependencies = [v for _, v in inspect.getmembers(cls) if isinstance(v, DependencyProvider)]
     stores = {dep.store for dep in dependencies if getattr(dep, "store", None)}
     if len(stores) > 1:
         raise LookupError(f"service {name!r} declares more than one store: {sorted(stores)}")

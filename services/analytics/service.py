@@ -3,14 +3,14 @@ from nameko.exceptions import UnknownService
 from nameko.rpc import RpcProxy
 
 from contracts.errors import NotFound, ServiceUnavailable
-from imageboard.service_kit import RequestContext, rpc
+from imageboard.service_kit import DomainService, RequestContext, rpc
 from imageboard.timefmt import utcnow
 from services.analytics.dependencies import AnalyticsClickHouse
 from services.analytics.exceptions import AnalyticsUserNotFound
 from services.analytics.schemas import parse_period, parse_user_id
 
 
-class AnalyticsService:
+class AnalyticsService(DomainService):
     name = "analytics"
     # /metrics is served on METRICS_PORT_BASE + this (compose sets METRICS_PORT instead).
     metrics_port_offset = 5
@@ -32,10 +32,6 @@ class AnalyticsService:
         if user_id != caller_id:
             self._ensure_user_exists(user_id)
         return self.store.user_activity(user_id, utcnow().date())
-
-    @rpc
-    def ping(self):
-        return "pong"
 
     def _ensure_user_exists(self, user_id):
         """ClickHouse's user.registered rows answer almost always; a user whose event has

@@ -3,11 +3,11 @@ from nameko.rpc import RpcProxy
 
 from imageboard.events.relay import OutboxRelay
 from imageboard.rpc_queues import WRITE_PRIORITY
-from imageboard.service_kit import RequestContext, rpc
+from imageboard.service_kit import OutboxService, RequestContext, rpc
 from services.comments.dependencies import CommentsDatabase
 
 
-class CommentsService:
+class CommentsService(OutboxService):
     name = "comments"
     # /metrics is served on METRICS_PORT_BASE + this (compose sets METRICS_PORT instead).
     metrics_port_offset = 3
@@ -34,7 +34,3 @@ class CommentsService:
     @rpc
     def count_by_author(self, user_id):
         return self.comments.count_by_author(user_id)
-
-    @rpc
-    def ping(self):
-        return "pong"

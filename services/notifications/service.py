@@ -6,14 +6,14 @@ from nameko.timer import timer
 
 from imageboard.events.kafka_entrypoint import consume_events
 from imageboard.events.relay import OutboxRelay
-from imageboard.service_kit import RequestContext, rpc
+from imageboard.service_kit import OutboxService, RequestContext, rpc
 from services.notifications.dependencies import NotificationsDatabase
 
 log = logging.getLogger(__name__)
 PRUNE_INTERVAL = 3600  # seconds
 
 
-class NotificationsService:
+class NotificationsService(OutboxService):
     name = "notifications"
     # /metrics is served on METRICS_PORT_BASE + this (compose sets METRICS_PORT instead).
     metrics_port_offset = 4
@@ -57,11 +57,3 @@ class NotificationsService:
     def broadcast(self, message):
         """Operators: n.rpc.notifications.broadcast("Maintenance at 22:00 UTC")."""
         return self.notifications.broadcast(message)
-
-    @rpc
-    def outbox_status(self):
-        return self.relay.status()
-
-    @rpc
-    def ping(self):
-        return "pong"

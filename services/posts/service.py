@@ -7,14 +7,14 @@ from nameko.rpc import RpcProxy
 
 from imageboard.events.publisher import EventPublisher
 from imageboard.events.relay import OutboxRelay
-from imageboard.service_kit import RequestContext, rpc
+from imageboard.service_kit import OutboxService, RequestContext, rpc
 from services.posts.dependencies import PostsDatabase
 
 log = logging.getLogger(__name__)
 COMMENTS_CLEANUP_WAIT = 3  # seconds
 
 
-class PostsService:
+class PostsService(OutboxService):
     name = "posts"
     # /metrics is served on METRICS_PORT_BASE + this (compose sets METRICS_PORT instead).
     metrics_port_offset = 2
@@ -69,10 +69,6 @@ class PostsService:
     @rpc
     def count_by_author(self, user_id):
         return self.posts.count_by_author(user_id)
-
-    @rpc
-    def ping(self):
-        return "pong"
 
     def _delete_comments(self, post_id):
         """The post is already gone (committed). Its comments live in the comments

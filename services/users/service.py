@@ -1,10 +1,10 @@
 """Users service: registration, login, profiles and admin flags, over RPC."""
 from imageboard.events.relay import OutboxRelay
-from imageboard.service_kit import RequestContext, rpc
+from imageboard.service_kit import OutboxService, RequestContext, rpc
 from services.users.dependencies import UsersDatabase
 
 
-class UsersService:
+class UsersService(OutboxService):
     name = "users"
     # /metrics is served on METRICS_PORT_BASE + this (compose sets METRICS_PORT instead).
     metrics_port_offset = 1
@@ -27,11 +27,6 @@ class UsersService:
         return self.users.profile(user_id)
 
     @rpc
-    def get_usernames(self, user_ids):
-        """Batch lookup for other services: {"<id>": username}."""
-        return self.users.usernames(user_ids)
-
-    @rpc
     def find_user(self, username):
         """Operators: n.rpc.users.find_user("alice")."""
         return self.users.find(username)
@@ -40,12 +35,3 @@ class UsersService:
     def set_admin(self, username, is_admin=True):
         """Operators: n.rpc.users.set_admin("alice") / set_admin("alice", False)."""
         return self.users.set_admin(username, is_admin)
-
-    @rpc
-    def outbox_status(self):
-        """Operators: n.rpc.users.outbox_status() -> pending events, relay leader, errors."""
-        return self.relay.status()
-
-    @rpc
-    def ping(self):
-        return "pong"
