@@ -1,11 +1,9 @@
-"""Two measurements behind design choices of the posts service (rough: shared 2-core box).
+"""A measurement behind a design choice of the posts service (rough: shared 2-core box):
+image bytes inside the RPC message (base64 in nameko's JSON) versus the gateway writing
+the upload to a shared directory and sending only its name. It runs its own throwaway
+nameko service; no stack is needed, only the broker.
 
-1. Image bytes inside the RPC message (base64 in nameko's JSON) versus the gateway writing
-   the upload to a shared directory and sending only its name.
-2. Author usernames: what a batched users.get_usernames call would add to every list
-   request, versus the denormalized copy written at creation (zero calls).
-
-    . your-instance-env.sh   # own AMQP vhost; a running stack (for the users service) for part 2
+    . your-instance-env.sh   # own AMQP vhost
     .venv/bin/python -m bench.rpc_transport
 """
 import eventlet
@@ -78,13 +76,6 @@ def main():
 
             report["bytes in the RPC message (base64, %d bytes on the wire)" % len(base64.b64encode(data))] = timed(in_message)
             report["file in a shared directory, name in the message"] = timed(via_path)
-            try:
-                ids = list(range(1, 21))
-                proxy.users.get_usernames(ids)
-                report["users.get_usernames(20 ids) per list request"] = timed(lambda: proxy.users.get_usernames(ids))
-                report["denormalized author_username"] = "0 calls"
-            except Exception as exc:  # no stack running: skip part 2
-                report["users.get_usernames"] = f"skipped: {exc!r}"
     finally:
         container.stop()
     print(json.dumps(report, indent=2))

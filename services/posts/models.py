@@ -1,5 +1,5 @@
-from peewee import (BigAutoField, BigIntegerField, BooleanField, CharField, CompositeKey,
-                    DatabaseProxy, ForeignKeyField, IntegerField, Model, TextField)
+from peewee import (BigAutoField, BigIntegerField, BooleanField, CharField, DatabaseProxy,
+                    IntegerField, Model, TextField)
 from playhouse.postgres_ext import DateTimeTZField
 
 from imageboard.events.outbox import outbox_model
@@ -27,17 +27,6 @@ class Post(BaseModel):
 
     class Meta:
         table_name = "posts"
-
-
-class Like(BaseModel):
-    post = ForeignKeyField(Post, column_name="post_id", on_delete="CASCADE")
-    user_id = BigIntegerField()
-    username = CharField(max_length=32)
-    created_at = DateTimeTZField(default=utcnow)
-
-    class Meta:
-        table_name = "likes"
-        primary_key = CompositeKey("post", "user_id")
 
 
 class PostsTotal(BaseModel):

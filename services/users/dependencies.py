@@ -77,14 +77,6 @@ class UsersStore:
         user = self.get(user_id)
         return dict(user_public(user), email=user.email)
 
-    def usernames(self, user_ids):
-        """{id: username} for the ids that exist: one query for a whole page of rows."""
-        ids = [i for i in set(user_ids) if _is_id(i)]
-        if not ids:
-            return {}
-        rows = User.select(User.id, User.username).where(User.id.in_(ids)).tuples()
-        return {str(user_id): username for user_id, username in rows}
-
     def find(self, username):
         user = self._find_by_username(username)
         if user is None:

@@ -1,5 +1,3 @@
-from unittest.mock import MagicMock
-
 from nameko.exceptions import deserialize, serialize
 from nameko.testing.services import worker_factory
 
@@ -13,13 +11,6 @@ def test_entrypoints_delegate_to_the_store():
     service.users.login.return_value = {"token": "t", "user_id": 1, "username": "a"}
     assert service.login({"username": "a", "password": "p"})["user_id"] == 1
     service.users.login.assert_called_once_with({"username": "a", "password": "p"})
-
-
-def test_get_usernames_passes_ids_through():
-    store = MagicMock()
-    store.usernames.return_value = {"1": "alice"}
-    service = worker_factory(UsersService, users=store)
-    assert service.get_usernames([1, 2]) == {"1": "alice"}
 
 
 def test_ping():
