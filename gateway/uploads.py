@@ -4,7 +4,7 @@ Text fields are read into memory, bounded. The image is streamed to UPLOAD_DIR i
 chunks and never held whole in memory; it is refused with 413 as soon as the declared
 Content-Length or the bytes actually read pass MAX_IMAGE_BYTES, so nothing much past the
 limit is buffered. Only the file's name travels to the posts service (RPC messages stay
-small; docs/performance.md compares that with sending the bytes in the message).
+small; docs/performance-log.md compares that with sending the bytes in the message).
 """
 import os
 

@@ -21,7 +21,7 @@ class CommentsResource:
         if result["count"] == 0:
             # No comments: an unknown post is 404, not []. Comments only exist for posts
             # that exist (deleting a post deletes them), so only an empty list needs the
-            # posts service: one RPC on the common path instead of two (docs/performance.md).
+            # posts service: one RPC on the common path instead of two (docs/performance-log.md).
             self.rpc.read("posts", "post_exists", post_id)
         resp.media = result["results"]
         set_list_headers(req, resp, page, result["count"])

@@ -2,7 +2,7 @@
 metadata, thumbnailed and stored under MEDIA_ROOT by content hash.
 
 The gateway streams the upload into UPLOAD_DIR (bounded at MAX_IMAGE_BYTES) and sends
-only the file's name over RPC; docs/performance.md has the numbers behind that choice.
+only the file's name over RPC; docs/performance-log.md has the numbers behind that choice.
 Decoding and encoding are CPU work that would freeze the eventlet hub (every other
 worker of the service, and AMQP heartbeats), so `store_upload` runs it in tpool.
 """

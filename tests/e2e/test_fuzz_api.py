@@ -6,7 +6,7 @@ fails the run if it is a 5xx, has an undocumented status, content type or header
 the response schema, or accepts data the schema forbids.
 
 Budget: IB_FUZZ_MAX_EXAMPLES test cases per operation and phase (default 3 keeps
-`make test` quick; the recorded full run uses 60, see docs/performance.md). The requests
+`make test` quick; the recorded full run uses 60, see docs/robustness.md). The requests
 are counted independently of schemathesis, from the gateway's access log.
 """
 import collections
