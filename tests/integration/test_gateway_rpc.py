@@ -15,8 +15,15 @@ pytestmark = pytest.mark.integration
 CALLS = []
 
 
+def no_metrics(config):
+    """Like every integration container, these serve no /metrics (the ports belong to the
+    e2e stack); a service class still declares its metrics_port_offset."""
+    return dict(config, METRICS_PORT_BASE=0)
+
+
 class EchoService:
     name = "echo"
+    metrics_port_offset = 0
     context = RequestContext()
 
     @rpc
@@ -42,7 +49,7 @@ class EchoService:
 @pytest.fixture
 def echo(rabbit_config, container_factory):
     CALLS.clear()
-    container = container_factory(EchoService, rabbit_config)
+    container = container_factory(EchoService, no_metrics(rabbit_config))
     container.start()
     return container
 
@@ -82,7 +89,7 @@ def test_service_never_started_is_503_at_once(client):
 
 def test_stopped_service_is_503_and_its_call_expires_unexecuted(rabbit_config, container_factory, client):
     CALLS.clear()
-    container = container_factory(EchoService, rabbit_config)
+    container = container_factory(EchoService, no_metrics(rabbit_config))
     container.start()
     container.stop()  # queue stays (durable), nobody consumes
     with pytest.raises(ServiceUnavailable):
@@ -90,7 +97,7 @@ def test_stopped_service_is_503_and_its_call_expires_unexecuted(rabbit_config, c
     time.sleep(0.2)
     # The request carried RPC_TIMEOUT as its expiration: a restarted service must not
     # run a call its caller gave up on.
-    container = container_factory(EchoService, rabbit_config)
+    container = container_factory(EchoService, no_metrics(rabbit_config))
     container.start()
     assert client.read("echo", "echo", "fresh") == "fresh"
     assert CALLS == ["fresh"]
@@ -138,6 +145,7 @@ def test_broker_unreachable_is_503():
 class QueuedService:
     """One worker at a time, so calls wait in the RPC queue in the order RabbitMQ picks."""
     name = "queued"
+    metrics_port_offset = 0
 
     @rpc
     def list_posts(self, i):
@@ -151,7 +159,7 @@ class QueuedService:
 
 def test_a_write_goes_before_the_reads_waiting_in_the_queue(rabbit_config, container_factory):
     CALLS.clear()
-    container = container_factory(QueuedService, dict(rabbit_config, max_workers=1))
+    container = container_factory(QueuedService, dict(no_metrics(rabbit_config), max_workers=1))
     container.start()
     client = RpcClient(rabbit_config, timeout=5)
     try:
