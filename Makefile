@@ -4,7 +4,7 @@ PYTHON ?= python3
 IB := $(VENV)/bin/imageboard
 PYTEST_ARGS ?=
 
-.PHONY: install run up down status infra migrate admin lint test test-unit test-faults bench clean
+.PHONY: install run up down status infra migrate admin lint deadcode test test-unit test-faults bench clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,12 @@ test: install lint
 ## make lint: the import layers (pyproject.toml [tool.importlinter], docs/architecture.md)
 lint: install
 	$(VENV)/bin/lint-imports
+
+## make deadcode: vulture on the production packages and bench/ ([tool.vulture] in
+## pyproject.toml; what frameworks use by name is in tests/vulture_whitelist.py). Also run by
+## tests/unit/test_dead_code.py.
+deadcode: install
+	$(VENV)/bin/vulture
 
 test-unit: install
 	$(VENV)/bin/pytest tests/unit $(PYTEST_ARGS)
