@@ -1,5 +1,6 @@
-"""The system's own processes: one `nameko run` per domain service, the gateway, and the
-background workers other parts add to APP_PROCESSES."""
+"""The system's own processes: one `nameko run` per service in SERVICES, the analytics
+pipeline (when `analytics` is among them) and the gateway; app_processes() gives their
+start order."""
 import os
 import signal
 import subprocess
