@@ -1,9 +1,8 @@
 """Page/limit rules of contract decision 3, shared by the gateway (which parses the query
 string, gateway/pagination.py) and the services (which check what arrives over RPC)."""
 from contracts.errors import BadRequest
+from contracts.schemas.types import DEFAULT_LIMIT, MAX_LIMIT  # noqa: F401 (stated with the models)
 
-DEFAULT_LIMIT = 20
-MAX_LIMIT = 100
 # Far beyond any real list; keeps OFFSET inside PostgreSQL's bigint.
 MAX_PAGE = 2**31 - 1
 

@@ -77,6 +77,24 @@ SERVICES
 LOG_LEVEL
 environment            # settings._file_defaults: an lru_cache key, not read in the body
 
+# --- pydantic: fields of the response models (contracts/schemas/) that only pydantic reads,
+# to write the OpenAPI document's schemas and to check answers in the tests (the services
+# build the answers as dicts, by key; bench/schema_libs.py has msgspec twins); and a hook
+# of pydantic's JSON Schema generator that gateway/openapi.py overrides.
+posts_count
+avg_likes_per_post
+most_liked_post
+period
+posts_per_day
+most_active_users
+likes_statistics
+posts_created
+comments_written
+likes_given
+activity_timeline
+previous
+_.field_title_should_be_set
+
 # --- operator API: called from `nameko shell` (docs/operations.md) and by tests.
 republish              # imageboard_ops/outbox.py
 

@@ -28,14 +28,14 @@ import eventlet
 from nameko.exceptions import UnknownService
 
 from contracts.errors import ServiceUnavailable
+from contracts.schemas import CommentCreateRequest, load
 from imageboard.events.outbox import record_event
 from imageboard.pagination import check_page, is_id
 from imageboard.service_kit import Database
 from imageboard.timefmt import utcnow
 from services.comments.exceptions import InvalidParent, InvalidPostId, PostNotFound
 from services.comments.models import Comment, Outbox, database
-from services.comments.schemas import (ITEM_COLUMNS, CommentCreateSchema, comment_created,
-                                       comment_row)
+from services.comments.schemas import ITEM_COLUMNS, comment_created, comment_row
 from imageboard.settings import settings_of
 
 log = logging.getLogger(__name__)
@@ -110,7 +110,7 @@ class CommentsStore:
         self.rpc_timeout = settings_of(config).RPC_TIMEOUT
 
     def create(self, payload, author, posts_proxy):
-        data = CommentCreateSchema.load(payload)
+        data = load(CommentCreateRequest, payload)
         posts = PostsClient(posts_proxy, self.rpc_timeout)
         post_id = data["post_id"]
         target = POST_TARGETS.get(post_id)

@@ -1,13 +1,7 @@
 from imageboard.timefmt import iso
-from imageboard.validation import Integer, Schema, String
 
-
-class CommentCreateSchema(Schema):
-    fields = {
-        "post_id": Integer(min_value=1, max_value=2**63 - 1),
-        "content": String(min_length=1, max_length=1000, strip=True),
-        "parent": Integer(min_value=1, max_value=2**63 - 1, required=False),
-    }
+# The rules of a new comment: contracts.schemas.comments.CommentCreateRequest. The shapes
+# below follow the response models there (tests/unit/test_response_shapes.py).
 
 
 def comment_created(comment):

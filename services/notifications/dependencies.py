@@ -3,15 +3,17 @@ import uuid
 
 from peewee import fn
 
+from contracts.schemas import Broadcast, load
 from imageboard.db import delete_older_than
 from imageboard.events.outbox import record_event
+from imageboard.pagination import check_page
 from imageboard.service_kit import Database
 from imageboard.timefmt import utcnow
 from services.notifications.exceptions import NotificationNotFound, NotYourNotification
 from services.notifications.models import (KnownUser, Notification, Outbox, ProcessedEvent,
                                            database)
 from services.notifications.rules import SYSTEM, known_user, notifications_for
-from services.notifications.schemas import BroadcastSchema, check_page, notification_public
+from services.notifications.schemas import notification_public
 from imageboard.settings import settings_of
 
 
@@ -71,7 +73,7 @@ class NotificationsStore:
 
     def broadcast(self, message):
         """A SYSTEM notification to every known user, in one transaction."""
-        text = BroadcastSchema.load({"message": message})["message"]
+        text = load(Broadcast, {"message": message})["message"]
         broadcast_id = str(uuid.uuid4())
         with self.db.atomic():
             user_ids = [u.id for u in KnownUser.select(KnownUser.id).order_by(KnownUser.id)]

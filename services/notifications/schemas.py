@@ -1,21 +1,6 @@
-from contracts.errors import BadRequest
+"""Response shape of a notification (its model: contracts.schemas.notifications, where the
+operators' Broadcast body is too)."""
 from imageboard.timefmt import iso
-from imageboard.validation import Schema, String
-
-MAX_PAGE_SIZE = 100
-MAX_PAGE = 2**31 - 1
-
-
-def check_page(page, limit):
-    """Decision 3 (the gateway checks first; this guards direct RPC callers): 400."""
-    for name, value, top in (("page", page, MAX_PAGE), ("limit", limit, MAX_PAGE_SIZE)):
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= top:
-            raise BadRequest(f"{name} must be an integer from 1 to {top}", code="invalid_pagination",
-                             fields={name: f"must be an integer from 1 to {top}"})
-
-
-class BroadcastSchema(Schema):
-    fields = {"message": String(min_length=1, max_length=1000, strip=True)}
 
 
 def notification_public(notification):

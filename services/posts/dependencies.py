@@ -5,6 +5,7 @@ import os
 from peewee import fn
 
 from contracts.errors import BadRequest
+from contracts.schemas import PostCreate, load
 from imageboard.events.outbox import record_event
 from imageboard.pagination import check_page, is_id
 from imageboard.service_kit import Database
@@ -12,8 +13,8 @@ from imageboard.timefmt import utcnow
 from services.posts import images
 from services.posts.exceptions import InvalidOrdering, NotPostAuthor, PostNotFound
 from services.posts.models import Outbox, Post, PostsTotal, database
-from services.posts.schemas import (DEFAULT_ORDERING, FEED_COLUMNS, ORDERINGS,
-                                    PostCreateSchema, feed_row, post_created, post_detail)
+from services.posts.schemas import (DEFAULT_ORDERING, FEED_COLUMNS, ORDERINGS, feed_row,
+                                    post_created, post_detail)
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ class PostsStore:
     def create(self, payload, author):
         upload = payload.get("image_upload") if isinstance(payload, dict) else None
         try:
-            data = PostCreateSchema.load(payload)
+            data = load(PostCreate, payload)
         except Exception:
             _discard_upload(self.config, upload)
             raise

@@ -1,6 +1,5 @@
 from imageboard.media import image_url
 from imageboard.timefmt import iso
-from imageboard.validation import Schema, String
 
 # Contract decision 3: a bare field sorts ascending, "-" descending; ties newest first.
 ORDERINGS = {
@@ -27,11 +26,8 @@ FEED_COLUMNS = ("id", "title", "content", "image", "author_id", "author_username
                 iso_sql("created_at"), iso_sql("updated_at"), "likes_count", "comments_count")
 
 
-class PostCreateSchema(Schema):
-    fields = {
-        "title": String(min_length=1, max_length=255, strip=True),
-        "content": String(min_length=1, max_length=5000, strip=True),
-    }
+# The rules of a new post's title and content: contracts.schemas.posts.PostCreate. The
+# shapes below follow the response models there (tests/unit/test_response_shapes.py).
 
 
 def post_created(post, config):

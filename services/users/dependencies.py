@@ -1,6 +1,7 @@
 """The users service's domain wrapper, handed to each worker by the Database provider."""
 from peewee import IntegrityError, fn
 
+from contracts.schemas import LoginRequest, RegisterRequest, load
 from imageboard.events.outbox import record_event
 from imageboard.service_kit import Database
 from imageboard.timefmt import iso, utcnow
@@ -9,7 +10,7 @@ from services.users.exceptions import (InvalidCredentials, UserAlreadyExists,
                                        UserNotFound)
 from services.users.models import Outbox, User, database
 from services.users.passwords import hash_password, verify_password
-from services.users.schemas import LoginSchema, RegisterSchema, user_public
+from services.users.schemas import user_public
 
 
 class UsersStore:
@@ -32,7 +33,7 @@ class UsersStore:
         return taken
 
     def register(self, payload):
-        data = RegisterSchema.load(payload)
+        data = load(RegisterRequest, payload)
         taken = self._conflicts(data["username"], data["email"])
         if taken:
             raise UserAlreadyExists(fields=taken)
@@ -58,7 +59,7 @@ class UsersStore:
         }
 
     def login(self, payload):
-        data = LoginSchema.load(payload)
+        data = load(LoginRequest, payload)
         user = self._find_by_username(data["username"])
         if not verify_password(user.password_hash if user else None, data["password"]):
             raise InvalidCredentials()

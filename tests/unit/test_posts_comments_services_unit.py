@@ -11,12 +11,11 @@ from nameko.testing.services import worker_factory
 from PIL import Image
 
 from contracts.errors import BadRequest, ServiceUnavailable, ValidationFailed
+from contracts.schemas import CommentCreateRequest, PostCreate, load
 from services.comments.dependencies import PostsClient
-from services.comments.schemas import CommentCreateSchema
 from services.comments.service import CommentsService
 from services.posts import images
 from services.posts.exceptions import InvalidImage
-from services.posts.schemas import PostCreateSchema
 from services.posts.service import PostsService
 from tests.imagefiles import gif_bytes, jpeg_bytes, png_bomb, png_bytes, png_of_exact_size
 
@@ -74,29 +73,29 @@ def test_posts_client_turns_silence_into_service_unavailable():
 @pytest.mark.parametrize("field,limit", [("title", 255), ("content", 5000)])
 def test_post_field_edges(field, limit):
     ok = {"title": "t", "content": "c", field: "x" * limit}
-    assert PostCreateSchema.load(ok)[field] == "x" * limit
+    assert load(PostCreate, ok)[field] == "x" * limit
     with pytest.raises(ValidationFailed) as err:
-        PostCreateSchema.load(dict(ok, **{field: "x" * (limit + 1)}))
+        load(PostCreate, dict(ok, **{field: "x" * (limit + 1)}))
     assert field in err.value.fields
     for empty in ("", "   "):
         with pytest.raises(ValidationFailed):
-            PostCreateSchema.load(dict(ok, **{field: empty}))
+            load(PostCreate, dict(ok, **{field: empty}))
     with pytest.raises(BadRequest):
-        PostCreateSchema.load({k: v for k, v in ok.items() if k != field})
+        load(PostCreate, {k: v for k, v in ok.items() if k != field})
 
 
 def test_comment_field_edges():
-    assert CommentCreateSchema.load({"post_id": 1, "content": "x" * 1000})["parent"] is None
+    assert load(CommentCreateRequest, {"post_id": 1, "content": "x" * 1000})["parent"] is None
     with pytest.raises(ValidationFailed):
-        CommentCreateSchema.load({"post_id": 1, "content": "x" * 1001})
+        load(CommentCreateRequest, {"post_id": 1, "content": "x" * 1001})
     for bad in ({"post_id": "1", "content": "x"}, {"post_id": 0, "content": "x"},
                 {"post_id": True, "content": "x"}, {"post_id": 1, "content": "x", "parent": "2"},
                 {"post_id": 1, "content": ""}):
         with pytest.raises(ValidationFailed):
-            CommentCreateSchema.load(bad)
+            load(CommentCreateRequest, bad)
     for missing in ({"content": "x"}, {"post_id": 1}):
         with pytest.raises(BadRequest):
-            CommentCreateSchema.load(missing)
+            load(CommentCreateRequest, missing)
 
 
 # --- images -----------------------------------------------------------------------------

@@ -1,0 +1,33 @@
+"""Every request and response body of the HTTP API as a pydantic model, declared once.
+
+The services validate request bodies with load(Model, data) (contracts.schemas.loading);
+gateway/openapi.py builds components.schemas of the OpenAPI document from these models;
+the tests check real responses and the services' response builders against them. Each
+limit (title length, page size...) is stated here and nowhere else. docs/schemas.md says
+why pydantic and not msgspec.
+"""
+from contracts.schemas.analytics import (ActiveUser, ActivityDay, LikesStatistics, MostLikedPost,
+                                         Period, PostStats, UserActivity)
+from contracts.schemas.comments import Comment, CommentCreated, CommentCreateRequest
+from contracts.schemas.common import AuthorRef, Error, ErrorBody, Health, Ready
+from contracts.schemas.loading import load
+from contracts.schemas.notifications import (Broadcast, MarkedAllRead, Notification,
+                                             NotificationData, NotificationRead, UnreadCount)
+from contracts.schemas.posts import (LikeRef, LikeToggled, PostCreate, PostCreated,
+                                     PostCreateForm, PostDetail, PostPage, PostSummary)
+from contracts.schemas.types import DEFAULT_LIMIT, MAX_LIMIT
+from contracts.schemas.users import (LoggedIn, LoginRequest, Profile, RegisterRequest,
+                                     Registered)
+
+__all__ = [
+    "load", "DEFAULT_LIMIT", "MAX_LIMIT",
+    "Error", "ErrorBody", "AuthorRef", "Health", "Ready",
+    "RegisterRequest", "Registered", "LoginRequest", "LoggedIn", "Profile",
+    "PostCreate", "PostCreateForm", "PostSummary", "PostPage", "PostCreated", "LikeRef",
+    "PostDetail", "LikeToggled",
+    "CommentCreateRequest", "Comment", "CommentCreated",
+    "Broadcast", "NotificationData", "Notification", "NotificationRead", "UnreadCount",
+    "MarkedAllRead",
+    "Period", "ActiveUser", "MostLikedPost", "LikesStatistics", "PostStats", "ActivityDay",
+    "UserActivity",
+]

@@ -1,0 +1,57 @@
+"""GET /api/analytics/posts/stats/ and GET /api/analytics/user-activity/ (decision 9)."""
+from typing import Literal
+
+from pydantic import Field
+
+from contracts.schemas.types import Count, Date, Id, Ratio, Response
+
+ACTIVITY_DAYS = 30
+
+
+class Period(Response):
+    start_date: Date
+    end_date: Date
+
+
+class ActiveUser(Response):
+    user_id: Id
+    username: str
+    posts_count: Count
+
+
+class MostLikedPost(Response):
+    post_id: Id
+    title: str
+    likes_count: Count
+
+
+class LikesStatistics(Response):
+    total_likes: Count
+    avg_likes_per_post: Ratio
+    most_liked_post: MostLikedPost | None = Field(description="null when the period has no posts.")
+
+
+class PostStats(Response):
+    period: Period
+    total_posts: Count
+    posts_per_day: Ratio
+    most_active_users: list[ActiveUser]
+    likes_statistics: LikesStatistics
+
+
+class ActivityDay(Response):
+    date: Date
+    posts: Count
+    comments: Count
+    likes: Count
+
+
+class UserActivity(Response):
+    user_id: Id
+    period: Literal["last_30_days"]
+    posts_created: Count
+    comments_written: Count
+    likes_given: Count
+    activity_timeline: list[ActivityDay] = Field(
+        min_length=ACTIVITY_DAYS, max_length=ACTIVITY_DAYS,
+        description="One entry per day, oldest first, zeros included (decision 9).")

@@ -1,0 +1,34 @@
+"""POST /api/comments/ and the comment list GET /api/comments/?post_id=."""
+from typing import Annotated
+
+from pydantic import Field
+
+from contracts.schemas.common import AuthorRef
+from contracts.schemas.types import STRIPPED, BigId, Id, Request, Response, Timestamp
+
+CONTENT_MAX = 1000  # the original specification's limit
+
+
+class CommentCreateRequest(Request):
+    post_id: BigId
+    content: Annotated[str, Field(min_length=1, max_length=CONTENT_MAX), STRIPPED]
+    parent: BigId | None = Field(default=None, description="A comment of the same post.")
+
+
+class Comment(Response):
+    id: Id
+    post_id: Id
+    author: AuthorRef
+    content: str
+    created_at: Timestamp
+    updated_at: Timestamp
+    parent: Id | None
+
+
+class CommentCreated(Response):
+    id: Id
+    post_id: Id
+    author: Id
+    content: str
+    created_at: Timestamp
+    parent: Id | None

@@ -1,0 +1,33 @@
+"""Bodies shared by every part of the API: the error envelope, author references, the
+health answers."""
+from typing import Literal
+
+from pydantic import Field
+
+from contracts.schemas.types import Id, Response, omittable
+
+
+class ErrorBody(Response):
+    code: str = Field(description="Stable machine-readable code.")
+    message: str
+    fields: dict[str, str] = omittable(description="Per-field problems (validation errors only).")
+
+
+class Error(Response):
+    """Decision 1: the one error body of every 4xx/5xx."""
+
+    error: ErrorBody
+
+
+class AuthorRef(Response):
+    id: Id
+    username: str
+
+
+class Health(Response):
+    status: Literal["ok"]
+
+
+class Ready(Response):
+    status: Literal["ready", "not_ready"]
+    checks: dict[str, str] = Field(description="Per service: `ok` or the error code of its ping.")

@@ -1,0 +1,82 @@
+"""POST /api/posts/ (its form), the feed GET /api/posts/, GET /api/posts/{id}/ and the
+like toggle."""
+from typing import Annotated, Literal
+
+from pydantic import Field, WithJsonSchema
+
+from contracts.schemas.common import AuthorRef
+from contracts.schemas.types import (MAX_LIMIT, STRIPPED, Count, Id, Request, Response, Timestamp,
+                                     Url, omittable)
+
+TITLE_MAX = 255
+CONTENT_MAX = 5000  # the original specification's limit
+
+
+class PostCreate(Request):
+    """What the posts service checks, from a form or a JSON body."""
+
+    title: Annotated[str, Field(min_length=1, max_length=TITLE_MAX), STRIPPED]
+    content: Annotated[str, Field(min_length=1, max_length=CONTENT_MAX), STRIPPED]
+
+
+class PostCreateForm(PostCreate):
+    image: Annotated[bytes, WithJsonSchema({
+        "type": "string", "contentMediaType": "application/octet-stream",
+        "description": "JPEG or PNG, at most 5 MB; decoded, re-encoded without metadata "
+                       "(decision 10)."})] = omittable()
+
+
+class PostSummary(Response):
+    id: Id
+    title: str
+    content: str
+    image_url: Url | None
+    author: AuthorRef
+    created_at: Timestamp
+    updated_at: Timestamp
+    likes_count: Count
+    comments_count: Count
+
+
+class PostPage(Response):
+    count: Count
+    next: Url | None = Field(description="Absolute URL keeping the other parameters.")
+    previous: Url | None
+    results: list[PostSummary] = Field(max_length=MAX_LIMIT)
+
+
+class PostCreated(Response):
+    id: Id
+    title: str
+    content: str
+    image_url: Url | None
+    author: Id
+    created_at: Timestamp
+    likes_count: Literal[0]
+
+
+class LikeRef(Response):
+    user_id: Id
+    username: str
+
+
+class PostDetail(Response):
+    id: Id
+    title: str
+    content: str
+    image_url: Url | None
+    author: AuthorRef
+    created_at: Timestamp
+    updated_at: Timestamp
+    likes: list[LikeRef]
+    likes_count: Count
+    comments_count: Count
+
+
+class LikeToggled(Response):
+    """Decision 4: `liked` is the state after the call."""
+
+    post_id: Id
+    liked: bool
+    likes_count: Count
+    message: str

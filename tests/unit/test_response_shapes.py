@@ -1,0 +1,82 @@
+"""The services build their answers as plain dicts (cheaper on the hot path than models,
+docs/schemas.md); these tests hold the builders to the response models of contracts.schemas
+that the OpenAPI document is generated from. Each answer goes through JSON, as a client
+gets it, and is validated strictly (closed objects, no coercion)."""
+import datetime
+import json
+from types import SimpleNamespace
+
+import pydantic
+import pytest
+
+from contracts.schemas import (Comment, CommentCreated, Notification, PostCreated, PostDetail,
+                               PostPage, PostSummary, Profile)
+from services.comments.schemas import ITEM_COLUMNS, comment_created, comment_row
+from services.notifications.schemas import notification_public
+from services.posts.schemas import FEED_COLUMNS, feed_row, post_created, post_detail
+from services.users.schemas import user_public
+
+CONFIG = {}
+NOW = datetime.datetime(2026, 11, 27, 14, 32, 42, 123456, tzinfo=datetime.timezone.utc)
+ISO = "2026-11-27T14:32:42.123456+00:00"  # the feed's times arrive formatted by PostgreSQL
+
+
+def conforms(model, answer, gateway_url=True):
+    """Validate `answer` as the client sees it; image_url made absolute as the gateway does."""
+    body = json.loads(json.dumps(answer))
+    if gateway_url and isinstance(body.get("image_url"), str):
+        body["image_url"] = "http://testserver" + body["image_url"]
+    return model.model_validate_json(json.dumps(body), strict=True)
+
+
+def feed_tuple(image="abc.png"):
+    row = (7, "title", "content", image, 3, "alice", ISO, ISO, 2, 5)
+    assert len(row) == len(FEED_COLUMNS)
+    return row
+
+
+@pytest.mark.parametrize("image", ["abc.png", None])
+def test_feed_rows_and_page_are_post_summaries(image):
+    summary = feed_row(feed_tuple(image), CONFIG)
+    conforms(PostSummary, summary)
+    page = {"count": 1, "next": None, "previous": None,
+            "results": [dict(summary, image_url=None)]}
+    conforms(PostPage, page)
+
+
+def test_post_detail_and_created():
+    likes = [{"user_id": 4, "username": "bob"}]
+    conforms(PostDetail, post_detail(feed_tuple() + (likes,), CONFIG))
+    post = SimpleNamespace(id=7, title="t", content="c", image=None, author_id=3,
+                           created_at=NOW, likes_count=0)
+    conforms(PostCreated, post_created(post, CONFIG))
+
+
+def test_comments():
+    row = (9, 7, 3, "alice", "hello", NOW, NOW, None)
+    assert len(row) == len(ITEM_COLUMNS)
+    conforms(Comment, comment_row(row))
+    conforms(Comment, comment_row(row[:-1] + (8,)))
+    comment = SimpleNamespace(id=9, post_id=7, author_id=3, content="hi", created_at=NOW,
+                              parent_id=None)
+    conforms(CommentCreated, comment_created(comment))
+
+
+def test_profile_and_notification():
+    user = SimpleNamespace(id=3, username="alice", first_name="", last_name="L",
+                           created_at=NOW)
+    profile = dict(user_public(user), posts_count=0, comments_count=2)
+    conforms(Profile, profile)
+    conforms(Profile, dict(profile, email="alice@example.com"))
+    note = SimpleNamespace(id=1, type="LIKE", message="bob liked your post",
+                           data={"post_id": 7, "actor_id": 4}, read=False, created_at=NOW)
+    conforms(Notification, notification_public(note))
+
+
+def test_the_models_refuse_what_the_contract_does_not_allow():
+    summary = feed_row(feed_tuple(), CONFIG)
+    for broken in (dict(summary, extra=1), dict(summary, likes_count="2"),
+                   dict(summary, created_at="2026-11-27T14:32:42"),  # no offset
+                   {k: v for k, v in summary.items() if k != "comments_count"}):
+        with pytest.raises(pydantic.ValidationError):
+            conforms(PostSummary, broken)
