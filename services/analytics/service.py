@@ -3,14 +3,15 @@ from nameko.exceptions import UnknownService
 from nameko.rpc import RpcProxy
 
 from contracts.errors import NotFound, ServiceUnavailable
-from imageboard.service_kit import DomainService, RequestContext, rpc
+from imageboard import service_kit  # bases by module: `nameko run` runs every class imported here
+from imageboard.service_kit import RequestContext, rpc
 from imageboard.timefmt import utcnow
 from services.analytics.dependencies import AnalyticsClickHouse
 from services.analytics.exceptions import AnalyticsUserNotFound
 from services.analytics.schemas import parse_period, parse_user_id
 
 
-class AnalyticsService(DomainService):
+class AnalyticsService(service_kit.DomainService):
     name = "analytics"
     # /metrics is served on METRICS_PORT_BASE + this (compose sets METRICS_PORT instead).
     metrics_port_offset = 5

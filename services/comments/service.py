@@ -3,11 +3,12 @@ from nameko.rpc import RpcProxy
 
 from imageboard.events.relay import OutboxRelay
 from imageboard.rpc_queues import WRITE_PRIORITY
-from imageboard.service_kit import OutboxService, RequestContext, rpc
+from imageboard import service_kit  # bases by module: `nameko run` runs every class imported here
+from imageboard.service_kit import RequestContext, rpc
 from services.comments.dependencies import CommentsDatabase
 
 
-class CommentsService(OutboxService):
+class CommentsService(service_kit.OutboxService):
     name = "comments"
     # /metrics is served on METRICS_PORT_BASE + this (compose sets METRICS_PORT instead).
     metrics_port_offset = 3

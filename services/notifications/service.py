@@ -4,16 +4,17 @@ import logging
 
 from nameko.timer import timer
 
-from imageboard.events.kafka_entrypoint import consume_events
+from imageboard.events.kafka_entrypoint import consume_events, dead_letters
 from imageboard.events.relay import OutboxRelay
-from imageboard.service_kit import OutboxService, RequestContext, rpc
+from imageboard import service_kit  # bases by module: `nameko run` runs every class imported here
+from imageboard.service_kit import RequestContext, rpc
 from services.notifications.dependencies import NotificationsDatabase
 
 log = logging.getLogger(__name__)
 PRUNE_INTERVAL = 3600  # seconds
 
 
-class NotificationsService(OutboxService):
+class NotificationsService(service_kit.OutboxService):
     name = "notifications"
     # /metrics is served on METRICS_PORT_BASE + this (compose sets METRICS_PORT instead).
     metrics_port_offset = 4
@@ -26,6 +27,12 @@ class NotificationsService(OutboxService):
     def on_event(self, event):
         """Every event once (idempotent on event_id); the offset is committed after."""
         return self.notifications.handle_event(event)
+
+    @dead_letters
+    def on_dead_letter(self, letter):
+        """A message on_event cannot use (not an event of the catalogue, or one it
+        refused): kept in the dead_letters table, then its offset is committed."""
+        self.notifications.record_dead_letter(letter)
 
     @timer(interval=PRUNE_INTERVAL)
     def prune_processed_events(self):

@@ -5,16 +5,18 @@ import eventlet
 from nameko.exceptions import UnknownService
 from nameko.rpc import RpcProxy
 
+from contracts.events import PostViewed
 from imageboard.events.publisher import EventPublisher
 from imageboard.events.relay import OutboxRelay
-from imageboard.service_kit import OutboxService, RequestContext, rpc
+from imageboard import service_kit  # bases by module: `nameko run` runs every class imported here
+from imageboard.service_kit import RequestContext, rpc
 from services.posts.dependencies import PostsDatabase
 
 log = logging.getLogger(__name__)
 COMMENTS_CLEANUP_WAIT = 3  # seconds
 
 
-class PostsService(OutboxService):
+class PostsService(service_kit.OutboxService):
     name = "posts"
     # /metrics is served on METRICS_PORT_BASE + this (compose sets METRICS_PORT instead).
     metrics_port_offset = 2
@@ -39,8 +41,8 @@ class PostsService(OutboxService):
     def get_post(self, post_id, viewer_id=None):
         post = self.posts.get(post_id)
         # Best effort, no outbox row: queued without waiting; dropped if Kafka is down.
-        self.events.publish("post.viewed", key=post_id, actor_id=viewer_id,
-                            payload={"post_id": post_id, "viewer_id": viewer_id})
+        self.events.publish(PostViewed(post_id=post_id, viewer_id=viewer_id),
+                            key=post_id, actor_id=viewer_id)
         return post
 
     @rpc

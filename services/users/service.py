@@ -1,10 +1,11 @@
 """Users service: registration, login, profiles and admin flags, over RPC."""
 from imageboard.events.relay import OutboxRelay
-from imageboard.service_kit import OutboxService, RequestContext, rpc
+from imageboard import service_kit  # bases by module: `nameko run` runs every class imported here
+from imageboard.service_kit import RequestContext, rpc
 from services.users.dependencies import UsersDatabase
 
 
-class UsersService(OutboxService):
+class UsersService(service_kit.OutboxService):
     name = "users"
     # /metrics is served on METRICS_PORT_BASE + this (compose sets METRICS_PORT instead).
     metrics_port_offset = 1

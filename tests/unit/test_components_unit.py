@@ -27,3 +27,11 @@ def test_every_service_answers_ping_and_outbox_services_their_status():
 def test_an_unknown_service_is_a_clear_error():
     with pytest.raises(ModuleNotFoundError):
         service_class("nosuch")
+
+
+def test_nameko_run_finds_exactly_the_service_in_each_module():
+    """`nameko run services.<name>.service` runs every class of the module that has
+    entrypoints: the kernel's base classes must not be among them."""
+    from nameko.cli.run import import_service
+    for name in ("users", "posts", "comments", "notifications", "analytics"):
+        assert import_service(f"services.{name}.service") == [service_class(name)]
