@@ -68,7 +68,7 @@ class MetricsServer(SharedExtension):
 
     def start(self):
         PROCESS_SERVER.acquire(self.container.config, self.container.service_name,
-                               self.container.service_cls.metrics_port_offset)
+                               getattr(self.container.service_cls, "metrics_port_offset", None))
 
     def stop(self):
         metrics.LIVE.remove_container(self.container)
