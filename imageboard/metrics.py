@@ -102,11 +102,15 @@ PIPELINE_LAG = Gauge("imageboard_pipeline_lag_messages", "Consumer lag (high wat
 # offset its component declares (a service class's metrics_port_offset; the pipeline's
 # analytics_pipeline.METRICS_PORT_OFFSET). In compose every container uses METRICS_PORT.
 def metrics_port(config, offset):
-    """The port a component with this offset serves /metrics on, or None when off."""
+    """The port a component with this offset serves /metrics on, or None when off (or
+    when a component without an offset, a test's service, has no METRICS_PORT)."""
     settings = settings_of(config)
     if settings.METRICS_PORT != "":
         return settings.METRICS_PORT
     if settings.METRICS_PORT_BASE == 0:
+        return None
+    if offset is None:
+        log.warning("no metrics_port_offset declared: /metrics not served")
         return None
     return settings.METRICS_PORT_BASE + offset
 
