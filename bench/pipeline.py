@@ -4,7 +4,8 @@
 
 Reports
   1. throughput into ClickHouse (events/s) of the real pipeline process reading a backlog
-     of synthetic events (documented envelope) from Kafka;
+     of synthetic events (tests/synthetic_events.py: built through the event catalogue)
+     from Kafka;
   2. event-to-queryable latency p50/p95 under a steady load: marker events are produced
      one at a time and polled for in ClickHouse every POLL_MS;
   3. latency of both analytics queries (the service's SQL, via AnalyticsStore) at --small
@@ -29,8 +30,6 @@ from datetime import timedelta
 
 from confluent_kafka import Producer
 
-from analytics_pipeline import synthetic as syn
-from analytics_pipeline.consumer import DEAD_LETTER_TOPIC
 from analytics_store.client import make_client
 from analytics_store.schema import migrate
 from imageboard import PROJECT_ROOT
@@ -39,6 +38,7 @@ from imageboard.events.envelope import ALL_TOPICS
 from imageboard.events.kafka import ensure_topics
 from imageboard.timefmt import utcnow
 from services.analytics.dependencies import AnalyticsStore
+from tests import synthetic_events as syn
 from tests.private_servers import PrivateTansu
 
 POLL_MS = 20
@@ -236,7 +236,7 @@ def main():
     try:
         migrate(config)
         ch = make_client(config, send_receive_timeout=300)
-        ensure_topics(config, ALL_TOPICS + [DEAD_LETTER_TOPIC])
+        ensure_topics(config, ALL_TOPICS)
         producer = Producer({"bootstrap.servers": config["KAFKA_BOOTSTRAP_SERVERS"],
                              "linger.ms": 50, "batch.num.messages": 10000,
                              "queue.buffering.max.messages": 1_000_000,

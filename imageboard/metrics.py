@@ -28,9 +28,15 @@ Metric names (all prefixed imageboard_)
              outbox_publish_errors_total{service}                 counter
   consumers: kafka_consumed_total{component,topic}                counter (services' consumers
              kafka_consume_errors_total{component,topic,reason}   counter  and the pipeline)
+             kafka_dead_lettered_total{component,topic,reason}    counter (services' consumers:
+                                                                  rows of their dead_letters;
+                                                                  reason: the letter's kind)
+  events:    best_effort_dropped_total{type,reason}               counter (post.viewed not sent:
+                                                                  refused, queue_full, undelivered)
   pipeline:  pipeline_consumed_total{topic}                       counter
              pipeline_inserted_total{table}                       counter (rows into ClickHouse)
-             pipeline_dead_lettered_total{topic,reason}           counter
+             pipeline_dead_lettered_total{topic,reason}           counter (rows of ClickHouse's
+                                                                  dead_letters; reason: the kind)
              pipeline_insert_errors_total                         counter
              pipeline_batch_duration_seconds                      histogram (consume->insert->commit)
              pipeline_batch_size                                  histogram (messages per batch)
@@ -81,13 +87,19 @@ KAFKA_CONSUMED = Counter("imageboard_kafka_consumed_total", "Kafka messages cons
 KAFKA_CONSUME_ERRORS = Counter("imageboard_kafka_consume_errors_total",
                                "Kafka messages that failed or were skipped",
                                ["component", "topic", "reason"])
+BEST_EFFORT_DROPPED = Counter("imageboard_best_effort_dropped_total",
+                              "Best-effort events (post.viewed) not sent: refused by the event "
+                              "catalogue, local queue full, or undelivered", ["type", "reason"])
+KAFKA_DEAD_LETTERED = Counter("imageboard_kafka_dead_lettered_total",
+                              "Kafka messages a service's consumer could not use, stored in its "
+                              "dead_letters table", ["component", "topic", "reason"])
 
 # ---- analytics pipeline ---------------------------------------------------------------
 PIPELINE_CONSUMED = Counter("imageboard_pipeline_consumed_total", "Messages consumed", ["topic"])
 PIPELINE_INSERTED = Counter("imageboard_pipeline_inserted_total", "Rows inserted into ClickHouse",
                             ["table"])
 PIPELINE_DEAD_LETTERED = Counter("imageboard_pipeline_dead_lettered_total",
-                                 "Messages sent to the dead-letter topic", ["topic", "reason"])
+                                 "Messages stored in the dead_letters table", ["topic", "reason"])
 PIPELINE_INSERT_ERRORS = Counter("imageboard_pipeline_insert_errors_total",
                                  "Failed ClickHouse batch inserts")
 PIPELINE_BATCH_DURATION = Histogram("imageboard_pipeline_batch_duration_seconds",

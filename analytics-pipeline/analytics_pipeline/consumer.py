@@ -2,8 +2,13 @@
 
 * A batch closes at PIPELINE_BATCH_SIZE messages or PIPELINE_BATCH_SECONDS after its first
   message, whichever comes first.
+* Every message is parsed with the event catalogue (rows.py, contracts/events.py). One it
+  refuses (not JSON, a broken envelope, an unknown type or version, a payload that does not
+  fit its model) is a dead letter: a row of ClickHouse's `dead_letters` table with its raw
+  value, topic, partition, offset, kind and reason, counted in
+  imageboard_pipeline_dead_lettered_total. It never stops the pipeline.
 * Offsets are committed only after every row of the batch is in ClickHouse and every
-  malformed message of it is on the dead-letter topic. If either fails, the consumer seeks
+  dead letter of it is in `dead_letters`. If either fails, the consumer seeks
   back to the batch's first offsets and reads it again after a pause: nothing is lost, and
   the re-inserted rows are duplicates by event_id that the tables and queries ignore;
   `posts` and `post_deletions` rows are checked against their table first and never stored
@@ -13,12 +18,11 @@
 
 This runs as a plain process (no eventlet), so blocking Kafka and ClickHouse calls are fine.
 """
-import json
 import logging
 import time
 from dataclasses import dataclass, field
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
 from analytics_pipeline import metrics
 from analytics_pipeline.like_totals import like_total_rows
@@ -26,22 +30,13 @@ from analytics_pipeline.rows import COLUMNS, Malformed, parse, rows_for
 from analytics_pipeline.unique_posts import unstored_deletions, unstored_posts
 from imageboard.config import topic
 from imageboard.events.envelope import ALL_TOPICS
-from imageboard.events.kafka import (TopicsUnavailable, consumer_config, ensure_topics,
-                                     producer_config)
-from imageboard.timefmt import iso, utcnow
+from imageboard.events.kafka import TopicsUnavailable, consumer_config, ensure_topics
 from imageboard.settings import settings_of
 
 log = logging.getLogger(__name__)
 
-DEAD_LETTER_TOPIC = "analytics-dead-letter"
-
-
 def source_topics(config):
     return [topic(config, name) for name in ALL_TOPICS]
-
-
-def dead_letter_topic(config):
-    return topic(config, DEAD_LETTER_TOPIC)
 
 
 def group_id(config):
@@ -54,7 +49,7 @@ class Batch:
     started: float = 0.0
     size: int = 0
     rows: dict = field(default_factory=dict)          # table -> [row tuple]
-    dead_letters: list = field(default_factory=list)  # (message, reason)
+    dead_letters: list = field(default_factory=list)  # (message, Malformed)
     offsets: dict = field(default_factory=dict)       # (topic, partition) -> [first, last]
     per_topic: dict = field(default_factory=dict)     # topic -> message count
     seen: set = field(default_factory=set)            # event ids, to drop in-batch duplicates
@@ -73,7 +68,7 @@ class Batch:
                 return
             produced = rows_for(event, tp[0], tp[1], message.offset())
         except Malformed as exc:
-            self.dead_letters.append((message, str(exc)))
+            self.dead_letters.append((message, exc))
             return
         self.seen.add(event.event_id)
         for table, row in produced:
@@ -116,11 +111,23 @@ class ClickHouseSink:
                                        [row[DELETED_POST_ID] for row in
                                         rows_by_table.get("post_deletions", ())])
             if rows:
-                # Columnar: zip transposes in C, cheaper than the driver doing it per row.
-                columns = ", ".join(f"`{c}`" for c in COLUMNS[table])  # `offset` is a keyword
-                self.client.execute(f"INSERT INTO {table} ({columns}) VALUES",
-                                    [list(column) for column in zip(*rows)], columnar=True)
+                self._insert(table, rows)
                 metrics.ROWS.labels(table).inc(len(rows))
+
+    def write_dead_letters(self, dead_letters):
+        """[(message, Malformed)] -> rows of `dead_letters`: the message as received."""
+        failed_at = int(time.time())
+        self._insert("dead_letters", [
+            (failed_at, message.topic(), message.partition(), message.offset(),
+             message.key() or b"", message.value() or b"", exc.kind, exc.reason,
+             exc.event_type or "")
+            for message, exc in dead_letters])
+
+    def _insert(self, table, rows):
+        # Columnar: zip transposes in C, cheaper than the driver doing it per row.
+        columns = ", ".join(f"`{c}`" for c in COLUMNS[table])  # `offset` is a keyword
+        self.client.execute(f"INSERT INTO {table} ({columns}) VALUES",
+                            [list(column) for column in zip(*rows)], columnar=True)
 
 
 class Pipeline:
@@ -131,7 +138,6 @@ class Pipeline:
         self.batch_size = int(batch_size or settings.PIPELINE_BATCH_SIZE)
         self.batch_seconds = float(batch_seconds or settings.PIPELINE_BATCH_SECONDS)
         self.retry_seconds = float(retry_seconds or settings.PIPELINE_RETRY_SECONDS)
-        self.dead_letter_topic = dead_letter_topic(config)
         self.running = False
         self.batch = Batch()
         self.consumer = Consumer(consumer_config(config, group_id(config), **{
@@ -141,8 +147,6 @@ class Pipeline:
             "stats_cb": metrics.record_stats,
             "error_cb": self._on_kafka_error,
         }))
-        self.producer = Producer(producer_config(config, error_cb=self._on_kafka_error))
-        self._failed_deliveries = 0
 
     # -- Kafka callbacks -------------------------------------------------------------
     def _on_kafka_error(self, error):
@@ -153,15 +157,11 @@ class Pipeline:
         if self.batch.size:
             self.flush()
 
-    def _on_delivery(self, error, message):
-        if error is not None:
-            self._failed_deliveries += 1
-
     # -- the loop ----------------------------------------------------------------------
     def start(self):
         while True:  # the broker may still be starting: wait for it rather than exit
             try:
-                ensure_topics(self.config, ALL_TOPICS + [DEAD_LETTER_TOPIC])
+                ensure_topics(self.config, ALL_TOPICS)
                 break
             except TopicsUnavailable as exc:
                 log.warning("kafka not ready; retrying", extra={"error": str(exc)})
@@ -180,7 +180,6 @@ class Pipeline:
                 self.flush()
         finally:
             self.consumer.close()
-            self.producer.flush(10)
 
     def stop(self, *_args):
         self.running = False
@@ -225,25 +224,12 @@ class Pipeline:
     def _dead_letter(self, dead_letters):
         if not dead_letters:
             return
-        self._failed_deliveries = 0
-        for message, reason in dead_letters:
-            value = message.value()
-            body = {
-                "reason": reason,
-                "source": {"topic": message.topic(), "partition": message.partition(),
-                           "offset": message.offset()},
-                "failed_at": iso(utcnow()),
-                "value": value.decode("utf-8", "replace") if value is not None else None,
-            }
-            self.producer.produce(self.dead_letter_topic, json.dumps(body).encode(),
-                                  key=message.key(), on_delivery=self._on_delivery,
-                                  headers=[("reason", reason.encode()[:200])])
-            log.warning("dead-lettered message", extra={"reason": reason, **body["source"]})
-        remaining = self.producer.flush(10)
-        if remaining or self._failed_deliveries:
-            raise RuntimeError(f"dead-letter topic unavailable ({remaining} undelivered)")
-        for message, reason in dead_letters:
-            metrics.dead_lettered(message.topic(), reason)
+        self.sink.write_dead_letters(dead_letters)
+        for message, exc in dead_letters:
+            log.warning("dead-lettered message", extra={
+                "kind": exc.kind, "reason": exc.reason, "topic": message.topic(),
+                "partition": message.partition(), "offset": message.offset()})
+            metrics.dead_lettered(message.topic(), exc.kind)
 
     def _commit(self, batch):
         offsets = [TopicPartition(t, p, last + 1) for (t, p), (_, last) in batch.offsets.items()]

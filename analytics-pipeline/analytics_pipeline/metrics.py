@@ -21,19 +21,9 @@ BATCH_SIZE = m.PIPELINE_BATCH_SIZE
 LAG = m.PIPELINE_LAG
 
 
-def reason_kind(reason):
-    """Label values must stay few: the kind of reason, not its text."""
-    if reason.startswith(("not JSON", "not a JSON", "empty")):
-        return "not_json"
-    if reason.startswith("payload."):
-        return "bad_payload"
-    if reason.startswith("unsupported version"):
-        return "unsupported_version"
-    return "bad_envelope"
-
-
-def dead_lettered(topic, reason):
-    m.PIPELINE_DEAD_LETTERED.labels(topic, reason_kind(reason)).inc()
+def dead_lettered(topic, kind):
+    """kind: the kinds of contracts.events (few label values: the kind of reason, not its text)."""
+    m.PIPELINE_DEAD_LETTERED.labels(topic, kind).inc()
 
 
 def kafka_error(topic, reason):

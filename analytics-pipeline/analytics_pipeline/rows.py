@@ -1,62 +1,50 @@
-"""From a Kafka message to ClickHouse rows: the envelope of docs/events.md is checked, and
-each event type with a typed table gets one row there (plus one in `events`).
+"""From a Kafka message to ClickHouse rows. The message is parsed with the event catalogue
+(contracts.events.decode: envelope, type, version and payload model, docs/events.md); each
+event type with a typed table gets one row there (plus one in `events`).
 
-Anything that does not fit raises Malformed(reason): the pipeline dead-letters it.
+Anything that does not fit raises Malformed(kind, reason): the pipeline dead-letters it.
 """
-import json
-import uuid
 from datetime import datetime, timezone
 
-SUPPORTED_VERSION = 1
+from contracts.events import (BAD_ENVELOPE, NOT_JSON, CommentCreated, InvalidEvent, PostCreated,
+                              PostDeleted, PostLiked, PostUnliked, UserRegistered, decode)
 
 
 class Malformed(ValueError):
-    """The message cannot be stored; str(exc) is the reason sent to the dead-letter topic."""
+    """The message cannot be stored; `kind` (the kinds of contracts.events) and `reason` go to the
+    dead_letters table, str(exc) is the reason."""
+
+    def __init__(self, kind, reason, event_type=None):
+        super().__init__(reason)
+        self.kind = kind
+        self.reason = reason
+        self.event_type = event_type
 
 
-def _int(payload, name, nullable=False):
-    value = payload.get(name)
-    if value is None and nullable:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise Malformed(f"payload.{name} must be a non-negative integer")
-    return value
-
-
-def _str(payload, name):
-    value = payload.get(name)
-    if not isinstance(value, str):
-        raise Malformed(f"payload.{name} must be a string")
-    return value
-
-
+# Row builders: (Event, payload model) -> row tuple. The payload is already validated.
 def _posts(e, p):
-    return (e.event_id, e.occurred_at, e.day, _int(p, "post_id"), _int(p, "author_id"),
-            _str(p, "author_username"), _str(p, "title"), 1 if p.get("has_image") else 0)
+    return (e.event_id, e.occurred_at, e.day, p.post_id, p.author_id, p.author_username,
+            p.title, 1 if p.has_image else 0)
 
 
 def _deletions(e, p):
-    return (e.event_id, e.occurred_at, e.day, _int(p, "post_id"), _int(p, "author_id"),
-            _str(p, "title"), _int(p, "deleted_by"))
+    return (e.event_id, e.occurred_at, e.day, p.post_id, p.author_id, p.title, p.deleted_by)
 
 
 def _likes(delta):
     def row(e, p):
-        return (e.event_id, e.occurred_at, e.day, delta, _int(p, "post_id"),
-                _int(p, "post_author_id"), _str(p, "post_title"), _int(p, "user_id"),
-                _str(p, "username"), _int(p, "likes_count"), e.occurred_us)
+        return (e.event_id, e.occurred_at, e.day, delta, p.post_id, p.post_author_id,
+                p.post_title, p.user_id, p.username, p.likes_count, e.occurred_us)
     return row
 
 
 def _comments(e, p):
-    return (e.event_id, e.occurred_at, e.day, _int(p, "comment_id"), _int(p, "post_id"),
-            _int(p, "post_author_id"), _str(p, "post_title"), _int(p, "parent_id", nullable=True),
-            _int(p, "parent_author_id", nullable=True), _int(p, "author_id"),
-            _str(p, "author_username"))
+    return (e.event_id, e.occurred_at, e.day, p.comment_id, p.post_id, p.post_author_id,
+            p.post_title, p.parent_id, p.parent_author_id, p.author_id, p.author_username)
 
 
 def _users(e, p):
-    return (e.event_id, e.occurred_at, e.day, _int(p, "user_id"), _str(p, "username"))
+    return (e.event_id, e.occurred_at, e.day, p.user_id, p.username)
 
 
 # table -> columns, in the order the row builders produce them
@@ -74,20 +62,25 @@ COLUMNS = {
     "users": ("event_id", "occurred_at", "day", "user_id", "username"),
     # written by the sink from a batch's likes (like_totals.py), not from one event
     "post_like_totals": ("post_id", "likes", "known"),
+    # messages that could not be stored (analytics_store/migrations/0007_dead_letters.sql)
+    "dead_letters": ("failed_at", "topic", "partition", "offset", "key", "value", "kind",
+                     "reason", "event_type"),
 }
 
-# event type -> (typed table, row builder); other types land in `events` only.
+# payload model (one (type, version) of the catalogue) -> (typed table, row builder); the
+# other types land in `events` only.
 TYPED = {
-    "post.created": ("posts", _posts),
-    "post.deleted": ("post_deletions", _deletions),
-    "post.liked": ("likes", _likes(1)),
-    "post.unliked": ("likes", _likes(-1)),
-    "comment.created": ("comments", _comments),
-    "user.registered": ("users", _users),
+    PostCreated: ("posts", _posts),
+    PostDeleted: ("post_deletions", _deletions),
+    PostLiked: ("likes", _likes(1)),
+    PostUnliked: ("likes", _likes(-1)),
+    CommentCreated: ("comments", _comments),
+    UserRegistered: ("users", _users),
 }
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+DATETIME_END = 2**32  # ClickHouse DateTime: seconds since 1970 in a UInt32
 
 
 class Event:
@@ -100,51 +93,29 @@ class Event:
 
 
 def parse(value):
-    """Check the envelope; returns an Event or raises Malformed."""
-    if value is None:
-        raise Malformed("empty message")
+    """Parse one message value with the catalogue; returns an Event or raises Malformed."""
     try:
+        event = decode(value)
         text = value if isinstance(value, str) else value.decode("utf-8")
-        body = json.loads(text)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise Malformed(f"not JSON: {exc}")
-    if not isinstance(body, dict):
-        raise Malformed("not a JSON object")
-    e = Event()
-    try:
-        e.event_id = uuid.UUID(body["event_id"])
-    except KeyError:
-        raise Malformed("event_id missing")
-    except (TypeError, ValueError, AttributeError):
-        raise Malformed("event_id is not a UUID")
-    e.type = body.get("type")
-    if not isinstance(e.type, str) or not e.type:
-        raise Malformed("type missing")
-    e.version = body.get("version")
-    if isinstance(e.version, bool) or not isinstance(e.version, int):
-        raise Malformed("version must be an integer")
-    if e.type in TYPED and e.version != SUPPORTED_VERSION:
-        raise Malformed(f"unsupported version {e.version} of {e.type}")
-    try:
-        occurred = datetime.fromisoformat(body["occurred_at"])
-    except (KeyError, TypeError, ValueError):
-        raise Malformed("occurred_at is not an ISO 8601 timestamp")
-    if occurred.tzinfo is None:
-        raise Malformed("occurred_at has no UTC offset")
+    except InvalidEvent as exc:
+        raise Malformed(exc.kind, exc.reason, exc.type)
+    except UnicodeDecodeError as exc:
+        raise Malformed(NOT_JSON, f"not UTF-8: {exc}")
+    occurred = event.occurred_at
     since_epoch = occurred - EPOCH
+    e = Event()
     e.occurred_at = since_epoch.days * 86400 + since_epoch.seconds
+    if not 0 <= e.occurred_at < DATETIME_END:
+        raise Malformed(BAD_ENVELOPE, "occurred_at: outside ClickHouse's DateTime range "
+                        "(1970 to 2106)", event.type)
     e.occurred_us = e.occurred_at * 1_000_000 + since_epoch.microseconds
     e.day = occurred.astimezone(timezone.utc).date()
-    e.actor_id = body.get("actor_id")
-    if e.actor_id is not None and (isinstance(e.actor_id, bool) or not isinstance(e.actor_id, int)
-                                   or e.actor_id < 0):
-        raise Malformed("actor_id must be a non-negative integer or null")
-    e.key = body.get("key")
-    if not isinstance(e.key, str):
-        raise Malformed("key must be a string")
-    e.payload = body.get("payload")
-    if not isinstance(e.payload, dict):
-        raise Malformed("payload must be an object")
+    e.event_id = event.event_id
+    e.type = event.type
+    e.version = event.version
+    e.actor_id = event.actor_id
+    e.key = event.key
+    e.payload = event.payload
     e.body = text
     return e
 
@@ -152,7 +123,7 @@ def parse(value):
 def rows_for(event, topic, partition, offset):
     """[(table, row)] for one event: its `events` row and, if typed, its typed row."""
     out = []
-    typed = TYPED.get(event.type)
+    typed = TYPED.get(type(event.payload))
     if typed is not None:
         table, build = typed
         out.append((table, build(event, event.payload)))

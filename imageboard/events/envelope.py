@@ -1,4 +1,5 @@
-"""The event envelope every producer writes and every consumer reads.
+"""The event envelope in the kernel. contracts/events.py declares it and every event type
+(the catalogue); this module derives the topics from it and keeps the kernel's names.
 
     {"event_id": "<uuid4>", "type": "post.liked", "version": 1,
      "occurred_at": "2026-11-27T14:32:42.123456+00:00", "actor_id": 7,
@@ -7,78 +8,39 @@
 `key` is the aggregate id (post id for post and comment events, user id for user
 events): it is also the Kafka message key, so order holds per post and per user.
 """
-import json
 import os
-import uuid
 
-from imageboard.timefmt import iso, utcnow
+from contracts.events import CATALOGUE, ENVELOPE_FIELDS, InvalidEvent, as_dict, decode, new_event
+from contracts.events import payload_from_dict
 
-ENVELOPE_VERSION = 1
+__all__ = ["TOPICS", "ALL_TOPICS", "ENVELOPE_FIELDS", "MalformedEvent", "make_event",
+           "parse_event", "schema_path"]
 
 # event type -> topic (without KAFKA_TOPIC_PREFIX)
-TOPICS = {
-    "user.registered": "user-events",
-    "user.logged_in": "user-events",
-    "post.created": "post-events",
-    "post.deleted": "post-events",
-    "post.liked": "post-events",
-    "post.unliked": "post-events",
-    "comment.created": "comment-events",
-    "notification.created": "notification-events",
-    "notification.read": "notification-events",
-    "post.viewed": "analytics-events",
-}
+TOPICS = CATALOGUE.topics()
 ALL_TOPICS = sorted(set(TOPICS.values()))
 
-
-def make_event(event_type, key, actor_id, payload, version=ENVELOPE_VERSION):
-    if event_type not in TOPICS:
-        raise ValueError(f"unknown event type {event_type!r}")
-    return {
-        "event_id": str(uuid.uuid4()),
-        "type": event_type,
-        "version": version,
-        "occurred_at": iso(utcnow()),
-        "actor_id": actor_id,
-        "key": str(key),
-        "payload": payload,
-    }
+# A message the catalogue refuses (InvalidEvent: .kind, .reason); the old name.
+MalformedEvent = InvalidEvent
 
 
-ENVELOPE_FIELDS = ("event_id", "type", "version", "occurred_at", "actor_id", "key", "payload")
-
-
-class MalformedEvent(ValueError):
-    """A message that is not a valid envelope: consumers log it and skip it."""
+def make_event(event_type, key, actor_id, payload, occurred_at=None):
+    """The envelope, as the plain dict its JSON decodes to, of an event given as a payload
+    dict: for tests and tools. Validated against the catalogue (InvalidEvent otherwise).
+    Services build payload models instead (outbox.record_event)."""
+    return as_dict(new_event(payload_from_dict(event_type, payload), key, actor_id, occurred_at))
 
 
 def parse_event(raw):
-    """Decode one Kafka message value into an envelope dict, or raise MalformedEvent.
-
-    Checks the envelope only; each consumer checks the payload fields it reads."""
-    try:
-        event = json.loads(raw)
-    except (TypeError, ValueError, UnicodeDecodeError) as exc:
-        raise MalformedEvent(f"not JSON: {exc}")
-    if not isinstance(event, dict):
-        raise MalformedEvent("not a JSON object")
-    missing = [name for name in ENVELOPE_FIELDS if name not in event]
-    if missing:
-        raise MalformedEvent(f"missing envelope fields {missing}")
-    if event["type"] not in TOPICS:
-        raise MalformedEvent(f"unknown event type {event['type']!r}")
-    if not isinstance(event["payload"], dict):
-        raise MalformedEvent("payload is not an object")
-    try:
-        uuid.UUID(str(event["event_id"]))
-    except ValueError:
-        raise MalformedEvent("event_id is not a UUID")
-    return event
+    """One Kafka message value -> a typed contracts.events.Event, or raises InvalidEvent."""
+    return decode(raw)
 
 
 SCHEMA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "schemas")
 
 
-def schema_path(event_type):
-    """JSON Schema (draft 2020-12) of one event type: imageboard/events/schemas/<type>.json."""
-    return os.path.join(SCHEMA_DIR, f"{event_type}.json")
+def schema_path(event_type, version=1):
+    """JSON Schema (draft 2020-12) of one event type, generated from the catalogue
+    (imageboard/events/catalogue_files.py): schemas/<type>.json, <type>.v<n>.json after 1."""
+    suffix = "" if version == 1 else f".v{version}"
+    return os.path.join(SCHEMA_DIR, f"{event_type}{suffix}.json")

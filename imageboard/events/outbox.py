@@ -7,15 +7,17 @@ the template; migrations are frozen per database, so each service keeps its own 
 bind the model to its database:
 
     Outbox = outbox_model(database)           # in models.py
-    record_event(Outbox, "post.liked", key=post.id, actor_id=user_id, payload={...})
+    record_event(Outbox, PostLiked(post_id=post.id, ...), key=post.id, actor_id=user_id)
     # ...called inside the same `with db.atomic():` block as the change itself.
-"""
-import json
 
+The payload is a model of the event catalogue (contracts/events.py): its class says the
+event's type, version and topic, and the event is validated as consumers will read it
+before the row is written, so a payload the catalogue does not declare never leaves.
+"""
 from peewee import BigAutoField, CharField, Model, TextField
 from playhouse.postgres_ext import DateTimeTZField
 
-from imageboard.events.envelope import TOPICS, make_event
+from contracts.events import encode, new_event
 
 NOTIFY_CHANNEL = "outbox"
 
@@ -44,9 +46,13 @@ _RECORD_SQL = ("INSERT INTO outbox (event_id, topic, event_key, event_type, body
                f"VALUES (%s, %s, %s, %s, %s); NOTIFY {NOTIFY_CHANNEL}")
 
 
-def record_event(outbox, event_type, key, actor_id, payload):
-    """Append one event to the outbox; call inside the transaction of the change."""
-    event = make_event(event_type, key, actor_id, payload)
+def record_event(outbox, payload, key, actor_id):
+    """Append one event to the outbox; call inside the transaction of the change. Returns
+    the contracts.events.Event written. Raises InvalidEvent (a payload field out of its
+    declared type) or TypeError (not a catalogue model, a field missing): the change's
+    transaction then rolls back with it."""
+    event = new_event(payload, key, actor_id)
+    entry = payload.spec
     outbox._meta.database.execute_sql(_RECORD_SQL, (
-        event["event_id"], TOPICS[event_type], event["key"], event_type, json.dumps(event)))
+        str(event.event_id), entry.topic, event.key, entry.type, encode(event).decode()))
     return event

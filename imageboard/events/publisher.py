@@ -1,6 +1,7 @@
 """Best-effort events (analytics-events, e.g. post.viewed): straight to Kafka, no outbox
 row, never waiting. If the broker is down or the local queue is full the event is
-dropped and counted; the request that caused it is never slowed or failed.
+dropped and counted (imageboard_best_effort_dropped_total); the request that caused it is
+never slowed or failed.
 
 In a Nameko service:
 
@@ -10,19 +11,22 @@ In a Nameko service:
         @rpc
         def get_post(self, post_id, viewer_id=None):
             ...
-            self.events.publish("post.viewed", key=post_id, actor_id=viewer_id,
-                                payload={"post_id": post_id, "viewer_id": viewer_id})
+            self.events.publish(PostViewed(post_id=post_id, viewer_id=viewer_id),
+                                key=post_id, actor_id=viewer_id)
+
+The payload is a model of the event catalogue (contracts/events.py), validated before it
+is queued; one that does not fit is dropped, counted and logged, never sent.
 
 Outside Nameko (e.g. the gateway's threads) use BestEffortPublisher(config) directly.
 """
-import json
 import logging
 
 from confluent_kafka import Producer
 from nameko.extensions import DependencyProvider
 
+from contracts.events import CATALOGUE, InvalidEvent, encode, new_event
+from imageboard import metrics
 from imageboard.config import topic
-from imageboard.events.envelope import TOPICS, make_event
 from imageboard.events.kafka import producer_config
 
 log = logging.getLogger(__name__)
@@ -31,8 +35,7 @@ log = logging.getLogger(__name__)
 class BestEffortPublisher:
     def __init__(self, config):
         self.config = config
-        self.dropped = 0
-        self.sent = 0
+        self._reports = {e.type: self._delivery_report(e.type) for e in CATALOGUE if e.best_effort}
         self.producer = Producer(producer_config(
             config,
             **{
@@ -48,23 +51,34 @@ class BestEffortPublisher:
             },
         ))
 
-    def _delivered(self, error, _message):
-        if error is None:
-            self.sent += 1
-        else:
-            self.dropped += 1
+    @staticmethod
+    def _delivery_report(event_type):
+        undelivered = metrics.BEST_EFFORT_DROPPED.labels(event_type, "undelivered")
 
-    def publish(self, event_type, key, actor_id, payload):
-        """Queue the event and return at once; delivery reports are served here too."""
-        event = make_event(event_type, key, actor_id, payload)
+        def delivered(error, _message):
+            if error is not None:
+                undelivered.inc()
+        return delivered
+
+    def publish(self, payload, key, actor_id):
+        """Queue the event and return it at once (None if it was refused); delivery reports
+        are served here too."""
+        entry = payload.spec
         try:
-            self.producer.produce(topic(self.config, TOPICS[event_type]), key=event["key"],
-                                  value=json.dumps(event), on_delivery=self._delivered)
+            event = new_event(payload, key, actor_id)
+        except InvalidEvent as exc:  # e.g. a viewer id out of range: refused, not sent
+            metrics.BEST_EFFORT_DROPPED.labels(entry.type, "refused").inc()
+            log.error("best-effort event refused by the catalogue",
+                      extra={"type": entry.type, "reason": exc.reason})
+            return None
+        try:
+            self.producer.produce(topic(self.config, entry.topic), key=event.key,
+                                  value=encode(event), on_delivery=self._reports[entry.type])
         except BufferError:
-            self.dropped += 1
+            metrics.BEST_EFFORT_DROPPED.labels(entry.type, "queue_full").inc()
         except Exception as exc:  # never let analytics break the request
-            self.dropped += 1
-            log.warning("best-effort event dropped", extra={"type": event_type, "error": str(exc)})
+            metrics.BEST_EFFORT_DROPPED.labels(entry.type, "error").inc()
+            log.warning("best-effort event dropped", extra={"type": entry.type, "error": str(exc)})
         self.producer.poll(0)
         return event
 

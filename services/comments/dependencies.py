@@ -29,6 +29,7 @@ from nameko.exceptions import UnknownService
 
 from contracts.errors import ServiceUnavailable
 from contracts.schemas import CommentCreateRequest, load
+from contracts.events import CommentCreated
 from imageboard.events.outbox import record_event
 from imageboard.pagination import check_page, is_id
 from imageboard.service_kit import Database
@@ -123,13 +124,13 @@ class CommentsStore:
             comment = Comment.create(post_id=post_id, parent=data["parent"], content=data["content"],
                                      author_id=author["id"], author_username=author["username"],
                                      created_at=now, updated_at=now)
-            event = record_event(Outbox, "comment.created", key=post_id, actor_id=author["id"], payload={
-                "comment_id": comment.id, "post_id": post_id,
-                "post_author_id": target["author_id"], "post_title": target["title"],
-                "parent_id": parent.id if parent else None,
-                "parent_author_id": parent.author_id if parent else None,
-                "author_id": author["id"], "author_username": author["username"],
-            })
+            event = record_event(Outbox, CommentCreated(
+                comment_id=comment.id, post_id=post_id,
+                post_author_id=target["author_id"], post_title=target["title"],
+                parent_id=parent.id if parent else None,
+                parent_author_id=parent.author_id if parent else None,
+                author_id=author["id"], author_username=author["username"],
+            ), key=post_id, actor_id=author["id"])
         self._sync_count(posts, comment, event)
         return comment_created(comment)
 
@@ -148,7 +149,7 @@ class CommentsStore:
         except PostNotFound:
             POST_TARGETS.forget(comment.post_id)
             with self.db.atomic():
-                Outbox.delete().where((Outbox.event_id == event["event_id"])
+                Outbox.delete().where((Outbox.event_id == str(event.event_id))
                                       & Outbox.published_at.is_null()).execute()
                 Comment.delete().where(Comment.id == comment.id).execute()
             raise

@@ -4,7 +4,9 @@ import uuid
 from peewee import fn
 
 from contracts.schemas import Broadcast, load
+from contracts.events import NotificationCreated, NotificationRead
 from imageboard.db import delete_older_than
+from imageboard.events.dead_letters import record_dead_letter
 from imageboard.events.outbox import record_event
 from imageboard.pagination import check_page
 from imageboard.service_kit import Database
@@ -25,23 +27,30 @@ class NotificationsStore:
     # -- events in --------------------------------------------------------------------
 
     def handle_event(self, event):
-        """Apply one consumed event exactly once; returns the ids of new notifications
-        ([] for a redelivered event or one that notifies nobody)."""
-        drafts = notifications_for(event)  # raises MalformedEvent before any write
+        """Apply one consumed event (a contracts.events.Event, parsed and validated by the
+        consumer) exactly once; returns the ids of new notifications ([] for a redelivered
+        event or one that notifies nobody)."""
+        drafts = notifications_for(event)
         user = known_user(event)
         if not drafts and user is None:
             return []  # nothing to do (post.created, post.unliked...): nothing to dedupe
         with self.db.atomic():
             claimed = list(
-                ProcessedEvent.insert(event_id=event["event_id"], event_type=event["type"])
+                ProcessedEvent.insert(event_id=event.event_id, event_type=event.type)
                 .on_conflict_ignore().returning(ProcessedEvent.event_id).execute()
             )
             if not claimed:
                 return []  # seen before: its effects are already committed
             if user is not None:
                 self._remember(*user)
-            return [self._notify(d.user_id, d.type, d.message, d.data, event["event_id"],
-                                 event["actor_id"]) for d in drafts]
+            return [self._notify(d.user_id, d.type, d.message, d.data, event.event_id,
+                                 event.actor_id) for d in drafts]
+
+    def record_dead_letter(self, letter):
+        """A message the consumer cannot use (imageboard/events/dead_letters.py): one row
+        of dead_letters, committed before the consumer moves past it."""
+        with self.db.atomic():
+            record_dead_letter(self.db, letter)
 
     def prune_processed_events(self, older_than_days=None, batch_size=10000):
         """Forget the ids of events handled more than `older_than_days` ago
@@ -63,10 +72,10 @@ class NotificationsStore:
     def _notify(self, user_id, kind, message, data, source_event_id, actor_id):
         notification = Notification.create(user_id=user_id, type=kind, message=message,
                                            data=data, source_event_id=source_event_id)
-        record_event(Outbox, "notification.created", key=user_id, actor_id=actor_id, payload={
-            "notification_id": notification.id, "user_id": user_id,
-            "notification_type": kind, "source_event_id": str(source_event_id),
-        })
+        record_event(Outbox, NotificationCreated(
+            notification_id=notification.id, user_id=user_id,
+            notification_type=kind, source_event_id=source_event_id,
+        ), key=user_id, actor_id=actor_id)
         return notification.id
 
     # -- operators --------------------------------------------------------------------
@@ -123,8 +132,9 @@ class NotificationsStore:
             .returning(Notification.id).tuples().execute()
         )]
         for notification_id in ids:
-            record_event(Outbox, "notification.read", key=user_id, actor_id=user_id,
-                         payload={"notification_id": notification_id, "user_id": user_id})
+            record_event(Outbox, NotificationRead(notification_id=notification_id,
+                                                  user_id=user_id),
+                         key=user_id, actor_id=user_id)
         return len(ids)
 
 

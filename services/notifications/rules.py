@@ -1,4 +1,6 @@
-"""Contract decision 7: which event notifies whom, with what text. Pure functions.
+"""Contract decision 7: which event notifies whom, with what text. Pure functions of the
+typed events of the catalogue (contracts/events.py): the consumer has already parsed and
+validated them, so every payload field is there with its declared type.
 
 - post.liked      -> LIKE to the post author
 - comment.created -> COMMENT to the post author; for a reply, REPLY to the parent
@@ -9,7 +11,7 @@ Nobody is notified of their own actions.
 """
 from dataclasses import dataclass, field
 
-from imageboard.events.envelope import MalformedEvent
+from contracts.events import CommentCreated, PostLiked, UserLoggedIn, UserRegistered
 
 LIKE, COMMENT, REPLY, SYSTEM = "LIKE", "COMMENT", "REPLY", "SYSTEM"
 
@@ -22,43 +24,22 @@ class Draft:
     data: dict = field(default_factory=dict)
 
 
-def _id(payload, name, nullable=False):
-    value = payload.get(name)
-    if value is None and nullable:
-        return None
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise MalformedEvent(f"payload.{name} must be a positive integer, got {value!r}")
-    return value
-
-
-def _text(payload, name):
-    value = payload.get(name)
-    if not isinstance(value, str) or not value:
-        raise MalformedEvent(f"payload.{name} must be a non-empty string, got {value!r}")
-    return value
-
-
 def welcome_text(username):
     return f"Welcome to the imageboard, {username}!"
 
 
-def on_post_liked(payload):
-    owner, liker = _id(payload, "post_author_id"), _id(payload, "user_id")
-    if owner == liker:
+def on_post_liked(p):
+    if p.post_author_id == p.user_id:
         return []
-    text = f'{_text(payload, "username")} liked your post "{_text(payload, "post_title")}"'
-    return [Draft(owner, LIKE, text, {"post_id": _id(payload, "post_id"), "actor_id": liker})]
+    return [Draft(p.post_author_id, LIKE, f'{p.username} liked your post "{p.post_title}"',
+                  {"post_id": p.post_id, "actor_id": p.user_id})]
 
 
-def on_comment_created(payload):
-    author = _id(payload, "author_id")
-    post_author = _id(payload, "post_author_id")
-    parent_author = _id(payload, "parent_author_id", nullable=True)
-    if _id(payload, "parent_id", nullable=True) is None:
-        parent_author = None
-    name, title = _text(payload, "author_username"), _text(payload, "post_title")
-    data = {"post_id": _id(payload, "post_id"), "comment_id": _id(payload, "comment_id"),
-            "actor_id": author}
+def on_comment_created(p):
+    author, post_author = p.author_id, p.post_author_id
+    parent_author = p.parent_author_id if p.parent_id is not None else None
+    name, title = p.author_username, p.post_title
+    data = {"post_id": p.post_id, "comment_id": p.comment_id, "actor_id": author}
     drafts = []
     if parent_author is not None and parent_author != author:
         drafts.append(Draft(parent_author, REPLY, f'{name} replied to your comment on "{title}"', data))
@@ -67,26 +48,26 @@ def on_comment_created(payload):
     return drafts
 
 
-def on_user_registered(payload):
-    user_id = _id(payload, "user_id")
-    return [Draft(user_id, SYSTEM, welcome_text(_text(payload, "username")), {"actor_id": None})]
+def on_user_registered(p):
+    return [Draft(p.user_id, SYSTEM, welcome_text(p.username), {"actor_id": None})]
 
 
+# payload model -> rule: a new version of a type is a new model, and needs its own rule.
 RULES = {
-    "post.liked": on_post_liked,
-    "comment.created": on_comment_created,
-    "user.registered": on_user_registered,
+    PostLiked: on_post_liked,
+    CommentCreated: on_comment_created,
+    UserRegistered: on_user_registered,
 }
 
 
 def notifications_for(event):
-    """The notifications one event causes (an empty list for the others)."""
-    rule = RULES.get(event["type"])
-    return rule(event["payload"]) if rule else []
+    """The notifications one event (contracts.events.Event) causes; [] for the others."""
+    rule = RULES.get(type(event.payload))
+    return rule(event.payload) if rule else []
 
 
 def known_user(event):
     """(user_id, username) to remember from user events, else None."""
-    if event["type"] in ("user.registered", "user.logged_in"):
-        return _id(event["payload"], "user_id"), _text(event["payload"], "username")
+    if isinstance(event.payload, (UserRegistered, UserLoggedIn)):
+        return event.payload.user_id, event.payload.username
     return None

@@ -6,6 +6,7 @@ from peewee import fn
 
 from contracts.errors import BadRequest
 from contracts.schemas import PostCreate, load
+from contracts.events import PostCreated, PostDeleted, PostLiked, PostUnliked
 from imageboard.events.outbox import record_event
 from imageboard.pagination import check_page, is_id
 from imageboard.service_kit import Database
@@ -85,11 +86,11 @@ class PostsStore:
             post = Post.create(title=data["title"], content=data["content"], image=image,
                                author_id=author["id"], author_username=author["username"],
                                created_at=now, updated_at=now)
-            record_event(Outbox, "post.created", key=post.id, actor_id=author["id"], payload={
-                "post_id": post.id, "author_id": author["id"],
-                "author_username": author["username"], "title": post.title,
-                "has_image": image is not None,
-            })
+            record_event(Outbox, PostCreated(
+                post_id=post.id, author_id=author["id"],
+                author_username=author["username"], title=post.title,
+                has_image=image is not None,
+            ), key=post.id, actor_id=author["id"])
         return post_created(post, self.config)
 
     def list(self, page=1, limit=20, ordering=None):
@@ -126,12 +127,10 @@ class PostsStore:
                 "post_id": post.id, "user_id": user["id"], "username": user["username"],
                 "now": utcnow()}).fetchone()
             # Made under the lock: toggles of a post get their times in commit order.
-            record_event(Outbox, "post.liked" if liked else "post.unliked", key=post.id,
-                         actor_id=user["id"], payload={
-                             "post_id": post.id, "post_author_id": post.author_id,
-                             "post_title": post.title, "user_id": user["id"],
-                             "username": user["username"], "likes_count": likes_count,
-                         })
+            record_event(Outbox, (PostLiked if liked else PostUnliked)(
+                post_id=post.id, post_author_id=post.author_id, post_title=post.title,
+                user_id=user["id"], username=user["username"], likes_count=likes_count,
+            ), key=post.id, actor_id=user["id"])
         return {"post_id": post.id, "liked": liked, "likes_count": likes_count,
                 "message": "Post liked" if liked else "Like removed"}
 
@@ -143,10 +142,10 @@ class PostsStore:
             if post.author_id != actor["id"] and not actor.get("is_admin"):
                 raise NotPostAuthor()
             Post.delete().where(Post.id == post.id).execute()
-            record_event(Outbox, "post.deleted", key=post.id, actor_id=actor["id"], payload={
-                "post_id": post.id, "author_id": post.author_id, "title": post.title,
-                "deleted_by": actor["id"],
-            })
+            record_event(Outbox, PostDeleted(
+                post_id=post.id, author_id=post.author_id, title=post.title,
+                deleted_by=actor["id"],
+            ), key=post.id, actor_id=actor["id"])
         if post.image and not Post.select().where(Post.image == post.image).exists():
             # Content-addressed files may be shared by posts of the same image.
             images.delete_images(self.config, post.image)

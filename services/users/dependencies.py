@@ -2,6 +2,7 @@
 from peewee import IntegrityError, fn
 
 from contracts.schemas import LoginRequest, RegisterRequest, load
+from contracts.events import UserLoggedIn, UserRegistered
 from imageboard.events.outbox import record_event
 from imageboard.service_kit import Database
 from imageboard.timefmt import iso, utcnow
@@ -45,8 +46,8 @@ class UsersStore:
                     password_hash=password_hash,
                     first_name=data["first_name"], last_name=data["last_name"],
                 )
-                record_event(Outbox, "user.registered", key=user.id, actor_id=user.id,
-                             payload={"user_id": user.id, "username": user.username})
+                record_event(Outbox, UserRegistered(user_id=user.id, username=user.username),
+                             key=user.id, actor_id=user.id)
         except IntegrityError:
             # Lost a race with a concurrent registration of the same name or email.
             raise UserAlreadyExists(fields=self._conflicts(data["username"], data["email"]) or None)
@@ -64,8 +65,8 @@ class UsersStore:
         if not verify_password(user.password_hash if user else None, data["password"]):
             raise InvalidCredentials()
         with self.db.atomic():
-            record_event(Outbox, "user.logged_in", key=user.id, actor_id=user.id,
-                         payload={"user_id": user.id, "username": user.username})
+            record_event(Outbox, UserLoggedIn(user_id=user.id, username=user.username),
+                         key=user.id, actor_id=user.id)
         return {"token": self._token(user), "user_id": user.id, "username": user.username}
 
     def get(self, user_id):

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import pytest
 from confluent_kafka import Producer
 
-from analytics_pipeline import synthetic as syn
+from tests import synthetic_events as syn
 from imageboard.config import topic
 from imageboard.timefmt import utcnow
 from tests.analytics_truth import Truth, post_stats, rounded

@@ -1,5 +1,6 @@
 """The notifications service in a real nameko container, consuming real Kafka (tansu)
 and writing real PostgreSQL."""
+import json
 import logging
 import random
 import time
@@ -11,6 +12,8 @@ import pytest
 from nameko.standalone.rpc import ServiceRpcProxy
 
 from contracts.errors import ValidationFailed
+from contracts.events import decode
+from imageboard.config import topic
 from imageboard.events.envelope import make_event
 from services.notifications.exceptions import NotificationNotFound, NotYourNotification
 from services.notifications.models import KnownUser, database
@@ -120,6 +123,19 @@ def test_malformed_messages_are_skipped_and_consumption_goes_on(notifications, k
     reasons = " ".join(r.getMessage() + str(getattr(r, "reason", "")) for r in caplog.records)
     assert "not JSON" in reasons and "missing envelope fields" in reasons
     assert "post_author_id" in reasons
+    # ...and kept, byte for byte, in the service's dead_letters table before their offsets
+    # were committed (the valid event after them was handled, so they are there).
+    with database.connection_context():
+        letters = database.execute_sql(
+            'SELECT consumer, partition, "offset", message_key, value, kind, reason, event_type '
+            'FROM dead_letters WHERE topic = %s ORDER BY "offset"',
+            (topic(kafka_config, "post-events"),)).fetchall()
+    assert [(kind, event_type) for *_, kind, _, event_type in letters] == [
+        ("not_json", None), ("bad_envelope", "post.liked"), ("bad_payload", "post.liked")]
+    assert bytes(letters[0][4]) == b"{not json" and bytes(letters[0][3]) == str(post_id).encode()
+    assert letters[2][6] == "payload.post_author_id: missing"
+    assert {row[0] for row in letters} == {topic(kafka_config, "notifications")}
+    assert len({row[2] for row in letters}) == 3
 
 
 def test_read_state_endpoints_and_their_events(notifications, kafka_config):
@@ -218,4 +234,4 @@ def test_processed_events_older_than_the_retention_are_pruned(notifications, kaf
     assert remaining == {recent["event_id"]}
     # A forgotten id is older than any copy that could still arrive; a recent one still
     # deduplicates: the redelivered registration changes nothing.
-    assert store.handle_event(recent) == []
+    assert store.handle_event(decode(json.dumps(recent))) == []

@@ -1,25 +1,24 @@
-"""Synthetic domain events in exactly the documented format (docs/events.md), with chosen
-occurred_at times: for tests (several days of history) and for the benchmark.
+"""Synthetic domain events for tests (several days of history) and the pipeline benchmark
+(analytics-pipeline/bench/bench_pipeline.py), with chosen occurred_at times. Every event is
+built through the event catalogue (contracts/events.py): a payload model, validated as
+consumers read it; functions return the envelope as a plain dict, which tests may break on
+purpose before encode().
 """
 import json
 import random
-import uuid
 from datetime import datetime, time, timedelta, timezone
 
-from imageboard.events.envelope import ENVELOPE_VERSION, TOPICS
-from imageboard.timefmt import iso
+from contracts import events as ev
+
+TOPICS = ev.CATALOGUE.topics()
+
+def _event(payload, key, actor_id, occurred_at):
+    return ev.as_dict(ev.new_event(payload, key, actor_id, occurred_at=occurred_at))
 
 
 def envelope(event_type, key, actor_id, payload, occurred_at):
-    return {
-        "event_id": str(uuid.uuid4()),
-        "type": event_type,
-        "version": ENVELOPE_VERSION,
-        "occurred_at": iso(occurred_at),
-        "actor_id": actor_id,
-        "key": str(key),
-        "payload": payload,
-    }
+    """Any catalogue type from a payload dict (validated: InvalidEvent if it does not fit)."""
+    return _event(ev.payload_from_dict(event_type, payload), key, actor_id, occurred_at)
 
 
 def at(day, seconds=43200):
@@ -28,36 +27,33 @@ def at(day, seconds=43200):
 
 
 def user_registered(user_id, username, when):
-    return envelope("user.registered", user_id, user_id,
-                    {"user_id": user_id, "username": username}, when)
+    return _event(ev.UserRegistered(user_id=user_id, username=username), user_id, user_id, when)
 
 
 def post_created(post_id, author_id, username, title, when, has_image=False):
-    return envelope("post.created", post_id, author_id,
-                    {"post_id": post_id, "author_id": author_id, "author_username": username,
-                     "title": title, "has_image": has_image}, when)
+    return _event(ev.PostCreated(post_id=post_id, author_id=author_id, author_username=username,
+                                 title=title, has_image=has_image), post_id, author_id, when)
 
 
 def post_deleted(post_id, author_id, title, deleted_by, when):
-    return envelope("post.deleted", post_id, deleted_by,
-                    {"post_id": post_id, "author_id": author_id, "title": title,
-                     "deleted_by": deleted_by}, when)
+    return _event(ev.PostDeleted(post_id=post_id, author_id=author_id, title=title,
+                                 deleted_by=deleted_by), post_id, deleted_by, when)
 
 
 def post_like(liked, post_id, post_author_id, post_title, user_id, username, likes_count, when):
-    return envelope("post.liked" if liked else "post.unliked", post_id, user_id,
-                    {"post_id": post_id, "post_author_id": post_author_id,
-                     "post_title": post_title, "user_id": user_id, "username": username,
-                     "likes_count": likes_count}, when)
+    model = ev.PostLiked if liked else ev.PostUnliked
+    return _event(model(post_id=post_id, post_author_id=post_author_id, post_title=post_title,
+                        user_id=user_id, username=username, likes_count=likes_count),
+                  post_id, user_id, when)
 
 
 def comment_created(comment_id, post_id, post_author_id, post_title, author_id, username,
                     when, parent_id=None, parent_author_id=None):
-    return envelope("comment.created", post_id, author_id,
-                    {"comment_id": comment_id, "post_id": post_id,
-                     "post_author_id": post_author_id, "post_title": post_title,
-                     "parent_id": parent_id, "parent_author_id": parent_author_id,
-                     "author_id": author_id, "author_username": username}, when)
+    return _event(ev.CommentCreated(comment_id=comment_id, post_id=post_id,
+                                    post_author_id=post_author_id, post_title=post_title,
+                                    parent_id=parent_id, parent_author_id=parent_author_id,
+                                    author_id=author_id, author_username=username),
+                  post_id, author_id, when)
 
 
 def encode(event):
