@@ -48,7 +48,13 @@ def components(models):
     """{name: JSON Schema} of the models and of every model they contain."""
     _, defs = models_json_schema([(model, "validation") for model in models],
                                  ref_template=REF_TEMPLATE, schema_generator=ComponentSchema)
-    return defs.get("$defs", {})
+    schemas = defs.get("$defs", {})
+    # pydantic names a definition after its class unless two classes share a name: then
+    # ref() would point at nothing.
+    unnamed = [model.__qualname__ for model in models if model.__name__ not in schemas]
+    if unnamed:
+        raise RuntimeError(f"models with a name another model has too: {unnamed}")
+    return schemas
 
 
 def ref(model):
