@@ -66,11 +66,14 @@ class InvalidEvent(ValueError):
     what is wrong (e.g. "payload.post_id: Expected `int`, got `str`"); `type` is the
     envelope's type when it could be read."""
 
+    MAX_TEXT = 500  # a hostile message must not make a huge reason (logs, dead letters)
+
     def __init__(self, kind, reason, type=None):
+        reason = reason if len(reason) <= self.MAX_TEXT else reason[:self.MAX_TEXT] + "..."
         super().__init__(f"{kind}: {reason}")
         self.kind = kind
         self.reason = reason
-        self.type = type
+        self.type = type[:self.MAX_TEXT] if isinstance(type, str) else None
 
 
 class Payload(Struct, frozen=True, kw_only=True, gc=False):

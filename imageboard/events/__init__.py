@@ -1,1 +1,2 @@
-"""Domain events: one envelope for every topic (docs/events.md is the catalogue)."""
+"""Domain events: one envelope for every topic; contracts/events.py is the catalogue of
+types (docs/events.md)."""

@@ -271,3 +271,12 @@ def test_new_event_keeps_a_given_time_and_id():
                          event_id=event_id)
     assert event.event_id == event_id and event.occurred_at == when
     assert re.search(r'"occurred_at":"2026-01-02T02:04:05\+00:00"', ev.encode(event).decode())
+
+
+def test_reasons_stay_short_whatever_the_message():
+    huge = "x" * 100_000
+    for raw in (encoded(type=huge), encoded(**{huge: 1}),
+                encoded(payload=dict(SAMPLE_PAYLOADS["post.liked"], post_title=[huge]))):
+        with pytest.raises(ev.InvalidEvent) as refused:
+            ev.decode(raw)
+        assert len(refused.value.reason) <= 503 and len(refused.value.type or "") <= 500
