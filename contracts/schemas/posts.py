@@ -60,17 +60,9 @@ class LikeRef(Response):
     username: str
 
 
-class PostDetail(Response):
-    id: Id
-    title: str
-    content: str
-    image_url: Url | None
-    author: AuthorRef
-    created_at: Timestamp
-    updated_at: Timestamp
+class PostDetail(PostSummary):
+    """A feed row plus who liked it (the answer lists `likes` before the counters)."""
     likes: list[LikeRef]
-    likes_count: Count
-    comments_count: Count
 
 
 class LikeToggled(Response):

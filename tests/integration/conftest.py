@@ -1,4 +1,5 @@
 import pytest
+from nameko.standalone.rpc import ServiceRpcProxy
 
 from analytics_store.client import database_name, make_client
 from analytics_store.schema import migrate as migrate_clickhouse
@@ -49,3 +50,18 @@ def ch_config(config, unique):
 @pytest.fixture
 def ch(ch_config):
     return make_client(ch_config)
+
+
+@pytest.fixture
+def serve(container_factory):
+    """serve(ServiceClass, config) starts a container of the service and returns an RPC
+    proxy to it (stopped with the test, like the container)."""
+    proxies = []
+
+    def start(service_cls, config, timeout=10):
+        container_factory(service_cls, config).start()
+        proxies.append(ServiceRpcProxy(service_cls.name, config, timeout=timeout))
+        return proxies[-1].start()
+    yield start
+    for proxy in proxies:
+        proxy.stop()

@@ -9,7 +9,6 @@ from datetime import datetime, timedelta, timezone
 import eventlet
 
 import pytest
-from nameko.standalone.rpc import ServiceRpcProxy
 
 from contracts.errors import ValidationFailed
 from contracts.events import decode
@@ -26,12 +25,9 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def notifications(kafka_config, container_factory, events_migrated):
+def notifications(kafka_config, serve, events_migrated):
     events_migrated("notifications")
-    container = container_factory(NotificationsService, kafka_config)
-    container.start()
-    with ServiceRpcProxy("notifications", kafka_config, timeout=10) as proxy:
-        yield proxy
+    return serve(NotificationsService, kafka_config)
 
 
 def new_ids(n):

@@ -4,7 +4,6 @@ import time
 
 import psycopg2
 import pytest
-from nameko.standalone.rpc import ServiceRpcProxy
 
 from imageboard.config import database_url
 from imageboard.db import connect_kwargs
@@ -19,12 +18,9 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def users(kafka_config, container_factory, events_migrated):
+def users(kafka_config, serve, events_migrated):
     events_migrated("users")
-    container = container_factory(UsersService, kafka_config)
-    container.start()
-    with ServiceRpcProxy("users", kafka_config, timeout=10) as proxy:
-        yield proxy
+    return serve(UsersService, kafka_config)
 
 
 def outbox_rows(config, service, event_ids):

@@ -2,7 +2,6 @@
 RPC calls, errors and latency by method, worker and database pool usage."""
 import pytest
 import requests
-from nameko.standalone.rpc import ServiceRpcProxy
 from prometheus_client.parser import text_string_to_metric_families
 
 from imageboard.migrations import migrate
@@ -46,11 +45,8 @@ def obs_config(service_config):
 
 
 @pytest.fixture
-def users(obs_config, container_factory):
-    container = container_factory(UsersService, obs_config)
-    container.start()
-    with ServiceRpcProxy("users", obs_config, timeout=10) as proxy:
-        yield proxy
+def users(obs_config, serve):
+    return serve(UsersService, obs_config)
 
 
 def served_port():

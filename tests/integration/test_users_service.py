@@ -12,12 +12,9 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def users(service_config, container_factory, migrated):
+def users(service_config, serve, migrated):
     migrated("users")
-    container = container_factory(UsersService, service_config)
-    container.start()
-    with ServiceRpcProxy("users", service_config, timeout=10) as proxy:
-        yield proxy
+    return serve(UsersService, service_config)
 
 
 def signup(users, name, **extra):
