@@ -18,7 +18,7 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (BaseModel, ConfigDict, Field, NonNegativeInt, PositiveFloat,
-                      PositiveInt, ValidationError)
+                      PositiveInt, ValidationError, model_validator)
 
 from imageboard import PROJECT_ROOT
 
@@ -47,6 +47,7 @@ class Settings(BaseModel):
     KAFKA_TOPIC_PREFIX: str
     KAFKA_TOPIC_PARTITIONS: PositiveInt
     KAFKA_REPLICATION_FACTOR: PositiveInt
+    KAFKA_RETENTION_HOURS: PositiveFloat
     KAFKA_MESSAGE_TIMEOUT_MS: PositiveInt
     KAFKA_SESSION_TIMEOUT_MS: PositiveInt
     KAFKA_COMMIT_INTERVAL_MS: PositiveInt
@@ -78,6 +79,21 @@ class Settings(BaseModel):
     METRICS_PORT_BASE: NonNegativeInt
 
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+    @model_validator(mode="after")
+    def _dedupe_window_outlasts_the_topics(self):
+        """The notifications service forgets a handled event id after
+        PROCESSED_EVENTS_RETENTION_DAYS; the topics keep a message KAFKA_RETENTION_HOURS. A
+        copy delivered after its id was forgotten (a consumer group reset to the earliest
+        offset) would be handled again, so the topics must forget first (docs/events.md,
+        "Idempotency beyond the dedupe window")."""
+        if self.KAFKA_RETENTION_HOURS >= self.PROCESSED_EVENTS_RETENTION_DAYS * 24:
+            raise ValueError(
+                f"KAFKA_RETENTION_HOURS ({self.KAFKA_RETENTION_HOURS:g} hours) must be shorter"
+                f" than PROCESSED_EVENTS_RETENTION_DAYS ({self.PROCESSED_EVENTS_RETENTION_DAYS:g}"
+                f" days = {self.PROCESSED_EVENTS_RETENTION_DAYS * 24:g} hours): a message still"
+                " on a topic must never outlive its consumers' record of having handled it")
+        return self
 
 
 class ConfigError(ValueError):
@@ -130,7 +146,13 @@ def _describe(exc, data, path):
     names = env_names(path) if os.path.exists(path) else {}
     problems = []
     for error in exc.errors():
-        key = str(error["loc"][0]) if error["loc"] else "?"
+        if not error["loc"]:  # a rule across keys (a model validator): its message names them
+            keys = [k for k in re.findall(r"\b[A-Z][A-Z0-9_]+\b", error["msg"]) if k in names]
+            sources = [f"{names[k]} from the environment" for k in keys if names[k] in os.environ]
+            problems.append(error["msg"].removeprefix("Value error, ")
+                            + (f" ({', '.join(sources)})" if sources else ""))
+            continue
+        key = str(error["loc"][0])
         if error["type"] == "extra_forbidden":
             problems.append(f"{key}: unknown setting (a typo? known: see imageboard/settings.py)")
             continue

@@ -69,16 +69,25 @@ def topic_names(config, names=None):
     return [topic(config, name) for name in (names or ALL_TOPICS)]
 
 
+def retention_ms(config):
+    """The topics' retention.ms, from KAFKA_RETENTION_HOURS."""
+    return round(settings_of(config).KAFKA_RETENTION_HOURS * 3_600_000)
+
+
 def ensure_topics(config, names=None, timeout=10.0, admin=None):
     """Create the (prefixed) topics that do not exist yet; returns the names it created.
+    They keep a message KAFKA_RETENTION_HOURS (retention.ms), which the settings hold shorter
+    than the consumers' dedupe records (PROCESSED_EVENTS_RETENTION_DAYS). A topic that exists
+    already keeps its own retention (docs/events.md says how to align it).
 
     Raises TopicsUnavailable if the broker does not answer within `timeout`."""
     admin = admin or AdminClient(client_config(config))
     partitions = settings_of(config).KAFKA_TOPIC_PARTITIONS
     replication = settings_of(config).KAFKA_REPLICATION_FACTOR
+    retention = {"retention.ms": str(retention_ms(config))}
     wanted = topic_names(config, names)
     futures = admin.create_topics(
-        [NewTopic(name, partitions, replication) for name in wanted],
+        [NewTopic(name, partitions, replication, config=retention) for name in wanted],
         request_timeout=timeout, operation_timeout=timeout,
     )
     deadline = time.monotonic() + timeout + 1
