@@ -4,7 +4,7 @@ PYTHON ?= python3
 IB := $(VENV)/bin/imageboard
 PYTEST_ARGS ?=
 
-.PHONY: install run up down status infra migrate admin lint deadcode test test-unit test-faults bench clean
+.PHONY: install run up down status infra migrate admin lint deadcode test test-unit test-faults bench soak clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -66,6 +66,15 @@ test-faults: install
 bench: install
 	$(IB) infra up
 	$(VENV)/bin/python -m bench.run $(BENCH_ARGS)
+
+## make soak: its own instance (private PostgreSQL, RabbitMQ, Kafka) under k6 at 70% of the
+## measured capacity for SOAK_MINUTES, with a service killed, RabbitMQ restarted and Kafka
+## down 60 s; reconciles every write, RSS/fds per process; report in var/soak/<date>/
+## (docs/robustness.md "Soak"). SOAK_ARGS="--rate 300" etc.
+SOAK_MINUTES ?= 20
+soak: install
+	$(IB) infra up
+	SOAK_MINUTES=$(SOAK_MINUTES) $(VENV)/bin/python -m bench.soak $(SOAK_ARGS)
 
 clean:
 	rm -rf var build *.egg-info
