@@ -3,6 +3,17 @@ the database named in CLICKHOUSE_URL and recorded in its schema_migrations table
 
 ClickHouse has no transactions or advisory locks, so every statement is idempotent
 (IF NOT EXISTS): a run that died half-way, or two runs at once, simply re-apply it.
+
+* A file that fails half-way keeps the statements that ran before the failure and is not
+  recorded. Recovery: fix the cause and run `imageboard migrate` again; it runs the file
+  from its first statement (tests/integration/test_migrations_real_data.py does).
+* Two runs at once may both apply a file and both record it: schema_migrations, a
+  ReplacingMergeTree keyed by version, holds the version twice until a merge. Read it with
+  FINAL (or as a set, as migrate() does). The backfills tolerate overlapping runs (their
+  copies are duplicates by event_id, or argMax/min/max ignore them) except 0006's
+  post_like_totals history, which two runs at the very same time over stored events could
+  add twice: on a database with data, run one migrate at a time (`imageboard up` and the
+  compose `migrate` job each run one).
 """
 import logging
 import os
@@ -25,13 +36,20 @@ def statements(sql):
     return [s.strip() for s in without_comments.split(";") if s.strip()]
 
 
-def migration_files():
+def migration_files(until=None):
     names = sorted(n for n in os.listdir(MIGRATIONS_DIR) if n.endswith(".sql"))
-    return [(n[:-4], os.path.join(MIGRATIONS_DIR, n)) for n in names]
+    return [(n[:-4], os.path.join(MIGRATIONS_DIR, n)) for n in names
+            if until is None or _number(n[:-4]) <= _number(until)]
 
 
-def migrate(config):
-    """Create the database if needed and apply pending migrations; returns their names."""
+def _number(version):
+    """7 of "0007_dead_letters" (a version, its number, or an int)."""
+    return int(str(version).split("_", 1)[0])
+
+
+def migrate(config, until=None):
+    """Create the database if needed and apply pending migrations (those up to `until`
+    only, e.g. "0001", if given); returns their names."""
     database = database_name(config)
     make_client(config, database="default").execute(f"CREATE DATABASE IF NOT EXISTS `{database}`")
     # A backfill (INSERT ... SELECT over history, e.g. 0005) may run for minutes on a big
@@ -43,7 +61,7 @@ def migrate(config):
     )
     applied = {row[0] for row in client.execute("SELECT version FROM schema_migrations")}
     applied_now = []
-    for version, path in migration_files():
+    for version, path in migration_files(until):
         if version in applied:
             continue
         with open(path) as fh:

@@ -82,7 +82,10 @@ def ensure_database(url):
         with conn.cursor() as cur:
             cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
             if cur.fetchone() is None:
-                cur.execute(f'CREATE DATABASE "{name}"')
+                try:
+                    cur.execute(f'CREATE DATABASE "{name}"')
+                except (psycopg2.errors.DuplicateDatabase, psycopg2.errors.UniqueViolation):
+                    return False  # another process (a second `migrate`) created it just now
                 return True
         return False
     finally:

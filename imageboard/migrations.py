@@ -20,16 +20,28 @@ def migrations_dir(service):
     return os.path.join(PROJECT_ROOT, "services", service, "migrations")
 
 
-def pending_files(service, applied):
+def version_number(version):
+    """0002 of "0002_outbox" (a version, its number, or an int)."""
+    return int(str(version).split("_", 1)[0])
+
+
+def pending_files(service, applied, until=None):
     folder = migrations_dir(service)
     if not os.path.isdir(folder):
         return []
     names = sorted(n for n in os.listdir(folder) if n.endswith(".sql"))
-    return [(n[:-4], os.path.join(folder, n)) for n in names if n[:-4] not in applied]
+    return [(n[:-4], os.path.join(folder, n)) for n in names if n[:-4] not in applied
+            and (until is None or version_number(n[:-4]) <= version_number(until))]
 
 
-def migrate(config, service):
-    """Create the service's database if needed and apply its pending migrations."""
+def migrate(config, service, until=None):
+    """Create the service's database if needed and apply its pending migrations (those up
+    to `until` only, e.g. "0001", if given: tests upgrade data stored by an old schema).
+
+    A file that fails leaves nothing behind: its statements, and its schema_migrations row,
+    are one transaction (PostgreSQL DDL is transactional), rolled back; the error is
+    raised and the next run tries that file again. So a migration must not hold a
+    statement that cannot run in a transaction (CREATE INDEX CONCURRENTLY, VACUUM)."""
     url = database_url(config, service)
     ensure_database(url)
     name, kwargs = connect_kwargs(url)
@@ -47,7 +59,7 @@ def migrate(config, service):
                 cur.execute("SELECT version FROM schema_migrations")
                 applied = {row[0] for row in cur.fetchall()}
             conn.commit()
-            for version, path in pending_files(service, applied):
+            for version, path in pending_files(service, applied, until):
                 with open(path) as fh:
                     sql = fh.read()
                 with conn, conn.cursor() as cur:

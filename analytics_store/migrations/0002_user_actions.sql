@@ -23,3 +23,16 @@ FROM comments;
 CREATE MATERIALIZED VIEW IF NOT EXISTS user_actions_from_likes TO user_actions AS
 SELECT user_id, day, if(delta = 1, 'like', 'unlike') AS kind, post_id, occurred_at, event_id
 FROM likes;
+
+-- History: the actions stored before this migration (the views above see only new rows).
+-- Rows the pipeline writes between a view's creation and these statements are copied
+-- twice, and so is everything if the file is re-run after failing half-way: copies of an
+-- event_id, which every query of user_actions counts once.
+INSERT INTO user_actions (user_id, day, kind, post_id, occurred_at, event_id)
+SELECT author_id, day, 'post', post_id, occurred_at, event_id FROM posts;
+
+INSERT INTO user_actions (user_id, day, kind, post_id, occurred_at, event_id)
+SELECT author_id, day, 'comment', post_id, occurred_at, event_id FROM comments;
+
+INSERT INTO user_actions (user_id, day, kind, post_id, occurred_at, event_id)
+SELECT user_id, day, if(delta = 1, 'like', 'unlike'), post_id, occurred_at, event_id FROM likes;
