@@ -56,10 +56,12 @@ deadcode: install
 test-unit: install
 	$(VENV)/bin/pytest tests/unit $(PYTEST_ARGS)
 
-## make test-faults: kills services and restarts private servers (a few minutes; not in `make test`)
+## make test-faults: only the fault tests (tests/faults: kill a service, restart private
+## RabbitMQ/PostgreSQL/Kafka/ClickHouse servers under load; about 5 minutes). `make test`
+## runs them too, with everything else.
 test-faults: install
 	$(IB) infra up
-	IB_FAULTS=1 $(VENV)/bin/pytest tests/faults -p no:cacheprovider -s $(PYTEST_ARGS)
+	$(VENV)/bin/pytest tests/faults -p no:cacheprovider -s $(PYTEST_ARGS)
 
 ## make bench: its own stack instance, seeded through the API, wrk scenarios + RPC floor
 ## (docs/performance.md). BENCH_ARGS="--duration 30" etc.; BENCH_PORT picks the port.
