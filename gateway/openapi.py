@@ -101,10 +101,16 @@ def json_response(description, schema, headers=None):
 
 def linked(response, **links):
     """OpenAPI links: where an id in this response can be used next (schemathesis's
-    stateful phase follows them)."""
-    response["links"] = {
-        name: {"operationId": op_id, "parameters": {param: f"$response.body#/{field}"}}
-        for name, (op_id, param, field) in links.items()}
+    stateful phase follows them). A link is (operationId, parameter, field of this body),
+    or (operationId, {field of the next request's body: field of this body})."""
+    response["links"] = {}
+    for name, (op_id, target, *field) in links.items():
+        if isinstance(target, dict):
+            link = {"requestBody": {key: f"$response.body#/{value}"
+                                    for key, value in target.items()}}
+        else:
+            link = {"parameters": {target: f"$response.body#/{field[0]}"}}
+        response["links"][name] = {"operationId": op_id, **link}
     return response
 
 
@@ -195,7 +201,8 @@ PATHS = {
         description="400 when a required field is missing, the body is not JSON or the "
                     "username/email is taken; 422 when values are invalid.",
         responses={201: linked(json_response("Registered", ref(Registered)),
-                               Profile=("profile", "id", "id"))})},
+                               Profile=("profile", "id", "id"),
+                               Activity=("user_activity", "user_id", "id"))})},
     "/api/users/login/": {"post": operation(
         "users", "Log in with username and password", operation_id="login",
         body=json_body(LoginRequest), errors=(400, 413, 422, 429),
@@ -225,7 +232,8 @@ PATHS = {
             responses={201: linked(
                 json_response("Created", ref(PostCreated)),
                 Post=("get_post", "id", "id"), Delete=("delete_post", "id", "id"),
-                Like=("toggle_like", "id", "id"), Comments=("list_comments", "post_id", "id"))}),
+                Like=("toggle_like", "id", "id"), Comments=("list_comments", "post_id", "id"),
+                Comment=("create_comment", {"post_id": "id"}))}),
     },
     "/api/posts/{id}/": {
         "get": operation(
@@ -242,7 +250,9 @@ PATHS = {
     "/api/posts/{id}/like/": {"post": operation(
         "posts", "Toggle the caller's like", auth=True, operation_id="toggle_like",
         params=[path_id(description="Post id")], errors=(404, 429),
-        responses={200: json_response("The state after the call", ref(LikeToggled))})},
+        responses={200: linked(json_response("The state after the call", ref(LikeToggled)),
+                               Post=("get_post", "id", "post_id"),
+                               Toggle=("toggle_like", "id", "post_id"))})},
     "/api/comments/": {
         "get": operation(
             "comments", "A post's comments, oldest first", operation_id="list_comments",
@@ -257,7 +267,9 @@ PATHS = {
             operation_id="create_comment", body=json_body(CommentCreateRequest),
             errors=(400, 404, 413, 422, 429),
             responses={201: linked(json_response("Created", ref(CommentCreated)),
-                                   Comments=("list_comments", "post_id", "post_id"))}),
+                                   Comments=("list_comments", "post_id", "post_id"),
+                                   Reply=("create_comment", {"post_id": "post_id",
+                                                             "parent": "id"}))}),
     },
     "/api/notifications/": {"get": operation(
         "notifications", "The caller's notifications, newest first", auth=True,

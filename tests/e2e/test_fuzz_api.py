@@ -1,15 +1,19 @@
 """Schemathesis against the running gateway, driven by its own /api/openapi.json.
 
 Every operation gets generated valid and invalid requests (examples, coverage of the
-boundaries, random fuzzing, stateful sequences along the document's links); a response
-fails the run if it is a 5xx, has an undocumented status, content type or header, breaks
-the response schema, or accepts data the schema forbids.
+boundaries, random fuzzing, and the stateful phase: sequences along the document's links,
+e.g. POST /api/posts/ -> GET /api/posts/{id}/, like, comment, reply, delete, plus the links
+schemathesis infers); a response fails the run if it is a 5xx, has an undocumented status,
+content type or header, breaks the response schema, or accepts data the schema forbids.
 
-Budget: IB_FUZZ_MAX_EXAMPLES test cases per operation and phase (default 3 keeps
-`make test` quick; the recorded full run uses 60, see docs/robustness.md). The requests
-are counted independently of schemathesis, from the gateway's access log.
+Budget: IB_FUZZ_MAX_EXAMPLES test cases per operation and phase (default 25 in `make
+test`), IB_FUZZ_STATEFUL_STEPS steps per stateful scenario (default 10). `make fuzz` runs
+the long one (IB_FUZZ_MAX_EXAMPLES=800, IB_FUZZ_MIN_REQUESTS=10000; docs/robustness.md).
+The requests are counted independently of schemathesis, from the gateway's access log:
+every operation that takes any input must have had at least MIN_PER_OPERATION of them.
 """
 import collections
+import glob
 import json
 import os
 import subprocess
@@ -23,7 +27,12 @@ from tests.openapi_check import DOCUMENT, documented_operations, operation_for, 
 
 pytestmark = pytest.mark.e2e
 
-MAX_EXAMPLES = int(os.environ.get("IB_FUZZ_MAX_EXAMPLES", "3"))
+MAX_EXAMPLES = int(os.environ.get("IB_FUZZ_MAX_EXAMPLES", "25"))
+STATEFUL_STEPS = int(os.environ.get("IB_FUZZ_STATEFUL_STEPS", "10"))
+MIN_REQUESTS = int(os.environ.get("IB_FUZZ_MIN_REQUESTS", "0"))
+# Issue 16: every operation gets at least 25 requests (counted in the access log); fewer
+# when a quick local run asks for a smaller budget.
+MIN_PER_OPERATION = min(25, MAX_EXAMPLES)
 CHECKS = ",".join([
     "not_a_server_error", "status_code_conformance", "content_type_conformance",
     "response_headers_conformance", "response_schema_conformance",
@@ -79,26 +88,74 @@ def operations_to_skip(config):
     return sorted(skip)
 
 
+def without_input():
+    """(METHOD, path) of the operations that take no parameter and no body: there is one
+    request to make (schemathesis sends it, and its coverage phase the wrong methods and a
+    missing token), so 25 different ones do not exist."""
+    return {(method.upper(), path) for path, item in DOCUMENT["paths"].items()
+            for method, op in item.items()
+            if not op.get("parameters") and not op.get("requestBody")}
+
+
 def run_schemathesis(stack, token, workdir, extra):
-    argv = [ST, "run", f"{stack}/api/openapi.json", "--checks", CHECKS,
-            "--max-examples", str(MAX_EXAMPLES), "--workers", "2", "--no-color",
-            "--header", f"Authorization: {token}", "--request-timeout", "20",
+    config_file = workdir / "schemathesis.toml"
+    config_file.write_text(f"[phases.stateful]\nmax-steps = {STATEFUL_STEPS}\n")
+    report_dir = workdir / f"report-{len(list(workdir.glob('report-*')))}"
+    argv = [ST, "--config-file", str(config_file), "run", f"{stack}/api/openapi.json",
+            "--checks", CHECKS, "--max-examples", str(MAX_EXAMPLES), "--workers", "2",
+            "--no-color", "--header", f"Authorization: {token}", "--request-timeout", "20",
             "--generation-database", "none", "--suppress-health-check", "all",
-            "--generation-allow-x00", "true", *extra]
-    proc = subprocess.run(argv, cwd=workdir, capture_output=True, text=True, timeout=3000)
+            "--generation-allow-x00", "true", "--report", "json,ndjson",
+            "--report-dir", str(report_dir), *extra]
+    proc = subprocess.run(argv, cwd=workdir, capture_output=True, text=True, timeout=5400)
     output = proc.stdout + proc.stderr
     summary = output[output.rfind("SUMMARY"):] if "SUMMARY" in output else output[-3000:]
-    return proc.returncode, output, summary
+    return proc.returncode, output, summary, report(report_dir)
 
 
-def tool_glitch_only(output, summary):
-    """True when the run failed only because of a known CPython 3.11 glitch inside
-    schemathesis's own generator (`compile()` near the recursion limit), with no check
-    failing: then nothing was learned about the API, and nothing is wrong with it."""
-    glitch = "AST constructor recursion depth mismatch"
-    errors = summary.split("Errors:", 1)[1].split("Warnings:", 1)[0] if "Errors:" in summary else ""
-    only_runtime = all("Runtime Error" in line for line in errors.splitlines() if line.strip())
-    return "Failures:" not in summary and glitch in output and only_runtime
+def report(report_dir):
+    """What schemathesis says it did: test cases per phase, unique failures, stateful steps
+    and how many of them followed a link (by link)."""
+    result = {"phases": collections.Counter(), "failures": None, "links": collections.Counter(),
+              "stateful_steps": 0}
+    for path in glob.glob(str(report_dir / "json-*.json")):
+        with open(path) as fh:
+            data = json.load(fh)
+        result["failures"] = data["test_cases"]["unique_failures"]
+        result["generated"] = data["test_cases"]["generated"]
+    for path in glob.glob(str(report_dir / "ndjson-*.ndjson")):
+        with open(path) as fh:
+            for line in fh:
+                finished = json.loads(line).get("ScenarioFinished")
+                if not finished:
+                    continue
+                recorder = finished["recorder"]
+                for case_id in recorder.get("interactions", {}):
+                    case = recorder["cases"][case_id]
+                    phase = case["value"]["meta"]["phase"]["name"]
+                    result["phases"][phase] += 1
+                    if phase == "stateful":
+                        result["stateful_steps"] += 1
+                        if case.get("is_transition_applied"):
+                            result["links"][case["transition"]["id"]] += 1
+    return result
+
+
+def starved(by_operation, skip):
+    """{operationId: requests} of the operations that got fewer than they must: those
+    taking any input MIN_PER_OPERATION, the others one (GET /api/openapi.json is the
+    document schemathesis loads: fetched, not fuzzed)."""
+    exempt = without_input()
+    counts = {(m, t.rstrip("/")): n for (m, t), n in by_operation.items()}
+    short = {}
+    for path, item in DOCUMENT["paths"].items():
+        for method, op in item.items():
+            if op["operationId"] in skip:
+                continue
+            count = counts.get((method.upper(), path.rstrip("/")), 0)
+            if count < (1 if (method.upper(), path) in exempt else MIN_PER_OPERATION):
+                short[op["operationId"]] = count
+    return short
 
 
 def test_schemathesis_finds_no_5xx_and_no_schema_violation(stack, config, register, tmp_path):
@@ -114,20 +171,54 @@ def test_schemathesis_finds_no_5xx_and_no_schema_violation(stack, config, regist
                                           "--phases", "examples,coverage,fuzzing"])]
     results = [(name, *run_schemathesis(stack, token, tmp_path, extra))
                for name, token, extra in runs if not (name == "admin" and "post_stats" in skip)]
+    # DELETE /api/posts/{id}/ is the one that can come out short: schemathesis draws its ids
+    # from the posts the run created and stops reusing one once it is deleted, so its
+    # fuzzing phase ends after a dozen cases. Such an operation gets a pass of its own
+    # (fresh process, same checks) where it draws its own ids.
+    short = sorted(starved(collections.Counter(
+        template(m, p) for m, p, _ in requests_since(offset)), skip))
+    if short:
+        results.append(("top-up " + ",".join(short), *run_schemathesis(
+            stack, bearer(user)["Authorization"], tmp_path,
+            [arg for op_id in short for arg in ("--include-operation-id", op_id)]
+            + ["--phases", "coverage,fuzzing"])))
 
     seen = requests_since(offset)
     by_status = collections.Counter(status for _, _, status in seen)
     by_operation = collections.Counter(template(m, p) for m, p, _ in seen)
-    server_errors = [r for r in seen if r[2] >= 500 and r[2] not in (503, 504)]
+    server_errors = [r for r in seen if r[2] >= 500]
     print(f"\nfuzz: skipped={skip}")
-    print(f"fuzz: max_examples={MAX_EXAMPLES} requests={len(seen)} "
-          f"operations_hit={len(by_operation)} statuses={dict(sorted(by_status.items()))}")
-    for name, _, _, summary in results:
-        print(f"fuzz [{name} token]: {summary}")
+    print(f"fuzz: max_examples={MAX_EXAMPLES} stateful_steps={STATEFUL_STEPS} "
+          f"requests={len(seen)} operations_hit={len(by_operation)} "
+          f"statuses={dict(sorted(by_status.items()))} 5xx={len(server_errors)}")
+    for (method, path), count in sorted(by_operation.items(), key=lambda kv: kv[0][::-1]):
+        print(f"fuzz:   {count:6d}  {method} {path}")
+    for name, _, _, summary, found in results:
+        print(f"fuzz [{name}]: generated={found.get('generated')} "
+              f"unique_failures={found['failures']} phases={dict(found['phases'])} "
+              f"stateful_steps={found['stateful_steps']} "
+              f"along_links={sum(found['links'].values())}")
+        for link, count in found["links"].most_common():
+            print(f"fuzz:   {count:6d}  {link}")
+        print(f"fuzz [{name}]: {summary}")
 
-    for name, returncode, output, summary in results:
+    for name, returncode, output, summary, found in results:
         assert returncode == 0 or tool_glitch_only(output, summary), f"{name} run:\n{output[-20000:]}"
+        assert found["failures"] in (0, None) or tool_glitch_only(output, summary), found
+    # Any 5xx fails, 503/504 included: nothing should fall over under the fuzzing.
     assert not server_errors, server_errors[:20]
-    # 503/504 would mean a service fell over under the fuzzing, not a documented outcome here.
-    assert by_status[503] + by_status[504] == 0, [r for r in seen if r[2] in (503, 504)][:20]
-    assert len(seen) >= 20 * MAX_EXAMPLES
+    assert len(seen) >= max(MIN_REQUESTS, 20 * MAX_EXAMPLES), len(seen)
+    # The stateful phase ran and followed links (declared in gateway/openapi.py or inferred).
+    user_run = results[0][-1]
+    assert user_run["stateful_steps"] > 0 and user_run["links"], user_run
+    assert not starved(by_operation, skip), starved(by_operation, skip)
+
+
+def tool_glitch_only(output, summary):
+    """True when the run failed only because of a known CPython 3.11 glitch inside
+    schemathesis's own generator (`compile()` near the recursion limit), with no check
+    failing: then nothing was learned about the API, and nothing is wrong with it."""
+    glitch = "AST constructor recursion depth mismatch"
+    errors = summary.split("Errors:", 1)[1].split("Warnings:", 1)[0] if "Errors:" in summary else ""
+    only_runtime = all("Runtime Error" in line for line in errors.splitlines() if line.strip())
+    return "Failures:" not in summary and glitch in output and only_runtime

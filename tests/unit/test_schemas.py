@@ -67,11 +67,19 @@ def test_integers_are_strict_bool_and_text_and_float_are_not_ids():
 
 
 def test_text_is_stripped_before_its_length_is_checked():
-    assert load(PostCreate, {"title": "  t  ", "content": "\n" + "c" * CONTENT_MAX + " "}) == {
-        "title": "t", "content": "c" * CONTENT_MAX}
+    assert load(PostCreate, {"title": "  t  ", "content": "\n" + "c" * (CONTENT_MAX - 2) + " "}) == {
+        "title": "t", "content": "c" * (CONTENT_MAX - 2)}
     with pytest.raises(ValidationFailed) as err:
         load(PostCreate, {"title": " \t ", "content": "x" * (CONTENT_MAX + 1)})
     assert err.value.fields == {"title": "must not be empty",
+                                "content": f"must be at most {CONTENT_MAX} characters"}
+
+
+def test_text_longer_than_the_limit_as_sent_is_refused_even_if_stripping_would_fit():
+    # The document's maxLength is about the string the client sends (schemathesis, issue 16).
+    with pytest.raises(ValidationFailed) as err:
+        load(PostCreate, {"title": "\x1e" + "t" * 255, "content": "\n" + "c" * CONTENT_MAX})
+    assert err.value.fields == {"title": "must be at most 255 characters",
                                 "content": f"must be at most {CONTENT_MAX} characters"}
 
 
