@@ -77,6 +77,7 @@ GATEWAY_THREADS
 SERVICES
 LOG_LEVEL
 environment            # settings._file_defaults: an lru_cache key, not read in the body
+_._dedupe_window_outlasts_the_topics  # a @model_validator of Settings: pydantic runs it
 
 # --- pydantic: fields of the response models (contracts/schemas/) that only pydantic reads,
 # to write the OpenAPI document's schemas and to check answers in the tests (the services

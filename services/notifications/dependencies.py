@@ -43,8 +43,9 @@ class NotificationsStore:
                 return []  # seen before: its effects are already committed
             if user is not None:
                 self._remember(*user)
-            return [self._notify(d.user_id, d.type, d.message, d.data, event.event_id,
+            made = [self._notify(d.user_id, d.type, d.message, d.data, event.event_id,
                                  event.actor_id) for d in drafts]
+            return [notification_id for notification_id in made if notification_id is not None]
 
     def record_dead_letter(self, letter):
         """A message the consumer cannot use (imageboard/events/dead_letters.py): one row
@@ -54,9 +55,10 @@ class NotificationsStore:
 
     def prune_processed_events(self, older_than_days=None, batch_size=10000):
         """Forget the ids of events handled more than `older_than_days` ago
-        (PROCESSED_EVENTS_RETENTION_DAYS); returns how many. Safe while that is longer than
-        the topics' retention and the relays' replay window: no copy of such an event can
-        still arrive. Deletes in batches, so the table is never locked for long."""
+        (PROCESSED_EVENTS_RETENTION_DAYS); returns how many. The settings hold that longer
+        than the topics' retention (KAFKA_RETENTION_HOURS), and a copy arriving later anyway
+        (an operator's republish) makes no second notification (_notify). Deletes in
+        batches, so the table is never locked for long."""
         if older_than_days is None:
             older_than_days = settings_of(self.config).PROCESSED_EVENTS_RETENTION_DAYS
         return delete_older_than(lambda sql, params: self.db.execute_sql(sql, params).rowcount,
@@ -70,13 +72,25 @@ class NotificationsStore:
         ).execute()
 
     def _notify(self, user_id, kind, message, data, source_event_id, actor_id):
-        notification = Notification.create(user_id=user_id, type=kind, message=message,
-                                           data=data, source_event_id=source_event_id)
+        """The notification's id, or None if this event already notified this user: an
+        event redelivered after its processed_events row was pruned (a consumer group reset
+        to the earliest offset) finds its notification by the unique (source_event_id,
+        user_id) and makes neither a second one nor a second notification.created."""
+        inserted = list(
+            Notification.insert(user_id=user_id, type=kind, message=message, data=data,
+                                source_event_id=source_event_id)
+            .on_conflict(conflict_target=[Notification.source_event_id, Notification.user_id],
+                         action="IGNORE")
+            .returning(Notification.id).tuples().execute()
+        )
+        if not inserted:
+            return None
+        notification_id = inserted[0][0]
         record_event(Outbox, NotificationCreated(
-            notification_id=notification.id, user_id=user_id,
+            notification_id=notification_id, user_id=user_id,
             notification_type=kind, source_event_id=source_event_id,
         ), key=user_id, actor_id=actor_id)
-        return notification.id
+        return notification_id
 
     # -- operators --------------------------------------------------------------------
 

@@ -18,11 +18,11 @@ from datetime import datetime, timedelta, timezone
 
 import psycopg2
 import pytest
+from analytics_pipeline.rows import COLUMNS, parse, rows_for
 from clickhouse_driver.errors import ServerException
 
 import analytics_store.schema as ch_schema
 import imageboard.migrations as pg_migrations
-from analytics_pipeline.rows import COLUMNS, parse, rows_for
 from analytics_store.client import make_client
 from analytics_store.schema import migrate as migrate_clickhouse
 from imageboard import PROJECT_ROOT
@@ -183,7 +183,7 @@ def check_comments(conn, before):
     assert rows(conn, "SELECT count(*) FROM outbox") == [(0,)]
 
 
-EVENTS = ["5f0e7c1e-0000-4000-8000-0000000000%02d" % i for i in range(1, 5)]
+EVENTS = [f"5f0e7c1e-0000-4000-8000-0000000000{i:02d}" for i in range(1, 5)]
 
 
 def fill_notifications(conn):
@@ -224,6 +224,7 @@ def check_notifications(conn, before):
                       " = 'processed_events_processed_at'") == [
         ("CREATE INDEX processed_events_processed_at ON public.processed_events"
          " USING btree (processed_at)",)]
+
     def execute(sql, params):
         with conn.cursor() as cur:
             cur.execute(sql, params)
@@ -366,8 +367,8 @@ def test_clickhouse_upgrade_from_the_first_migration_backfills_and_answers_right
     assert set(latest) == {e["payload"]["post_id"] for e in r.events
                            if e["type"] in ("post.liked", "post.unliked")}
     # 0006: one standing-likes sum and one `known` per live post; deleted ones sum to 0.
-    totals = dict(((p, (likes, known)) for p, likes, known in ch.execute(
-        "SELECT post_id, sum(likes), sum(known) FROM post_like_totals GROUP BY post_id")))
+    totals = {p: (likes, known) for p, likes, known in ch.execute(
+        "SELECT post_id, sum(likes), sum(known) FROM post_like_totals GROUP BY post_id")}
     for post_id, post in r.truth.posts.items():
         expected = (0, 0) if post["deleted"] else (r.truth.likes_count(post_id), 1)
         assert totals.get(post_id, (0, 0)) == expected, post_id
