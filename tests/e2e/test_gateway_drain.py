@@ -5,7 +5,6 @@ import os
 import signal
 import subprocess
 import threading
-import time
 
 import psycopg2
 import pytest
@@ -28,6 +27,20 @@ def _answers(url):
         return False
 
 
+def _blocked_on_a_lock(watcher):
+    """Some session of the users database waits on a lock: the service's INSERT, held by
+    the test's uncommitted row."""
+    with watcher.cursor() as cur:
+        cur.execute("SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND wait_event_type = 'Lock'")
+        return cur.fetchone()[0] > 0
+
+
+def _logged(path, text):
+    with open(path, "rb") as fh:
+        return text in fh.read()
+
+
 def test_sigterm_lets_the_gateway_finish_the_request_in_progress(stack, config, tmp_path, unique):
     port = free_port()
     env = dict(os.environ, GATEWAY_BIND=f"127.0.0.1:{port}", GATEWAY_WORKERS="1",
@@ -42,6 +55,8 @@ def test_sigterm_lets_the_gateway_finish_the_request_in_progress(stack, config, 
     name = f"gw_{unique}"
     db_name, kwargs = connect_kwargs(database_url(config, "users"))
     holder = psycopg2.connect(dbname=db_name, **kwargs)
+    watcher = psycopg2.connect(dbname=db_name, **kwargs)
+    watcher.autocommit = True
     try:
         wait_for(lambda: _answers(base + "/health"), 30, what="the second gateway")
         with holder.cursor() as cur:  # uncommitted: the service's INSERT will wait for it
@@ -51,19 +66,27 @@ def test_sigterm_lets_the_gateway_finish_the_request_in_progress(stack, config, 
         answer = {}
 
         def register():
-            answer["resp"] = requests.post(base + "/api/users/register/", timeout=30, json={
-                "username": name, "email": f"{name}@example.com", "password": "password1"})
+            # An exception in a thread does not fail the test: keep it for the assertion.
+            try:
+                answer["resp"] = requests.post(base + "/api/users/register/", timeout=60, json={
+                    "username": name, "email": f"{name}@example.com", "password": "password1"})
+            except Exception as exc:  # noqa: BLE001
+                answer["error"] = exc
         client = threading.Thread(target=register)
         client.start()
-        time.sleep(1.0)  # the request is inside users.register now
-        assert "resp" not in answer
+        # Not a sleep: wait until the request is really inside users.register, blocked.
+        wait_for(lambda: _blocked_on_a_lock(watcher), 30, what="users.register to wait on the row")
+        assert answer == {}
 
         gateway.send_signal(signal.SIGTERM)
-        time.sleep(1.0)
+        wait_for(lambda: _logged(tmp_path / "gateway.log", b"Handling signal: term"), 15,
+                 what="gunicorn to handle the SIGTERM")
         assert gateway.poll() is None, "gunicorn exited with a request in progress"
+        assert answer == {}, "the request was answered before its INSERT could finish"
         holder.rollback()  # the INSERT goes on; the reply travels back through the gateway
-        client.join(timeout=20)
+        client.join(timeout=60)
 
+        assert not client.is_alive() and "error" not in answer, answer
         assert answer["resp"].status_code == 201, answer["resp"].text
         assert answer["resp"].json()["username"] == name
         assert gateway.wait(timeout=20) == 0
@@ -71,6 +94,7 @@ def test_sigterm_lets_the_gateway_finish_the_request_in_progress(stack, config, 
             requests.get(base + "/health", timeout=2)
     finally:
         holder.close()
+        watcher.close()
         if gateway.poll() is None:
             gateway.kill()
             gateway.wait()

@@ -20,6 +20,11 @@ def create(api, user, title="title", content="content", image=None, filename="a.
     return api("POST", "/api/posts/", files=files, headers=bearer(user))
 
 
+def error_of(resp):
+    """(status, error code); the code None for a success."""
+    return resp.status_code, (resp.json().get("error", {}).get("code") if resp.status_code >= 400 else None)
+
+
 def make_admin(config, api, user):
     with ClusterRpcProxy(config, timeout=10) as rpc:
         rpc.users.set_admin(user["username"])
@@ -76,18 +81,18 @@ def test_admin_may_delete_any_post(api, register, config):
     assert api("DELETE", f"/api/posts/{post['id']}/", headers=bearer(admin)).status_code == 204
 
 
-@pytest.mark.parametrize("fields,status", [
-    ({"title": "x" * 255, "content": "y" * 5000}, 201),
-    ({"title": "x" * 256, "content": "y"}, 422),
-    ({"title": "x", "content": "y" * 5001}, 422),
-    ({"title": "", "content": "y"}, 422),
-    ({"content": "y"}, 400),
-    ({"title": "x"}, 400),
+@pytest.mark.parametrize("fields,status,code", [
+    ({"title": "x" * 255, "content": "y" * 5000}, 201, None),
+    ({"title": "x" * 256, "content": "y"}, 422, "validation_error"),
+    ({"title": "x", "content": "y" * 5001}, 422, "validation_error"),
+    ({"title": "", "content": "y"}, 422, "validation_error"),
+    ({"content": "y"}, 400, "missing_fields"),
+    ({"title": "x"}, 400, "missing_fields"),
 ])
-def test_post_field_limits(api, register, fields, status):
+def test_post_field_limits(api, register, fields, status, code):
     files = {name: (None, value) for name, value in fields.items()}
     resp = api("POST", "/api/posts/", files=files, headers=bearer(register()))
-    assert resp.status_code == status, resp.text
+    assert error_of(resp) == (status, code), resp.text
 
 
 @pytest.mark.parametrize("image,status,code", [
@@ -99,21 +104,20 @@ def test_post_field_limits(api, register, fields, status):
 ])
 def test_image_limits(api, register, image, status, code):
     resp = create(api, register(), image=image, filename="picture.png")
-    assert resp.status_code == status, resp.text[:300]
-    if code:
-        assert resp.json()["error"]["code"] == code
+    assert error_of(resp) == (status, code), resp.text[:300]
 
 
 def test_declared_body_far_over_the_limit_is_413(api, register):
     resp = create(api, register(), image=b"\0" * (6 * 1024 * 1024))
-    assert resp.status_code == 413
+    assert error_of(resp) == (413, "image_too_large"), resp.text[:300]
 
 
 def test_protected_endpoints_need_a_token(api):
     for method, path in (("POST", "/api/posts/"), ("POST", "/api/posts/1/like/"),
                          ("DELETE", "/api/posts/1/"), ("POST", "/api/comments/")):
         resp = api(method, path, json={})
-        assert resp.status_code == 401 and resp.headers["WWW-Authenticate"].startswith("Bearer"), path
+        assert error_of(resp) == (401, "not_authenticated"), (path, resp.text)
+        assert resp.headers["WWW-Authenticate"].startswith("Bearer"), path
 
 
 def test_feed_pagination_over_http(api, register):
@@ -127,9 +131,11 @@ def test_feed_pagination_over_http(api, register):
     past = api("GET", "/api/posts/?page=100000").json()
     assert past["results"] == [] and past["next"] is None
     assert api("GET", "/api/posts/?limit=100").status_code == 200
-    for query in ("limit=101", "limit=0", "page=0", "page=abc", "ordering=title"):
+    for query, code in (("limit=101", "invalid_pagination"), ("limit=0", "invalid_pagination"),
+                        ("page=0", "invalid_pagination"), ("page=abc", "invalid_pagination"),
+                        ("ordering=title", "invalid_ordering")):
         resp = api("GET", f"/api/posts/?{query}")
-        assert resp.status_code == 400, query
+        assert error_of(resp) == (400, code), (query, resp.text)
 
 
 def test_comment_rules_over_http(api, register):
@@ -137,20 +143,24 @@ def test_comment_rules_over_http(api, register):
     post, other = create(api, user).json(), create(api, user).json()
     elsewhere = api("POST", "/api/comments/", json={"post_id": other["id"], "content": "x"}, headers=bearer(user)).json()
     cases = [
-        ({"post_id": post["id"], "content": "x" * 1000}, 201),
-        ({"post_id": post["id"], "content": "x" * 1001}, 422),
-        ({"post_id": post["id"], "content": ""}, 422),
-        ({"post_id": "abc", "content": "x"}, 422),
-        ({"content": "x"}, 400),
-        ({"post_id": post["id"]}, 400),
-        ({"post_id": 10**15, "content": "x"}, 404),
-        ({"post_id": post["id"], "content": "x", "parent": elsewhere["id"]}, 400),
-        ({"post_id": post["id"], "content": "x", "parent": 10**15}, 400),
+        ({"post_id": post["id"], "content": "x" * 1000}, 201, None),
+        ({"post_id": post["id"], "content": "x" * 1001}, 422, "validation_error"),
+        ({"post_id": post["id"], "content": ""}, 422, "validation_error"),
+        ({"post_id": "abc", "content": "x"}, 422, "validation_error"),
+        ({"content": "x"}, 400, "missing_fields"),
+        ({"post_id": post["id"]}, 400, "missing_fields"),
+        ({"post_id": 10**15, "content": "x"}, 404, "post_not_found"),
+        ({"post_id": post["id"], "content": "x", "parent": elsewhere["id"]}, 400, "invalid_parent"),
+        ({"post_id": post["id"], "content": "x", "parent": 10**15}, 400, "invalid_parent"),
     ]
-    for payload, status in cases:
+    for payload, status, code in cases:
         resp = api("POST", "/api/comments/", json=payload, headers=bearer(user))
-        assert resp.status_code == status, (payload, resp.text)
-    for query, status in (("", 400), ("post_id=abc", 400), ("post_id=0", 400), (f"post_id={10**15}", 404),
-                          (f"post_id={post['id']}&limit=101", 400), (f"post_id={post['id']}&limit=100", 200)):
-        assert api("GET", f"/api/comments/?{query}").status_code == status, query
+        assert error_of(resp) == (status, code), (payload, resp.text)
+    for query, status, code in (
+            ("", 400, "invalid_post_id"), ("post_id=abc", 400, "invalid_post_id"),
+            ("post_id=0", 400, "invalid_post_id"), (f"post_id={10**15}", 404, "post_not_found"),
+            (f"post_id={post['id']}&limit=101", 400, "invalid_pagination"),
+            (f"post_id={post['id']}&limit=100", 200, None)):
+        resp = api("GET", f"/api/comments/?{query}")
+        assert error_of(resp) == (status, code), (query, resp.text)
     assert api("GET", f"/api/posts/{post['id']}/").json()["comments_count"] == 1

@@ -63,15 +63,19 @@ def test_login_errors(api, register):
     user = register()
     wrong = api("POST", "/api/users/login/", json={"username": user["username"], "password": "nope-nope"})
     assert wrong.status_code == 401 and "Bearer" in wrong.headers["WWW-Authenticate"]
+    assert wrong.json()["error"]["code"] == "invalid_credentials"
     missing = api("POST", "/api/users/login/", json={"username": user["username"]})
-    assert missing.status_code == 400 and missing.json()["error"]["fields"] == {"password": "This field is required."}
+    assert missing.status_code == 400 and missing.json()["error"]["code"] == "missing_fields"
+    assert missing.json()["error"]["fields"] == {"password": "This field is required."}
     garbage = api("POST", "/api/users/login/", data=b"{oops", headers={"Content-Type": "application/json"})
     assert garbage.status_code == 400 and garbage.json()["error"]["code"] == "invalid_json"
 
 
 def test_profile_errors(api):
-    assert api("GET", "/api/users/profile/999999999/").status_code == 404
-    assert api("GET", "/api/users/profile/abc/").status_code == 404
+    unknown = api("GET", "/api/users/profile/999999999/")
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "user_not_found"
+    no_route = api("GET", "/api/users/profile/abc/")
+    assert no_route.status_code == 404 and no_route.json()["error"]["code"] == "not_found"
     resp = api("PUT", "/api/users/profile/1/")
     assert resp.status_code == 405 and resp.json()["error"]["code"] == "method_not_allowed"
 

@@ -12,11 +12,6 @@ def multipart(image=None, **fields):
     return parts
 
 
-def routed(resp):
-    """False when the gateway has no such route yet (another issue still in progress)."""
-    return not (resp.status_code == 404 and "No such endpoint" in resp.text)
-
-
 @pytest.fixture
 def new_post(api):
     def create(user, title="security", content="body", image=None):
