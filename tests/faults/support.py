@@ -13,6 +13,9 @@ import threading
 import time
 import uuid
 
+import subprocess
+import sys
+
 import psycopg2
 import requests
 
@@ -47,13 +50,18 @@ def indeterminate(status):
 
 
 class PrivateStack:
-    """The whole system started by imageboard_ops.system for one fault test, with env
-    overrides (e.g. a private server's address). os.environ is restored on exit, so later
-    tests and their processes see the suite's own settings again."""
+    """The whole system started by imageboard_ops.system (as `imageboard up` does) for
+    one fault test, with env overrides (e.g. a private server's address). os.environ is
+    restored on exit, so later tests and their processes see the suite's own settings
+    again."""
 
-    def __init__(self, name, postgres=None, **overrides):
+    def __init__(self, name, postgres=None, supervised=False, **overrides):
         """`postgres`: a PrivatePostgres to use (the caller breaks it); by default the stack
-        makes its own, so fault tests never take connection slots of the shared server."""
+        makes its own, so fault tests never take connection slots of the shared server.
+        `supervised`: run it under `imageboard run` instead, whose loop restarts a
+        process that exits (the only supervisor outside Docker: `imageboard up` has none)."""
+        self.supervised = supervised
+        self.supervisor = None
         self.own_postgres = postgres is None
         self.postgres = postgres or PrivatePostgres()
         instance = f"{INSTANCE}_{name}".replace("-", "_")
@@ -87,11 +95,43 @@ class PrivateStack:
             self.config = load_config()
             infra.ensure(self.config)
             self._reset()
-            self.url = system.start(self.config, with_infra=False, timeout=90)["gateway"]
+            if self.supervised:
+                self._run_supervised()
+            else:
+                self.url = system.start(self.config, with_infra=False, timeout=90)["gateway"]
         except BaseException:
             self.__exit__(None, None, None)
             raise
         return self
+
+    def _run_supervised(self):
+        os.makedirs(self.var, exist_ok=True)
+        log = open(os.path.join(self.var, "imageboard-run.log"), "ab")
+        self.supervisor = subprocess.Popen(
+            [os.path.join(os.path.dirname(sys.executable), "imageboard"), "run", "--no-infra",
+             "--keep-infra"], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self.url = system.gateway_url(self.config)
+
+        def ready():
+            assert self.supervisor.poll() is None, (
+                f"imageboard run exited ({self.supervisor.returncode}): {self.var}/imageboard-run.log")
+            try:
+                return requests.get(self.url + "/ready", timeout=10).status_code == 200
+            except requests.RequestException:
+                return False
+        wait_for(ready, 90, interval=0.5, what="imageboard run to be ready")
+
+    def _stop_supervisor(self):
+        """SIGTERM: `imageboard run` stops every process it started, then exits."""
+        if self.supervisor is None:
+            return
+        self.supervisor.terminate()
+        try:
+            self.supervisor.wait(timeout=90)
+        except subprocess.TimeoutExpired:
+            self.supervisor.kill()
+            self.supervisor.wait(timeout=10)
+        self.supervisor = None
 
     def _reset(self):
         system.stop(self.config, keep_infra=True)
@@ -107,6 +147,7 @@ class PrivateStack:
     def __exit__(self, *exc):
         try:
             if self.config is not None:
+                self._stop_supervisor()
                 system.stop(self.config, keep_infra=True)
                 for service in self.config["SERVICES"]:
                     try:
@@ -354,11 +395,12 @@ BEST_EFFORT = {e.type for e in CATALOGUE if e.best_effort}  # no outbox row (pos
 
 class Reconciliation:
     """What the records promised against what the stores hold. `counts` is printed by
-    each test and quoted in docs/robustness.md; `problems` must be empty."""
+    each test and quoted in docs/robustness.md; `bad` maps each check that failed to its
+    offending items, and `problems` (one line per failed check) must be empty."""
 
     def __init__(self):
         self.counts = {}
-        self.problems = []
+        self.bad = {}
 
     def count(self, key, value):
         self.counts[key] = value
@@ -366,10 +408,13 @@ class Reconciliation:
 
     def expect(self, what, bad):
         """`bad`: the offending items (empty when all is well)."""
-        bad = sorted(bad, key=repr) if not isinstance(bad, dict) else bad
         if bad:
-            items = list(bad.items()) if isinstance(bad, dict) else bad
-            self.problems.append(f"{what}: {len(items)}, e.g. {items[:5]}")
+            self.bad[what] = bad if isinstance(bad, dict) else sorted(bad, key=repr)
+
+    @property
+    def problems(self):
+        return [f"{what}: {len(items)}, e.g. {list(items.items() if isinstance(items, dict) else items)[:5]}"
+                for what, items in self.bad.items()]
 
     def summary(self):
         return " ".join(f"{k}={v}" for k, v in self.counts.items())
@@ -395,8 +440,8 @@ def _clickhouse(stack):
 def _clickhouse_counts(stack, final=False):
     client, database = _clickhouse(stack)
     try:
-        rows = client.execute(f"SELECT toString(event_id), type, count() FROM {database}.events"
-                              f"{' FINAL' if final else ''} GROUP BY event_id, type")
+        rows = client.execute(f"SELECT toString(event_id), any(type), count() FROM {database}.events"
+                              f"{' FINAL' if final else ''} GROUP BY event_id")
     finally:
         client.disconnect()
     return {event_id: (event_type, n) for event_id, event_type, n in rows}
@@ -467,7 +512,7 @@ def reconcile(stack, records, timeout=120, settle=3.0):
             time.sleep(1)
     result.count("settled_s", round(time.monotonic() - started, 1))
     if not done:
-        result.problems.append(f"not settled {timeout} s after the load: {waiting}")
+        result.expect(f"not settled {timeout} s after the load", [waiting])
     time.sleep(settle)  # a late copy of an event (a duplicate) would land now
 
     # -- PostgreSQL: each write's row ------------------------------------------------
@@ -499,6 +544,8 @@ def reconcile(stack, records, timeout=120, settle=3.0):
     result.expect("acknowledged writes answered with another row's id", [
         r for r in acked if r.name in tagged
         and r.body["id"] not in tagged[r.name].get(r.meta["tag"], [])])
+    result.expect("likes answered as unlikes (no pair is sent twice)", [
+        r for r in acked if r.name == "like" and r.body.get("liked") is not True])
     result.expect("writes applied more than once", [r for r in writes if (applied(r) or 0) > 1])
     result.expect("refused (4xx) writes applied",
                   [r for r in writes if 400 <= r.status < 500 and applied(r)])

@@ -1,5 +1,5 @@
 """(a) The posts service SIGKILLed under a load of reads and writes, and started again
-8 s later by the test (the project has no supervisor: `imageboard up` starts processes
+11 s later by the test (the project has no supervisor: `imageboard up` starts processes
 detached and nothing restarts a dead one, so the test plays the operator's part; every
 other process keeps its pid).
 
@@ -31,8 +31,8 @@ RPC_TIMEOUT = 3.0
 READS = ("feed", "detail", "comments", "login")
 
 
-def applied_once(stack, record):
-    """Whether the like or post of `record` is in the posts database."""
+def in_posts_database(stack, record):
+    """How many times the like or post of `record` is in the posts database."""
     if record.name == "like":
         return stack.sql("posts", "SELECT count(*) FROM likes WHERE user_id = %s AND post_id = %s",
                          (record.meta["user_id"], record.meta["post_id"]))[0][0]
@@ -76,8 +76,8 @@ def test_posts_service_killed_under_load_loses_no_acknowledged_write():
             time.sleep(8)
             restarted_at = time.monotonic()
             stack.restart("posts")
-            recovered_at = load.wait_healthy(restarted_at, READS, timeout=60)
-            write_load.wait_healthy(restarted_at, ("comment", "post"), timeout=60)
+            recovered_at = max(load.wait_healthy(restarted_at, READS, timeout=60),
+                               write_load.wait_healthy(restarted_at, ("comment", "post"), timeout=60))
             time.sleep(2)
             ended_at = time.monotonic()
         records = sorted(load.records + write_load.records)
@@ -135,7 +135,7 @@ def test_posts_service_killed_under_load_loses_no_acknowledged_write():
         assert likes_after == likes_before + 1
         assert ghost_events == 1 and ghost_notes == 1
         assert expired, "no write met the stopped service long enough to expire"
-        expired_applied = [r for r in expired if applied_once(stack, r)]
+        expired_applied = [r for r in expired if in_posts_database(stack, r)]
         assert not expired_applied, expired_applied[:3]
         assert after and set(Load.statuses(after)) <= {200, 201}, Load.statuses(after)
         assert not [r for r in records if r.status == 0 or (r.status >= 500 and r.status not in (503, 504))]
@@ -144,3 +144,64 @@ def test_posts_service_killed_under_load_loses_no_acknowledged_write():
         assert {k: v for k, v in now.items() if k != "posts"} == \
             {k: v for k, v in pids.items() if k != "posts"}  # nothing else was restarted
         assert not result.problems, result.problems
+
+
+def test_imageboard_run_restarts_a_killed_service_by_itself():
+    """(a') The same kill under `imageboard run`, the supervisor of a stack outside Docker
+    (its loop looks at every process once a second and starts again one that exited):
+    posts comes back with a new pid that no one but the supervisor started, serves
+    again (a window of only 2xx), every other process keeps its pid, and the
+    reconciliation of support.reconcile holds (users and posts only, reads and post
+    creations: a small stack, as the restart is what is under test here; notifications
+    and ClickHouse are test (a)'s).
+
+    KNOWN DEFECT (found by this test, not fixed here): a write in flight when its service
+    is killed can be applied twice. The service commits, dies before it acknowledges the
+    request (imageboard/service_kit.py acknowledges after the reply), RabbitMQ gives the
+    request to the restarted service, and it is still within its RPC_TIMEOUT expiration,
+    so it runs again: two posts, and the client sees one 201. Test (a) restarts posts
+    after 11 s, when such a request has expired, so it cannot happen there. Until that is
+    fixed this test asserts that only writes in flight at the kill were applied twice,
+    and reports itself xfailed when one was."""
+    with PrivateStack("fa2", supervised=True, SERVICES="[users, posts]",
+                      RPC_TIMEOUT=str(RPC_TIMEOUT)) as stack:
+        users = [stack.register(f"fault_a2_{n}") for n in range(3)]
+        post = stack.create_post(users[0])
+        writes = Writes(stack, users, [(post["id"], users[0]["id"])])
+        actions = [lambda i: ("feed", "GET", "/api/posts/", {}), writes.post]
+        pids = stack.pids()
+        with Load(stack.url, actions, threads=4, on_record=writes.on_record) as load:
+            time.sleep(2)
+            killed_at = time.monotonic()
+            stack.kill("posts")
+            deadline = killed_at + 30
+            while stack.pid("posts") in (pids["posts"], None):
+                assert time.monotonic() < deadline, "imageboard run did not restart posts in 30 s"
+                time.sleep(0.1)
+            restarted_s = time.monotonic() - killed_at
+            recovered_at = load.wait_healthy(killed_at, ("feed", "post"), timeout=60)
+            time.sleep(2)
+            ended_at = time.monotonic()
+
+        after = [r for r in load.records if recovered_at <= r.started < ended_at]
+        result = reconcile(stack, load.records + stack.ledger)
+        twice = result.bad.pop("writes applied more than once", [])
+        in_flight = [r for r in twice if r.started < killed_at < r.started + r.seconds]
+        now = stack.pids()
+        print(f"\nfault (a') posts killed under imageboard run: restarted by it "
+              f"{restarted_s:.1f}s after the kill (pid {pids['posts']} -> {now['posts']}), only 2xx "
+              f"from {recovered_at - killed_at:.1f}s; statuses={Load.statuses(load.records)} "
+              f"after={Load.statuses(after)}; applied twice: {len(twice)} "
+              f"({len(in_flight)} in flight at the kill)")
+        print(f"fault (a') reconciliation: {result.summary()}")
+
+        assert set(Load.statuses(load.records)) <= {200, 201, 503, 504}, Load.statuses(load.records)
+        assert after and set(Load.statuses(after)) <= {200, 201}, Load.statuses(after)
+        assert now["posts"] != pids["posts"]
+        assert {k: v for k, v in now.items() if k != "posts"} == \
+            {k: v for k, v in pids.items() if k != "posts"}
+        assert not result.problems, result.problems
+        assert twice == in_flight, [r for r in twice if r not in in_flight]
+        if in_flight:
+            pytest.xfail(f"known defect: {len(in_flight)} write(s) in flight at the kill applied "
+                         f"twice (redelivered to the restarted service within RPC_TIMEOUT)")
