@@ -54,8 +54,9 @@ def page_url(req, page):
     """This request's absolute URL with `page` replaced; every other parameter kept."""
     params = [(k, v) for k, v in parse_qsl(req.query_string, keep_blank_values=True) if k != "page"]
     params.append(("page", str(page)))
-    path = req.root_path + req.path.rstrip("/") + "/"
-    # forwarded_prefix: behind nginx (X-Forwarded-Proto/-Host) the client's scheme and host.
+    path = req.path.rstrip("/") + "/"
+    # forwarded_prefix: behind nginx (X-Forwarded-Proto/-Host) the client's scheme and host,
+    # and the app's root path (SCRIPT_NAME) already: adding root_path again doubled it.
     return f"{req.forwarded_prefix}{path}?{urlencode(params)}"
 
 
