@@ -7,7 +7,8 @@ from gateway.errors import register_error_handlers
 from gateway.media import JSONHandler
 from gateway.media_files import add_media_route
 from gateway.metrics import MetricsResource, PrometheusMiddleware
-from gateway.middleware import DrainUnreadBodyMiddleware, RequestIdMiddleware
+from gateway.middleware import (DrainUnreadBodyMiddleware, RequestIdMiddleware,
+                                SecurityHeadersMiddleware)
 from gateway.resources.comments import CommentsResource
 from gateway.resources.analytics import PostStatsResource, UserActivityResource
 from gateway.resources.docs import DocsResource, OpenApiResource
@@ -24,7 +25,7 @@ def create_app(config, rpc=None):
     services = config["SERVICES"]
 
     app = falcon.App(middleware=[PrometheusMiddleware(), RequestIdMiddleware(),
-                                 DrainUnreadBodyMiddleware(),
+                                 SecurityHeadersMiddleware(), DrainUnreadBodyMiddleware(),
                                  AuthMiddleware(config["JWT_SECRET"])])
     # /api/users/login/ and /api/users/login both route.
     app.req_options.strip_url_path_trailing_slash = True

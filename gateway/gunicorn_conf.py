@@ -2,7 +2,14 @@
 import os
 import shutil
 
+import gunicorn.http.wsgi
+
 from imageboard.config import load_config, var_dir
+
+# The Server header names no software or version (gunicorn sends "gunicorn"; behind nginx
+# the client sees nginx's, server_tokens off). gunicorn has no setting for it: the header
+# is this module attribute, read for every response; tests/security/test_headers.py checks.
+gunicorn.http.wsgi.SERVER = "imageboard"
 
 # Prometheus multiprocess mode: every worker writes its samples under this directory and
 # /metrics merges them. Must be in the environment before any worker imports

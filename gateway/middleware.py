@@ -3,6 +3,8 @@ import re
 import time
 import uuid
 
+import falcon
+
 from imageboard.logs import set_request_id
 
 log = logging.getLogger("gateway.access")
@@ -59,3 +61,28 @@ class DrainUnreadBodyMiddleware:
                 pass
         except Exception:  # the client went away; nothing left to protect
             pass
+
+
+class SecurityHeadersMiddleware:
+    """Headers every response carries, and the CORS policy (docs/robustness.md, OWASP API8).
+
+    X-Content-Type-Options: nosniff on every answer (JSON, the docs page, /media/ in
+    development; nginx adds it to its own answers): a browser never guesses HTML or script
+    from a body.
+
+    CORS: the API is same-origin only. Browsers reach it where nginx serves it; other
+    clients send a bearer token and need no CORS. So no response carries
+    Access-Control-Allow-Origin (a cross-origin page cannot read any answer), and a
+    preflight (OPTIONS with Origin and Access-Control-Request-Method) gets a JSON 403
+    `cors_not_allowed` instead of falcon's default 200 with Allow. Allowing origins would be
+    a setting listing them; none is needed today."""
+
+    def process_request(self, req, resp):
+        if req.method == "OPTIONS" and req.get_header("Origin") \
+                and req.get_header("Access-Control-Request-Method"):
+            raise falcon.HTTPForbidden(
+                title="Forbidden", code="cors_not_allowed",
+                description="Cross-origin requests are not allowed: this API is same-origin only")
+
+    def process_response(self, req, resp, resource, req_succeeded):
+        resp.set_header("X-Content-Type-Options", "nosniff")

@@ -47,7 +47,12 @@ def _too_large(limit):
 
 def read_post_form(req, config):
     if not (req.content_type or "").lower().startswith("multipart/form-data"):
-        return PostForm(json_body(req))
+        body = json_body(req)
+        if isinstance(body, dict):
+            # image_upload names a file the gateway wrote; a client's own value would make
+            # the service take whatever upload it names (mass assignment, OWASP API3).
+            body.pop("image_upload", None)
+        return PostForm(body)
     limit = max_image_bytes(config)
     if req.content_length is not None and req.content_length > limit + FORM_OVERHEAD:
         raise _too_large(limit)

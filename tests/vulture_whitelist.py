@@ -48,6 +48,8 @@ accesslog
 errorlog
 on_starting
 child_exit
+# gunicorn.http.wsgi reads SERVER for each response's Server header (set in gunicorn_conf.py).
+_.SERVER
 
 # --- prometheus_client calls a registered collector's collect().
 _.collect

@@ -25,9 +25,9 @@ from imageboard.tokens import issue_token
 from tests.e2e.conftest import bearer
 from tests.openapi_check import DOCUMENT, documented_operations, operation_for, routed_operations
 
-pytestmark = pytest.mark.e2e
-
 MAX_EXAMPLES = int(os.environ.get("IB_FUZZ_MAX_EXAMPLES", "25"))
+# pytest-timeout's 300 s (pyproject.toml) suits the budget of `make test`, not `make fuzz`'s.
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(max(300, 6 * MAX_EXAMPLES))]
 STATEFUL_STEPS = int(os.environ.get("IB_FUZZ_STATEFUL_STEPS", "10"))
 MIN_REQUESTS = int(os.environ.get("IB_FUZZ_MIN_REQUESTS", "0"))
 # Issue 16: every operation gets at least 25 requests (counted in the access log); fewer
