@@ -8,16 +8,17 @@ import collections
 import itertools
 import os
 import signal
+import subprocess
+import sys
 import tempfile
 import threading
 import time
 import uuid
 
-import subprocess
-import sys
-
 import psycopg2
 import requests
+from clickhouse_driver import Client
+from clickhouse_driver.errors import Error as ClickHouseError
 
 from contracts.events import CATALOGUE, decode
 from imageboard.config import database_url, load_config
@@ -106,10 +107,11 @@ class PrivateStack:
 
     def _run_supervised(self):
         os.makedirs(self.var, exist_ok=True)
-        log = open(os.path.join(self.var, "imageboard-run.log"), "ab")
-        self.supervisor = subprocess.Popen(
-            [os.path.join(os.path.dirname(sys.executable), "imageboard"), "run", "--no-infra",
-             "--keep-infra"], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        with open(os.path.join(self.var, "imageboard-run.log"), "ab") as log:
+            self.supervisor = subprocess.Popen(
+                [os.path.join(os.path.dirname(sys.executable), "imageboard"), "run",
+                 "--no-infra", "--keep-infra"],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         self.url = system.gateway_url(self.config)
 
         def ready():
@@ -432,7 +434,6 @@ def _outbox_events(stack):
 
 
 def _clickhouse(stack):
-    from clickhouse_driver import Client
     url = stack.config["CLICKHOUSE_URL"]
     return Client.from_url(url), url.rsplit("/", 1)[1]
 
@@ -470,7 +471,7 @@ def _settled(stack, with_clickhouse, with_notifications):
     if with_clickhouse:
         try:
             seen = _clickhouse_counts(stack)
-        except Exception as exc:  # ClickHouse still coming back
+        except (ClickHouseError, OSError, EOFError) as exc:  # ClickHouse still coming back
             return False, {"clickhouse": repr(exc)[:100]}
         waiting["not_in_clickhouse"] = sum(1 for e in events if e[1] not in seen)
     if with_notifications:

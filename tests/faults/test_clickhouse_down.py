@@ -19,7 +19,14 @@ import pytest
 import requests
 
 from imageboard.tokens import issue_token
-from tests.faults.support import Load, PrivateStack, Writes, acknowledged, auth, reconcile
+from tests.faults.support import (
+    Load,
+    PrivateStack,
+    Writes,
+    acknowledged,
+    auth,
+    reconcile,
+)
 from tests.private_servers import PrivateClickHouse
 
 pytestmark = pytest.mark.faults
