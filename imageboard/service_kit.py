@@ -20,7 +20,7 @@ from imageboard.config import database_url
 from imageboard.db import CONNECTION_ERRORS, make_database
 from contracts.errors import DomainError, ServiceUnavailable
 from imageboard.logs import set_request_id
-from imageboard.rpc_queues import RPC_QUEUE_ARGUMENTS
+from imageboard.rpc_queues import RPC_QUEUE_ARGUMENTS, WRITE_PRIORITY
 from imageboard import metrics, nameko_metrics
 from imageboard.settings import settings_of
 
@@ -142,6 +142,30 @@ class _RpcConsumer(RpcConsumer):
         super().stop()
         self.reply_channel.close()
 
+    def take(self, message):
+        """Acknowledge a write before it runs, so it runs at most once. A write acknowledged
+        only after its reply would run again if this process died between its commit and
+        the ack: RabbitMQ hands the unacknowledged request to the next consumer (the same
+        service restarted within RPC_TIMEOUT), and one client request made two posts. Taken
+        first, a crash mid-write leaves the caller a 503/504 (applied or not, as any
+        unanswered write) and never a second application. Reads stay acknowledged after
+        their reply (running one twice is harmless, and it is not lost)."""
+        if not message.channel.connection:
+            # Unacknowledgeable: the broker gets it back and another consumer may run it.
+            raise ServiceUnavailable("The message broker connection was lost",
+                                     code="broker_unavailable")
+        self.queue_consumer.ack_message(message)
+        message._ib_taken = True
+
+    def requeue_message(self, message):
+        """nameko puts back a request its stopping container will not run; a write that
+        was taken cannot go back, so its caller is told at once instead."""
+        if getattr(message, "_ib_taken", False):
+            error = ServiceUnavailable("The service is restarting", code="service_restarting")
+            self.handle_result(message, None, (ServiceUnavailable, error, None))
+            return
+        super().requeue_message(message)
+
     def handle_result(self, message, result, exc_info):
         # nameko's RpcConsumer.handle_result, with a reply over _ReplyChannel, encoded
         # the way the request was.
@@ -156,6 +180,8 @@ class _RpcConsumer(RpcConsumer):
             # container (nameko treats a failed worker thread as fatal); the caller has had
             # its 503/504 anyway, and the consumer reconnects by itself.
             log.warning("reply not sent: message broker unavailable", extra={"error": repr(exc)})
+        if getattr(message, "_ib_taken", False):
+            return result, exc_info  # a write, acknowledged before it ran
         try:
             self.queue_consumer.ack_message(message)  # skipped by nameko if the channel is gone
         except BROKER_ERRORS as exc:
@@ -195,6 +221,8 @@ class DomainRpc(Rpc):
 
     def handle_message(self, body, message):
         nameko_metrics.call_started(message)
+        if message.properties.get("priority") == WRITE_PRIORITY:
+            self.rpc_consumer.take(message)  # at most once (_RpcConsumer.take)
         return super().handle_message(body, message)
 
     def handle_result(self, message, worker_ctx, result, exc_info):

@@ -155,14 +155,11 @@ def test_imageboard_run_restarts_a_killed_service_by_itself():
     creations: a small stack, as the restart is what is under test here; notifications
     and ClickHouse are test (a)'s).
 
-    KNOWN DEFECT (found by this test, not fixed here): a write in flight when its service
-    is killed can be applied twice. The service commits, dies before it acknowledges the
-    request (imageboard/service_kit.py acknowledges after the reply), RabbitMQ gives the
-    request to the restarted service, and it is still within its RPC_TIMEOUT expiration,
-    so it runs again: two posts, and the client sees one 201. Test (a) restarts posts
-    after 11 s, when such a request has expired, so it cannot happen there. Until that is
-    fixed this test asserts that only writes in flight at the kill were applied twice,
-    and reports itself xfailed when one was."""
+    It found that a write in flight at the kill could be applied twice: the service
+    committed, died before acknowledging the request, and RabbitMQ handed it to the
+    restarted service within its RPC_TIMEOUT expiration, so one 201 made two posts.
+    Writes are now acknowledged before they run (imageboard/service_kit.py
+    _RpcConsumer.take): at most once, so none may be applied twice here."""
     with PrivateStack("fa2", supervised=True, SERVICES="[users, posts]",
                       RPC_TIMEOUT=str(RPC_TIMEOUT)) as stack:
         users = [stack.register(f"fault_a2_{n}") for n in range(3)]
@@ -201,7 +198,4 @@ def test_imageboard_run_restarts_a_killed_service_by_itself():
         assert {k: v for k, v in now.items() if k != "posts"} == \
             {k: v for k, v in pids.items() if k != "posts"}
         assert not result.problems, result.problems
-        assert twice == in_flight, [r for r in twice if r not in in_flight]
-        if in_flight:
-            pytest.xfail(f"known defect: {len(in_flight)} write(s) in flight at the kill applied "
-                         f"twice (redelivered to the restarted service within RPC_TIMEOUT)")
+        assert twice == [], twice

@@ -183,3 +183,59 @@ def test_an_rpc_queue_declared_without_priorities_is_replaced(rabbit_config):
         old(conn.channel()).declare()  # as a version before priorities left it
     assert declare_rpc_queue(rabbit_config["AMQP_URI"], new) is True
     assert declare_rpc_queue(rabbit_config["AMQP_URI"], new) is False  # now it matches
+
+
+class CrashingService:
+    """Its methods record that they started, then wait: the test kills the container
+    mid-call, as a crash between a commit and the reply would."""
+    name = "crashing"
+    metrics_port_offset = 0
+    started = []
+
+    @rpc
+    def create_thing(self, tag):
+        CrashingService.started.append(tag)
+        eventlet.sleep(30)
+
+    @rpc
+    def read_thing(self, tag):
+        CrashingService.started.append(tag)
+        eventlet.sleep(30)
+
+
+@pytest.mark.parametrize("call, runs", [(writing, 1), (reading, 2)])
+def test_a_write_runs_at_most_once_when_its_service_dies_mid_call(
+        call, runs, rabbit_config, container_factory):
+    """A write is acknowledged before it runs (imageboard/service_kit.py _RpcConsumer.take):
+    the instance that takes over after a crash never runs it again. A read is acknowledged
+    after its reply, so it is run again (harmless, and not lost)."""
+    CrashingService.started = []
+    config = dict(no_metrics(rabbit_config), max_workers=1)
+    first = container_factory(CrashingService, config)
+    first.start()
+    client = RpcClient(config, timeout=6)
+    outcome = []
+    method = "create_thing" if call is writing else "read_thing"
+    caller = threading.Thread(target=lambda: outcome.append(
+        _outcome(lambda: client.many([call("crashing", method, "one")]))))
+    caller.start()
+    deadline = time.monotonic() + 5
+    while not CrashingService.started:
+        assert time.monotonic() < deadline, "the call never started"
+        time.sleep(0.05)
+    first.kill()
+    second = container_factory(CrashingService, config)
+    second.start()
+    caller.join(10)
+    second.kill()
+    client.close()
+    assert CrashingService.started == ["one"] * runs
+    assert outcome and outcome[0] in ("ServiceTimeout", "ServiceUnavailable")
+
+
+def _outcome(fn):
+    try:
+        fn()
+        return "answered"
+    except (ServiceTimeout, ServiceUnavailable) as exc:
+        return type(exc).__name__
