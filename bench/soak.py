@@ -169,12 +169,16 @@ class Instance:
         self.drop_clickhouse()
         self.base = system.start(self.config, with_infra=False, timeout=120)["gateway"]
 
-    def drop_clickhouse(self):
+    def drop_clickhouse(self, attempts=3):
+        """The shared server, busy with others' work, has timed out a DROP: try again."""
         from analytics_store.schema import drop_database
-        try:
-            drop_database(self.config)
-        except Exception as exc:
-            print(f"note: ClickHouse database not dropped: {exc!r}", flush=True)
+        for attempt in range(attempts):
+            try:
+                return drop_database(self.config)
+            except Exception as exc:
+                if attempt == attempts - 1:
+                    print(f"note: ClickHouse database not dropped: {exc!r}", flush=True)
+                time.sleep(5)
 
     def stop(self):
         if self.config is not None:
@@ -876,7 +880,10 @@ def write_report(outdir, summary, pngs):
                  f"{summary['capacity']['rate']} req/s" if summary["capacity"]["rate"]
                  else "no capacity measured (--rate, or no step passed)") +
              f"; nproc {os.cpu_count()}, load average {summary['loadavg'][0]:.1f} at the end "
-             f"(the machine is shared).", "",
+             f"(the machine is shared). Code: {summary['tree']['commit']}"
+             + (f" with {len(summary['tree']['changed_files'])} tracked files changed in the "
+                f"shared tree ({', '.join(summary['tree']['changed_files'][:8])})"
+                if summary["tree"]["changed_files"] else "") + ".", "",
              "## Capacity steps", "",
              "| rate req/s | requests | errors | dropped | p50 ms | p99 ms | passed |",
              "|---:|---:|---:|---:|---:|---:|---|"]
@@ -907,6 +914,16 @@ def _ms(value):
 
 
 # -- the run -----------------------------------------------------------------------------------------
+
+def tree_state():
+    """The commit the processes started from, and the tracked files changed beside it (the
+    tree is shared: others' edits in progress are what the processes ran)."""
+    def git(*argv):
+        return subprocess.run(["git", *argv], cwd=PROJECT_ROOT, capture_output=True,
+                              text=True).stdout.rstrip()
+    changed = [line[3:] for line in git("status", "--porcelain", "--untracked-files=no").splitlines()]
+    return {"commit": git("rev-parse", "--short", "HEAD").strip(), "changed_files": changed}
+
 
 def register_writers(base, n, run_id):
     from bench.seed import Client
@@ -1007,6 +1024,7 @@ def main():
     print(f"soak instance: gateway 127.0.0.1:{PORT}, private PostgreSQL {instance.postgres.port}, "
           f"RabbitMQ {instance.rabbit.port}, Kafka {instance.kafka.address}; report in {outdir}",
           flush=True)
+    tree = tree_state()
     try:
         instance.start()
         from bench.seed import seed
@@ -1085,7 +1103,7 @@ def main():
                  if not any(a <= (r[1] - start_ms) / 1000 <= b for a, b in windows)]
         whole, calm = stats(records), stats(quiet)
         summary = {
-            "date": date.strftime("%Y-%m-%d %H:%M UTC"), "argv": sys.argv[1:],
+            "date": date.strftime("%Y-%m-%d %H:%M UTC"), "argv": sys.argv[1:], "tree": tree,
             "minutes": args.minutes, "seeded": seeded, "writers": len(writers),
             "capacity": {"rate": cap, "steps": steps, "p99_ms": args.p99_ms},
             "load": dict(whole, rate=k6_total_rate(rate), share_of_capacity=(
