@@ -63,7 +63,8 @@ test-unit: install
 FUZZ_EXAMPLES ?= 800
 fuzz: install
 	$(IB) infra up
-	IB_FUZZ_MAX_EXAMPLES=$(FUZZ_EXAMPLES) IB_FUZZ_STATEFUL_STEPS=12 IB_FUZZ_MIN_REQUESTS=10000 \
+	IB_FUZZ_MAX_EXAMPLES=$(FUZZ_EXAMPLES) IB_FUZZ_STATEFUL_STEPS=12 IB_FUZZ_STATEFUL_SECONDS=180 \
+		IB_FUZZ_MIN_REQUESTS=10000 \
 		$(VENV)/bin/pytest tests/e2e/test_fuzz_api.py -p no:cacheprovider -p no:randomly -s $(PYTEST_ARGS)
 
 ## make test-faults: only the fault tests (tests/faults: kill a service, restart private

@@ -81,6 +81,7 @@ ERRORS = {
     403: "Authenticated, but not allowed.",
     404: "Not found.",
     413: "Body too large.",
+    414: "Request line (path and query) over 4094 bytes (gunicorn's limit; nginx's: 8 KB).",
     422: "Fields present with invalid values (decision 1).",
     429: "Rate limited (nginx, per client IP).",
     503: "A service or its dependency is unreachable.",
@@ -142,8 +143,9 @@ LIMIT = query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT,
 def operation(tag, summary, responses, *, description="", auth=False, rpc=True,
               params=(), body=None, errors=(), operation_id=None):
     """One operation. Every operation may answer 401 (a bad token is rejected even on
-    public endpoints); RPC-backed ones may answer 503 and 504."""
-    statuses = set(errors) | {401}
+    public endpoints) and 414 (a request line too long for gunicorn or nginx); RPC-backed
+    ones may answer 503 and 504."""
+    statuses = set(errors) | {401, 414}
     if rpc:
         statuses |= {503, 504}
     op = {"tags": [tag], "summary": summary, "operationId": operation_id,

@@ -48,8 +48,10 @@ accesslog
 errorlog
 on_starting
 child_exit
-# gunicorn.http.wsgi reads SERVER for each response's Server header (set in gunicorn_conf.py).
+# gunicorn.http.wsgi reads SERVER for each response's Server header, gunicorn.workers.base
+# calls util.write_error for each request it refuses itself (both set in gunicorn_conf.py).
 _.SERVER
+_.write_error
 
 # --- prometheus_client calls a registered collector's collect().
 _.collect

@@ -7,8 +7,10 @@ schemathesis infers); a response fails the run if it is a 5xx, has an undocument
 content type or header, breaks the response schema, or accepts data the schema forbids.
 
 Budget: IB_FUZZ_MAX_EXAMPLES test cases per operation and phase (default 25 in `make
-test`), IB_FUZZ_STATEFUL_STEPS steps per stateful scenario (default 10). `make fuzz` runs
-the long one (IB_FUZZ_MAX_EXAMPLES=800, IB_FUZZ_MIN_REQUESTS=10000; docs/robustness.md).
+test`), IB_FUZZ_STATEFUL_STEPS steps per stateful scenario (default 10),
+IB_FUZZ_STATEFUL_SECONDS of extra stateful-only fuzzing (default none). `make fuzz` runs
+the long one (800 examples, 12 steps, 180 s stateful, IB_FUZZ_MIN_REQUESTS=10000;
+docs/robustness.md).
 The requests are counted independently of schemathesis, from the gateway's access log:
 every operation that takes any input must have had at least MIN_PER_OPERATION of them.
 """
@@ -26,9 +28,13 @@ from tests.e2e.conftest import bearer
 from tests.openapi_check import DOCUMENT, documented_operations, operation_for, routed_operations
 
 MAX_EXAMPLES = int(os.environ.get("IB_FUZZ_MAX_EXAMPLES", "25"))
-# pytest-timeout's 300 s (pyproject.toml) suits the budget of `make test`, not `make fuzz`'s.
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(max(300, 6 * MAX_EXAMPLES))]
 STATEFUL_STEPS = int(os.environ.get("IB_FUZZ_STATEFUL_STEPS", "10"))
+# A stateful-only pass repeated for this long (`st run --max-time`); 0: none. With a large
+# budget the stateful phase of the main pass stops after a few dozen scenarios.
+STATEFUL_SECONDS = int(os.environ.get("IB_FUZZ_STATEFUL_SECONDS", "0"))
+# pytest-timeout's 300 s (pyproject.toml) suits the budget of `make test`, not `make fuzz`'s.
+pytestmark = [pytest.mark.e2e,
+              pytest.mark.timeout(max(300, 6 * MAX_EXAMPLES) + 2 * STATEFUL_SECONDS)]
 MIN_REQUESTS = int(os.environ.get("IB_FUZZ_MIN_REQUESTS", "0"))
 # Issue 16: every operation gets at least 25 requests (counted in the access log); fewer
 # when a quick local run asks for a smaller budget.
@@ -193,6 +199,9 @@ def test_schemathesis_finds_no_5xx_and_no_schema_violation(stack, config, regist
              [arg for op_id in skip for arg in ("--exclude-operation-id", op_id)]),
             ("admin", f"Bearer {admin}", ["--include-operation-id", "post_stats",
                                           "--phases", "examples,coverage,fuzzing"])]
+    if STATEFUL_SECONDS:
+        runs.append(("stateful", bearer(user)["Authorization"], runs[0][2] + [
+            "--phases", "stateful", "--max-time", str(STATEFUL_SECONDS)]))
     results = [(name, *run_schemathesis(stack, token, tmp_path, extra))
                for name, token, extra in runs if not (name == "admin" and "post_stats" in skip)]
     # DELETE /api/posts/{id}/ is the one that can come out short: schemathesis draws its ids
@@ -231,10 +240,10 @@ def test_schemathesis_finds_no_5xx_and_no_schema_violation(stack, config, regist
         assert found["failures"] in (0, None) or tool_glitch_only(output, summary), found
     # Any 5xx fails, 503/504 included: nothing should fall over under the fuzzing.
     assert not server_errors, server_errors[:20]
-    assert len(seen) >= max(MIN_REQUESTS, 20 * MAX_EXAMPLES), len(seen)
+    assert len(seen) >= (MIN_REQUESTS or 20 * MAX_EXAMPLES), len(seen)
     # The stateful phase ran and followed links (declared in gateway/openapi.py or inferred).
-    user_run = results[0][-1]
-    assert user_run["stateful_steps"] > 0 and user_run["links"], user_run
+    assert sum(found["stateful_steps"] for *_, found in results) > 0
+    assert any(found["links"] for *_, found in results), [found for *_, found in results]
     assert not starved(by_operation, skip), starved(by_operation, skip)
 
 

@@ -12,6 +12,7 @@ Misconfiguration), directly at the gateway and through the real nginx of nginx/:
 - no stack trace in a 500: provoked with a fake RPC client in falcon.testing (a service
   error of an unknown kind, and a bug in the gateway itself).
 """
+import json
 import os
 import re
 import socket
@@ -137,9 +138,13 @@ def test_gateway_names_no_server_software_even_on_its_own_error_pages(stack):
     status, headers, body = raw(stack, b"GET /api/posts/ HTTP/1.1\r\nHost: x\r\n"
                                        b"Connection: close\r\n\r\n")
     assert status == 200 and headers["server"] == "imageboard", headers
-    # A request gunicorn refuses before the app sees it: its own page, no version or trace.
+    # A request gunicorn refuses before the app sees it: the contract's JSON error body
+    # (gateway/gunicorn_conf.py), nosniff, no version or trace.
     status, headers, body = raw(stack, b"GET /api/posts/ HTTP/9.9\r\nHost: x\r\n\r\n")
     assert status == 400, (status, body)
+    assert headers["content-type"] == "application/json"
+    assert headers["x-content-type-options"] == "nosniff"
+    assert json.loads(body)["error"]["code"] == "bad_request", body
     assert_no_software_version(headers, body)
 
 

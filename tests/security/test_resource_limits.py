@@ -3,6 +3,8 @@ system read, hold or return is bounded, and the bound answers with the contract'
 
 - page size: `limit` is capped at 100 (decision 3) and `page` at 2^31-1 on every list ->
   400 `invalid_pagination` past either; the cap itself is served;
+- request line: over 4094 bytes -> 414 `uri_too_long` (gunicorn, in the contract's body),
+  over 8 KB through nginx -> nginx's JSON 414;
 - body size: JSON bodies at most 64 KiB at the gateway (gateway/media.py) -> 413
   `payload_too_large` one byte past it, an image past 5 MB -> 413 `image_too_large`
   (gateway/uploads.py), decided from Content-Length before the body is read; anything past
@@ -18,6 +20,7 @@ Elsewhere: nesting depth (tests/security/test_injection_and_bodies.py), image pi
 decompression bombs (tests/security/test_uploads.py), login/registration rates
 (tests/security/test_rate_limits.py).
 """
+import json
 import os
 import socket
 
@@ -145,6 +148,40 @@ def test_bodies_past_nginx_limit_get_its_json_413_declared_or_chunked(front, reg
                          files=multipart(title="big", content="x", image=image))
     assert error_of(resp) == (413, "image_too_large")
     assert FORM_OVERHEAD + 5 * 1024 * 1024 < NGINX_BODY_LIMIT
+
+
+def get_raw(base, target):
+    """GET `target` exactly as given; (status, Content-Type, JSON body)."""
+    host, port = base.split("://", 1)[1].split(":")
+    with socket.create_connection((host, int(port)), timeout=15) as sock:
+        sock.sendall(f"GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    return int(lines[0].split(" ", 2)[1]), headers.get("content-type"), json.loads(body)
+
+
+def test_a_request_line_past_4094_bytes_is_a_json_414(stack):
+    """gunicorn's limit_request_line, answered in the contract's body (gateway/gunicorn_conf.py;
+    schemathesis found its HTML page)."""
+    status, content_type, body = get_raw(stack, "/api/posts/?ordering=" + "a" * 5000)
+    assert (status, content_type) == (414, "application/json")
+    assert body["error"]["code"] == "uri_too_long"
+    status, _, _ = get_raw(stack, "/api/posts/?ordering=" + "a" * 3000)
+    assert status == 400  # long but allowed: the app's own answer (an unknown ordering)
+
+
+@needs_nginx
+def test_request_lines_too_long_get_a_json_414_through_nginx(front):
+    for length, message in ((5000, "Request Line is too large"),  # gunicorn's, passed through
+                            (9000, "Request line longer than 8 KB")):  # nginx's own
+        status, content_type, body = get_raw(front, "/api/posts/?ordering=" + "a" * length)
+        assert (status, content_type) == (414, "application/json"), length
+        assert body["error"]["code"] == "uri_too_long"
+        assert body["error"]["message"].startswith(message), body
 
 
 @needs_nginx
