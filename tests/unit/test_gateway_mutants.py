@@ -284,6 +284,8 @@ def test_page_urls_keep_every_other_parameter_and_the_callers_host():
     assert page_url(r, 3) == "https://example.org/api/posts/?ordering=-created_at&limit=5&empty=&page=3"
     r = req("", path="/api/comments/", root_path="/base", scheme="http", host="h:8080")
     assert page_url(r, 1) == "http://h:8080/base/api/comments/?page=1"
+    # Only trailing slashes go: the path itself is kept whatever its last letters.
+    assert page_url(req("", path="/api/LISTX//"), 2) == "https://example.org/api/LISTX/?page=2"
 
 
 @pytest.mark.parametrize("page,limit,total,expected", [

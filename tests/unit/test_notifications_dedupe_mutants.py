@@ -93,8 +93,10 @@ def event(kind="post.liked", actor_id=7):
 
 
 def rules(monkeypatch, drafts=(), user=None):
-    monkeypatch.setattr(dependencies, "notifications_for", lambda e: list(drafts))
-    monkeypatch.setattr(dependencies, "known_user", lambda e: user)
+    """The rules answer only for a real event (handle_event must hand them the event)."""
+    monkeypatch.setattr(dependencies, "notifications_for",
+                        lambda e: list(drafts) if e is not None else [])
+    monkeypatch.setattr(dependencies, "known_user", lambda e: user if e is not None else None)
 
 
 DRAFTS = [Draft(1, "LIKE", "bob liked your post", {"post_id": 5, "actor_id": 7}),

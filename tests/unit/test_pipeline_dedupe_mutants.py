@@ -164,10 +164,10 @@ def test_a_refused_message_is_a_dead_letter_and_no_event_id_is_remembered(clock)
 
 def test_the_sink_drops_stored_posts_and_writes_in_order(monkeypatch):
     totals = []
-    monkeypatch.setattr(consumer, "like_total_rows",
-                        lambda client, likes, deleted: totals.append((list(likes), deleted))
-                        or [(5, 1, 1)])
     client = FakeClient(stored_posts={1}, stored_deletions={6})
+    monkeypatch.setattr(consumer, "like_total_rows",
+                        lambda given, likes, deleted: totals.append((given is client, list(likes),
+                                                                     deleted)) or [(5, 1, 1)])
     sink = ClickHouseSink(client)
     assert sink.client is client
     before = metrics.ROWS.labels("posts")._value.get()
@@ -184,7 +184,7 @@ def test_the_sink_drops_stored_posts_and_writes_in_order(monkeypatch):
     assert inserted["posts"][COLUMNS["posts"].index("post_id")] == [2]
     assert inserted["post_deletions"][COLUMNS["post_deletions"].index("post_id")] == [5]
     assert inserted["post_like_totals"] == [[5], [1], [1]]
-    assert totals == [(likes, [5, 6])]  # every deleted post of the batch, stored or not
+    assert totals == [(True, likes, [5, 6])]  # every deleted post of the batch, stored or not
     assert metrics.ROWS.labels("posts")._value.get() == before + 1
     assert "post_like_totals" not in batch  # the caller's dict is left as it was
 
@@ -194,6 +194,40 @@ def test_the_sink_writes_no_totals_without_likes_or_deletions_and_skips_empty_ta
     client = FakeClient(stored_posts={1})
     ClickHouseSink(client).write({"posts": [post_row(1)], "likes": [], "events": [("e",) * 11]})
     assert [sql.split()[2] for sql, _ in client.inserts()] == ["events"]
+
+
+LIKE = ("l1",) + (None,) * (len(COLUMNS["likes"]) - 1)
+
+
+@pytest.mark.parametrize("batch,expected", [
+    ({"likes": [LIKE]}, ([LIKE], [])),                         # likes alone
+    ({"post_deletions": [deletion_row(5)]}, ([], [5])),      # a deletion alone
+])
+def test_like_totals_follow_likes_or_deletions_alone(monkeypatch, batch, expected):
+    """Either one changes a post's total: a like moves it, a deletion takes it to nothing."""
+    totals = []
+    monkeypatch.setattr(consumer, "like_total_rows",
+                        lambda client, likes, deleted: totals.append((list(likes), list(deleted)))
+                        or [(5, 0, 1)])
+    client = FakeClient()
+    ClickHouseSink(client).write(batch)
+    assert totals == [expected]
+    assert "post_like_totals" in [sql.split()[2] for sql, _ in client.inserts()]
+
+
+def test_dead_letters_are_stored_as_received_with_the_time_they_failed(monkeypatch):
+    monkeypatch.setattr(consumer.time, "time", lambda: 1_800_000_000.7)
+    client = FakeClient()
+
+    class Refused:
+        kind, reason, event_type = "not_json", "Expecting value", None
+    empty = FakeMessage(None, topic="t-user-events", partition=2, offset=9)
+    empty.key = lambda: None
+    ClickHouseSink(client).write_dead_letters([(empty, Refused())])
+    ((sql, params, _, _),) = client.calls
+    assert sql.startswith("INSERT INTO dead_letters")
+    assert params == [[1_800_000_000], ["t-user-events"], [2], [9], [b""], [b""], ["not_json"],
+                      ["Expecting value"], [""]]
 
 
 def test_an_insert_names_every_column_and_sends_them_columnar():

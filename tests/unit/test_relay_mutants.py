@@ -125,6 +125,12 @@ def counter(metric, *labels):
     return metric.labels(*labels)._value.get()
 
 
+def logged(caplog, message):
+    """The one record with exactly this message (a log line operators grep for)."""
+    (record,) = [r for r in caplog.records if r.getMessage() == message]
+    return record
+
+
 # -- construction ----------------------------------------------------------------------
 
 def test_a_new_relay_reads_its_settings_and_starts_as_nobody():
@@ -208,8 +214,8 @@ def test_the_connection_is_autocommit_listens_and_is_reused_until_closed(connect
     assert conn is relay.conn and conn.autocommit is True
     assert conn.executed == [("LISTEN outbox", ())]
     assert relay.is_leader is False  # a new session holds no advisory lock yet
-    assert conn.kwargs["dbname"] == "mutants_users"
-    assert (conn.kwargs["user"], conn.kwargs["port"]) == ("relay", 1)
+    assert conn.kwargs == {"dbname": "mutants_users", "host": "127.0.0.1", "port": 1,
+                           "user": "relay", "password": "pw", "connect_timeout": 3}
     relay.is_leader = True
     assert relay._connection() is conn and len(connections) == 1 and relay.is_leader is True
     conn.closed = 1
@@ -243,6 +249,8 @@ def test_pending_count_uses_a_connection_of_its_own_and_closes_it(connections):
     (conn,) = connections
     assert conn.executed == [("SELECT count(*) FROM outbox WHERE published_at IS NULL", ())]
     assert conn.close_calls == 1 and relay.conn is None
+    assert conn.kwargs == {"dbname": "mutants_users", "host": "127.0.0.1", "port": 1,
+                           "user": "relay", "password": "pw", "connect_timeout": 3}
 
 
 def test_waiting_sleeps_on_the_socket_then_lets_a_burst_of_commits_land(monkeypatch, sleeps):
@@ -271,7 +279,7 @@ def test_waiting_sleeps_on_the_socket_then_lets_a_burst_of_commits_land(monkeypa
 
 # -- Kafka: errors, producer, topics --------------------------------------------------------
 
-def test_all_brokers_down_starts_the_outage_clock_once(clock):
+def test_all_brokers_down_starts_the_outage_clock_once(clock, caplog):
     wall, _ = clock
     relay = Relay(CONFIG, "users")
     relay.producer = producer = FakeProducer()
@@ -283,13 +291,17 @@ def test_all_brokers_down_starts_the_outage_clock_once(clock):
     relay._on_error(FakeError(code=KafkaError._ALL_BROKERS_DOWN))
     assert relay.broker_down_since == wall.now - 30  # the outage began at the first report
     assert relay.producer is producer
+    record = logged(caplog, "kafka broker unreachable; outbox rows wait")  # once, not twice
+    assert record.levelno == logging.WARNING and record.service == "users"
 
 
-def test_a_fatal_producer_error_drops_the_producer():
+def test_a_fatal_producer_error_drops_the_producer(caplog):
     relay = Relay(CONFIG, "users")
     relay.producer = FakeProducer()
-    relay._on_error(FakeError(fatal=True))
+    relay._on_error(FakeError(fatal=True, text="fenced"))
     assert relay.producer is None and relay.broker_down_since is None
+    record = logged(caplog, "fatal producer error; recreating the producer")
+    assert record.levelno == logging.ERROR and record.error == "fenced"
 
 
 def test_the_producer_is_made_once_with_the_error_callback(monkeypatch):
@@ -310,7 +322,7 @@ def test_topics_are_ensured_with_one_admin_client(monkeypatch):
     relay = Relay(CONFIG, "users")
     relay._ensure_topics()
     relay._ensure_topics()
-    assert len(admins) == 1 and relay.topics_ready is True
+    assert admins == [relay_module.client_config(CONFIG)] and relay.topics_ready is True
     assert calls == [(CONFIG, 5, relay.admin)] * 2
 
 
@@ -344,11 +356,12 @@ def test_publish_keeps_failed_rows_out_of_the_delivered(sleeps, caplog):
     relay.producer = FakeProducer(fail={b"b"})
     ok, failed = relay._publish(ROWS)
     assert (sorted(ok), failed) == ([1, 3], 1)
-    warning = next(r for r in caplog.records if "not delivered" in r.getMessage())
+    warning = logged(caplog, "outbox events not delivered; will retry")
     assert warning.failed == 1 and warning.error == "boom" and warning.service == "users"
 
 
-def test_publish_gives_up_on_reports_that_never_come_after_the_message_timeout(monkeypatch, sleeps):
+def test_publish_gives_up_on_reports_that_never_come_after_the_message_timeout(monkeypatch, sleeps,
+                                                                              caplog):
     relay, _ = leader()
     relay.producer = FakeProducer(lost={b"c"})
     mono = Clock(100.0)
@@ -362,6 +375,7 @@ def test_publish_gives_up_on_reports_that_never_come_after_the_message_timeout(m
     assert (sorted(ok), failed) == ([1, 2], 1)
     # message timeout (3 s) + 5 s of grace, one green sleep of 2 ms per round.
     assert len(sleeps) == 8 and set(sleeps) == {0.002}
+    assert logged(caplog, "outbox events not delivered; will retry").error == "no delivery report"
 
 
 def test_publish_waits_only_while_reports_are_missing(monkeypatch, sleeps):
@@ -385,7 +399,8 @@ def test_a_producer_in_a_fatal_state_fails_the_whole_batch_and_is_dropped(sleeps
     relay.producer = producer = FakeProducer(broken=True)
     assert relay._publish(ROWS) == ([], 3)
     assert relay.producer is None and producer.purged
-    assert any("recreating" in r.getMessage() for r in caplog.records)
+    warning = logged(caplog, "producer failed; recreating it")
+    assert warning.service == "users" and warning.error == "fatal state"
 
 
 def test_the_replay_after_an_outage_unmarks_what_was_sent_just_before_it(caplog):
@@ -396,7 +411,7 @@ def test_the_replay_after_an_outage_unmarks_what_was_sent_just_before_it(caplog)
         ("UPDATE outbox SET published_at = NULL WHERE published_at >= to_timestamp(%s)",
          (10_000.0 - 120.0,))]
     assert relay.broker_down_since is None
-    warning = next(r for r in caplog.records if "re-publishing" in r.getMessage())
+    warning = logged(caplog, "re-publishing events the broker may have lost")
     assert warning.events == 4 and warning.service == "users"
 
 
@@ -435,6 +450,12 @@ def test_a_clean_round_keeps_the_producer_and_counts_no_error(sleeps):
     assert (relay.published_total, relay.failed_total) == (3, 0)
     assert counter(metrics.OUTBOX_PUBLISH_ERRORS, "mutants_clean") == errors
     assert counter(metrics.OUTBOX_PUBLISHED, "mutants_clean", "post-events") == 2
+    relay.producer = FakeProducer(fail={b"a"})
+    assert relay.run_once() == 2  # the statements fake answers the same rows again
+    assert (relay.published_total, relay.failed_total) == (5, 1)  # totals add up
+    relay.producer, relay.topics_ready = FakeProducer(fail={b"b"}), True  # as after a check
+    assert relay.run_once() == 2
+    assert (relay.published_total, relay.failed_total) == (7, 2)
 
 
 def test_failed_rows_are_counted_as_publish_errors(sleeps):
@@ -542,9 +563,11 @@ def test_prune_deletes_published_rows_past_the_retention_in_batches(monkeypatch,
     assert relay._prune_published() == 3
     assert calls == [(statements, "outbox", "id", "published_at", 7.0, 10000)]
     assert relay._pruned_at == mono.now
-    info = next(r for r in caplog.records if "pruned" in r.getMessage())
+    info = logged(caplog, "pruned published outbox events")
     assert info.deleted == 3 and info.service == "users"
-    mono.now += PRUNE_INTERVAL
+    mono.now += PRUNE_INTERVAL - 1
+    assert relay._prune_published() == 0 and len(calls) == 1  # not due yet
+    mono.now += 1
     assert relay._prune_published(batch_size=5) == 3 and calls[-1][-1] == 5
 
 
@@ -607,7 +630,7 @@ def test_kafka_unavailable_backs_off_doubling_up_to_ten_seconds(monkeypatch, sle
     relay.run(should_run)
     assert sleeps == [0.5, 1.0, 2.0, 4.0, 8.0, 10, 10, 0.5]  # a good round resets it
     assert counter(metrics.OUTBOX_PUBLISH_ERRORS, "mutants_loop") == before + 8
-    warning = next(r for r in caplog.records if "kafka unavailable" in r.getMessage())
+    warning = next(r for r in caplog.records if r.getMessage() == "kafka unavailable; outbox relay waiting")
     assert warning.error == "no broker" and warning.service == "mutants_loop"
 
 
@@ -615,11 +638,12 @@ def test_a_lost_database_connection_is_closed_and_retried_with_backoff(monkeypat
     relay = Relay(CONFIG, "users")
     relay.conn, relay.is_leader = FakeConn(), True
     conn = relay.conn
-    should_run = failing_rounds(monkeypatch, relay, [psycopg2.OperationalError("gone \n")] * 2)
+    should_run = failing_rounds(monkeypatch, relay, [psycopg2.OperationalError("gone \n")] * 7)
     relay.run(should_run)
-    assert sleeps == [0.5, 1.0] and conn.close_calls == 1
+    assert sleeps == [0.5, 1.0, 2.0, 4.0, 8.0, 10, 10] and conn.close_calls == 1
     assert relay.conn is None and relay.is_leader is False
-    warning = next(r for r in caplog.records if "lost its database" in r.getMessage())
+    warning = next(r for r in caplog.records
+                   if r.getMessage() == "outbox relay lost its database connection")
     assert warning.error == "gone" and warning.service == "users"
 
 
@@ -628,7 +652,7 @@ def test_any_other_failure_is_logged_with_its_traceback_and_retried(monkeypatch,
     should_run = failing_rounds(monkeypatch, relay, [ValueError("bug")] * 6)
     relay.run(should_run)
     assert sleeps == [0.5, 1.0, 2.0, 4.0, 8.0, 10]
-    record = next(r for r in caplog.records if "round failed" in r.getMessage())
+    record = next(r for r in caplog.records if r.getMessage() == "outbox relay round failed")
     assert record.exc_info and record.service == "users"
 
 
@@ -668,8 +692,8 @@ class FakeThread:
 
 
 class FakeContainer:
-    def __init__(self):
-        self.service_name, self.config, self.spawned = "comments", CONFIG, []
+    def __init__(self, service_name="comments"):
+        self.service_name, self.config, self.spawned = service_name, CONFIG, []
 
     def spawn_managed_thread(self, fn, identifier=None):
         self.spawned.append(identifier)
@@ -693,7 +717,24 @@ def provider(monkeypatch):
     return dep
 
 
-def test_the_dependency_runs_one_relay_for_its_service(provider):
+class FakeTimeout:
+    """eventlet.Timeout as stop() uses it: how long it waits, and that it does not raise."""
+    made = []
+
+    def __init__(self, seconds=None, exception=None):
+        self.made.append((seconds, exception))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def test_the_dependency_runs_one_relay_for_its_service(provider, monkeypatch):
+    monkeypatch.setattr(relay_module.eventlet, "Timeout", FakeTimeout)
+    FakeTimeout.made = []
+    assert OutboxRelay().relay is None
     assert provider.relay.service == "comments" and provider.relay.batch_size == 500
     assert provider._running is False and provider._thread is None
     provider.start()
@@ -708,6 +749,19 @@ def test_the_dependency_runs_one_relay_for_its_service(provider):
     assert provider._running is False and provider.watched == []
     assert provider.container.thread.waited == 1 and provider.container.thread.killed == 1
     assert provider.relay.closed is True
+    # The current round may finish: up to the message timeout (3 s) and 10 s more, silently.
+    assert FakeTimeout.made == [(13.0, False)]
+
+
+def test_starting_exports_the_error_counter_at_zero(monkeypatch):
+    monkeypatch.setattr(relay_module.metrics, "watch_outbox", lambda s, fn: None)
+    dep = OutboxRelay()
+    dep.container = FakeContainer("mutants_start")
+    dep.setup()
+    assert ("mutants_start",) not in metrics.OUTBOX_PUBLISH_ERRORS._metrics
+    dep.start()
+    assert ("mutants_start",) in metrics.OUTBOX_PUBLISH_ERRORS._metrics
+    assert counter(metrics.OUTBOX_PUBLISH_ERRORS, "mutants_start") == 0
 
 
 def test_a_named_dependency_and_its_batch_size(monkeypatch):
