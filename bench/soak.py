@@ -672,10 +672,12 @@ def _count(values):
 
 # -- growth ----------------------------------------------------------------------------------------
 
-def growth(samples, warmup_end, load_end, warmup_len):
+def growth(samples, warmup_end, load_end, warmup_len, recovered=None):
     """Per process incarnation (label, pid): RSS and fds at the end of its warm-up (mean of
     3 samples from max(warmup_end, its first sample + warmup_len)) and at the end of the
-    load (mean of its last 3 samples before load_end)."""
+    load (mean of its last 3 samples before load_end). Also, for what is judged no more
+    than a leak would show: RSS growth from `recovered` (60 s after the last fault) on, so a
+    step at a fault (a catch-up batch's memory kept) is told from a slope."""
     series = {}
     for s in samples:
         for label, p in s.get("procs", {}).items():
@@ -705,6 +707,10 @@ def growth(samples, warmup_end, load_end, warmup_len):
                     "rss_growth_pct": round(100 * (rss1 - rss0) / rss0, 1),
                     "fds_start": round(fd0, 1), "fds_end": round(fd1, 1),
                     "processes_start": round(n0, 1), "processes_end": round(n1, 1)})
+        after = [p for p in points if recovered is not None and max(recovered, start) <= p[0]][:3]
+        if len(after) == 3 and after[-1][0] < end[0][0]:
+            rss_r = sum(p[1] for p in after) / 3
+            out[-1]["rss_growth_after_faults_pct"] = round(100 * (rss1 - rss_r) / rss_r, 1)
     return sorted(out, key=lambda r: r.pop("key"))
 
 
@@ -829,11 +835,12 @@ def summary_tables(summary):
               f"| duplicated (events FINAL, as the queries' uniqExact count) | {e['duplicated_final']} |",
               f"| raw copies not merged yet (ReplacingMergeTree; counted once) | {e['raw_copies_before_merge']} |",
               f"| in ClickHouse but in no outbox | {e['not_in_any_outbox']} |"]
-    lines += ["", "| process | from -> to (min) | RSS MB | RSS growth | fds (without k6's connections) | verdict |",
-              "|---|---|---:|---:|---:|---|"]
+    lines += ["", "| process | from -> to (min) | RSS MB | RSS growth | after the faults | "
+                  "fds (without k6's connections) | verdict |",
+              "|---|---|---:|---:|---:|---:|---|"]
     for g in summary["growth"]:
         if "rss_growth_pct" not in g:
-            lines.append(f"| {g['process']} | | | | | {g['note']} |")
+            lines.append(f"| {g['process']} | | | | | | {g['note']} |")
             continue
         rss_ok, fds_ok, judged = judge(g)
         verdict = ("ok" if rss_ok and fds_ok else
@@ -846,6 +853,8 @@ def summary_tables(summary):
             verdict += f" ({g['processes_start']:.0f} -> {g['processes_end']:.0f} processes)"
         lines.append(f"| {g['process']} | {g['from_t'] / 60:.1f} -> {g['to_t'] / 60:.1f} | "
                      f"{g['rss_start_mb']:.0f} -> {g['rss_end_mb']:.0f} | {g['rss_growth_pct']:+.1f}% | "
+                     + (f"{g['rss_growth_after_faults_pct']:+.1f}%" if "rss_growth_after_faults_pct" in g
+                        else "") + " | "
                      f"{g['fds_start']:.0f} -> {g['fds_end']:.0f} | {verdict} |")
     return "\n".join(lines)
 
@@ -1113,7 +1122,8 @@ def main():
                          k6_exit=rc),
             "faults": faults, "drain_seconds": drain_seconds, "drain_lag": drain_lag,
             "reconciliation": rec,
-            "growth": growth(sampler.samples, 0.15 * duration, load_end, 0.15 * duration),
+            "growth": growth(sampler.samples, 0.15 * duration, load_end, 0.15 * duration,
+                             recovered=max(f["end"] for f in faults) + 60),
             "loadavg": os.getloadavg(),
         }
         summary["failures"] = verdicts(summary)
