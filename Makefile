@@ -78,7 +78,7 @@ test-faults: install
 ## pagination, the outbox relay and the consumers' dedupe, in a copy of the tree under
 ## $(MUTATE_DIR) (the work tree is never mutated); prints what was not killed. MUTANTS='glob'
 ## picks other mutants (default: those functions; the files hold others, left unchecked);
-## `cd $(MUTATE_DIR) && $(abspath $(VENV))/bin/mutmut show NAME` shows one. About an hour on
+## `cd $(MUTATE_DIR) && $(abspath $(VENV))/bin/mutmut show NAME` shows one. About half an hour on
 ## two cores. Scores and the reasons for the survivors: docs/robustness.md "Mutation testing".
 MUTATE_DIR ?= var/mutate
 MUTANTS ?= 'gateway.*' 'imageboard.*' 'analytics_pipeline.unique_posts.*' \
