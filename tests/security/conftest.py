@@ -28,3 +28,19 @@ def admin_of(config):
     def make(user):
         return {"Authorization": "Bearer " + issue_token(config, user["id"], user["username"], True)}
     return make
+
+
+@pytest.fixture
+def front(tmp_path, config, stack):
+    """The real nginx configuration in front of the suite's gateway; a fresh one per test,
+    so its rate-limit counters start empty."""
+    from imageboard_ops import nginx
+    from tests.ports import free_port
+    port = free_port()
+    conf = nginx.render(tmp_path / "nginx", f"127.0.0.1:{port}", stack.split("://", 1)[1],
+                        config["MEDIA_ROOT"])
+    ok, output = nginx.check(conf)
+    assert ok, output
+    nginx.start(conf)
+    yield f"http://127.0.0.1:{port}"
+    nginx.stop(conf)

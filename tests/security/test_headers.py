@@ -25,7 +25,6 @@ from gateway.app import create_app
 from imageboard_ops import nginx
 from tests.e2e.conftest import bearer
 from tests.imagefiles import png_bytes
-from tests.ports import free_port
 from tests.security.conftest import multipart
 from tests.unit.gateway_fakes import CONFIG, FakeRpc
 
@@ -34,18 +33,6 @@ needs_nginx = pytest.mark.skipif(not HAS_NGINX, reason="nginx not installed")
 EVIL = "https://evil.example"
 VERSION = re.compile(r"\d+\.\d+")
 
-
-@pytest.fixture
-def front(tmp_path, config, stack):
-    """The real nginx configuration in front of the suite's gateway."""
-    port = free_port()
-    conf = nginx.render(tmp_path / "nginx", f"127.0.0.1:{port}", stack.split("://", 1)[1],
-                        config["MEDIA_ROOT"])
-    ok, output = nginx.check(conf)
-    assert ok, output
-    nginx.start(conf)
-    yield f"http://127.0.0.1:{port}"
-    nginx.stop(conf)
 
 
 def raw(base, request):

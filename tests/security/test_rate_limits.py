@@ -7,7 +7,6 @@ import socket
 import pytest
 
 from imageboard_ops import nginx
-from tests.ports import free_port
 
 pytestmark = [pytest.mark.e2e,
               pytest.mark.skipif(not os.path.exists(nginx.NGINX_BIN), reason="nginx not installed")]
@@ -21,17 +20,6 @@ LOGIN_VARIANTS = {"/api/users/login/": 429, "/api/users/login": 429, "//api/user
                   "/api/users/login/?next=/": 429, "/api/users/login/.": 429,
                   "/API/users/login/": 404}
 
-
-@pytest.fixture
-def front(tmp_path, config, stack):
-    port = free_port()
-    conf = nginx.render(tmp_path / "nginx", f"127.0.0.1:{port}", stack.split("://", 1)[1],
-                        config["MEDIA_ROOT"])
-    ok, output = nginx.check(conf)
-    assert ok, output
-    nginx.start(conf)
-    yield f"http://127.0.0.1:{port}"
-    nginx.stop(conf)
 
 
 def raw_post(base, path, body, headers=()):

@@ -34,26 +34,12 @@ from imageboard.pagination import MAX_PAGE
 from imageboard_ops import nginx
 from tests.e2e.conftest import bearer
 from tests.imagefiles import png_bytes
-from tests.ports import free_port
 from tests.security.conftest import multipart
 
 pytestmark = pytest.mark.e2e
 needs_nginx = pytest.mark.skipif(not os.path.exists(nginx.NGINX_BIN), reason="nginx not installed")
 NGINX_BODY_LIMIT = 5632 * 1024  # client_max_body_size in nginx/templates/default.conf.template
 
-
-@pytest.fixture
-def front(tmp_path, config, stack):
-    """The real nginx configuration (default posting rate) in front of the suite's gateway;
-    a fresh one per test, so its rate-limit counters start empty."""
-    port = free_port()
-    conf = nginx.render(tmp_path / "nginx", f"127.0.0.1:{port}", stack.split("://", 1)[1],
-                        config["MEDIA_ROOT"])
-    ok, output = nginx.check(conf)
-    assert ok, output
-    nginx.start(conf)
-    yield f"http://127.0.0.1:{port}"
-    nginx.stop(conf)
 
 
 def error_of(resp):
