@@ -86,7 +86,7 @@ def invalid_resources(resources, version):
 
 
 def unmatched_selectors(resources):
-    """Services, PDBs and HPAs that would select or scale nothing."""
+    """Services, PDBs, NetworkPolicies and HPAs that would select or scale nothing."""
     pods = {name: d["spec"]["template"]["metadata"]["labels"]
             for name, d in of_kind(resources, "Deployment").items()}
     problems = []
@@ -98,6 +98,10 @@ def unmatched_selectors(resources):
             selector = selector.get("matchLabels", selector)
             if not any(selector.items() <= labels.items() for labels in pods.values()):
                 problems.append(f"{kind}/{name} selects no Deployment's pods")
+    for name, r in of_kind(resources, "NetworkPolicy").items():
+        selector = r["spec"]["podSelector"]["matchLabels"]
+        if not any(selector.items() <= labels.items() for labels in pods.values()):
+            problems.append(f"NetworkPolicy/{name} selects no Deployment's pods")
     for name, r in of_kind(resources, "HorizontalPodAutoscaler").items():
         target = r["spec"]["scaleTargetRef"]["name"]
         if target not in pods:
@@ -345,5 +349,6 @@ def test_selector_checks_find_orphans(base):
         d["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"] = "gw"
     assert unmatched_selectors(broken(base, "Deployment", "gateway", relabel)) == [
         "Service/gateway selects no Deployment's pods",
-        "PodDisruptionBudget/gateway selects no Deployment's pods"]
+        "PodDisruptionBudget/gateway selects no Deployment's pods",
+        "NetworkPolicy/gateway-ingress selects no Deployment's pods"]
     assert load_documents(os.path.join(BASE, "hpa.yaml"))[0]["spec"]["scaleTargetRef"]["name"] == "gateway"
