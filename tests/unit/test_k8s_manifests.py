@@ -16,7 +16,8 @@ import pytest
 import yaml
 
 from imageboard import PROJECT_ROOT
-from imageboard.settings import env_names
+from imageboard.config import load_config
+from imageboard.settings import ConfigError, env_names, settings_of
 from imageboard_ops import processes
 from tests.k8s_render import load_documents, render
 
@@ -231,6 +232,23 @@ def test_deployments_have_probes_and_resources(rendered, directory):
 
 def test_configmap_and_secret_cover_config(base):
     assert setting_problems(base) == []
+
+
+def test_the_configmap_and_secret_pass_the_settings_checks(base, monkeypatch):
+    """What a pod's environment gives config/imageboard.yaml is a valid configuration (the
+    types of imageboard/settings.py), with the values the manifests rely on."""
+    for name, value in {**of_kind(base, "ConfigMap")["imageboard-config"]["data"],
+                        **of_kind(base, "Secret")["imageboard-secrets"]["stringData"]}.items():
+        monkeypatch.setenv(name, value)
+    config = load_config()
+    assert settings_of(config).KAFKA_TOPIC_PREFIX == ""
+    assert (config["GATEWAY_BIND"], config["METRICS_PORT"], config["MEDIA_ROOT"]) == \
+        ("0.0.0.0:8000", 9100, "/data/media")
+    assert config["SERVICES"] == ["users", "posts", "comments", "notifications", "analytics"]
+
+    monkeypatch.setenv("KAFKA_TOPIC_PREFIX", "")  # what an empty ConfigMap value would give
+    with pytest.raises(ConfigError, match="KAFKA_TOPIC_PREFIX"):
+        load_config()
 
 
 def test_images_and_commands_match_imageboard_ops_and_compose(base):
