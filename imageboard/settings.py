@@ -17,13 +17,16 @@ import os
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import (BaseModel, ConfigDict, Field, NonNegativeInt, PositiveFloat,
-                      PositiveInt, ValidationError, model_validator)
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, NonNegativeInt,
+                      PositiveFloat, PositiveInt, ValidationError, model_validator)
 
 from imageboard import PROJECT_ROOT
 
 DEFAULT_CONFIG_PATH = os.path.join(PROJECT_ROOT, "config", "imageboard.yaml")
 SERVICE_NAME = r"^[a-z][a-z0-9_]*$"
+# `KEY: ${NAME:""}` with NAME set but empty (compose's `${NAME:-}`) reads as YAML null: an
+# empty variable means the empty string, so a str setting that may be empty takes None as "".
+EmptyableStr = Annotated[str, BeforeValidator(lambda value: "" if value is None else value)]
 
 
 class Settings(BaseModel):
@@ -44,7 +47,7 @@ class Settings(BaseModel):
     JWT_LIFETIME_SECONDS: PositiveInt
 
     KAFKA_BOOTSTRAP_SERVERS: str = Field(min_length=1)
-    KAFKA_TOPIC_PREFIX: str
+    KAFKA_TOPIC_PREFIX: EmptyableStr
     KAFKA_TOPIC_PARTITIONS: PositiveInt
     KAFKA_REPLICATION_FACTOR: PositiveInt
     KAFKA_RETENTION_HOURS: PositiveFloat

@@ -96,3 +96,10 @@ def test_env_example_states_the_same_defaults_as_the_file():
     for name, default in defaults.items():
         assert name in example, f".env.example lacks {name}"
         assert example[name] == default.strip('"'), f"{name}: .env.example {example[name]!r} vs {default!r}"
+
+
+def test_an_empty_variable_is_an_empty_string_not_null(monkeypatch):
+    # compose passes `KAFKA_TOPIC_PREFIX: ${KAFKA_TOPIC_PREFIX:-}`: set, empty. The YAML
+    # substitution reads that as null; the setting must still load, as "".
+    monkeypatch.setenv("KAFKA_TOPIC_PREFIX", "")
+    assert load_config()["KAFKA_TOPIC_PREFIX"] == ""
