@@ -4,6 +4,7 @@ per step, the CPU per process recorded during each (bench/cpu_watch.py). Used by
 """
 import json
 import os
+import re
 import subprocess
 import time
 import uuid
@@ -27,45 +28,51 @@ class Options:
 
 
 def run_k6(workdir, tag, rate, seconds, env):
-    """One k6 run of the mix; returns (summary dict, pid). k6's REST API is off (several
-    k6 processes on one machine would fight over its port); the request log too."""
+    """Starts one k6 run of the mix; returns (Popen, its summary file). k6's REST API is off
+    (several k6 processes on one machine would fight over its port); the request log too."""
     summary = os.path.join(workdir, f"k6-{tag}-summary.json")
     log = os.path.join(workdir, f"k6-{tag}.log")
-    run_env = dict(os.environ, RATE=str(rate), DURATION=str(seconds), TAG=tag, SUMMARY=summary,
-                   REQUEST_LOG="0", **env)
+    run_env = {**os.environ, "RATE": str(rate), "DURATION": str(seconds), "TAG": tag,
+               "SUMMARY": summary, "REQUEST_LOG": "0", **env}
     argv = [K6, "run", "--quiet", "--no-usage-report", "--address", "", K6_SCRIPT]
     with open(log, "wb") as out:
         proc = subprocess.Popen(argv, env=run_env, cwd=PROJECT_ROOT, stdout=out,
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    return proc, summary, log
+    return proc, summary
 
 
-def wait_k6(proc, seconds, log):
-    try:
-        proc.wait(timeout=seconds + 60)  # + gracefulStop and the summary
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=10)
-    return proc.returncode
+def wait_k6(proc, seconds):
+    """(exit code, CPU seconds k6 used): reaped with wait4, whose rusage is the only record
+    of an exited process's CPU (/proc has forgotten it)."""
+    deadline = time.monotonic() + seconds + 60  # + gracefulStop and the summary
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid == 0 and time.monotonic() > deadline:
+            proc.kill()
+            pid, status, usage = os.wait4(proc.pid, 0)
+        if pid:
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            return proc.returncode, usage.ru_utime + usage.ru_stime
+        time.sleep(0.1)
 
 
 def capacity(label, workdir, k6_env, options, cpu_watch=None, log=print):
     """{"target", "capacity", "ceiling_reached", "steps": [...], "at_capacity": step} for one
-    target (k6_env["BASE"]). cpu_watch(k6_pid) -> a started CpuWatch, or None."""
+    target (k6_env["BASE"]). cpu_watch() -> a started CpuWatch, or None."""
     os.makedirs(workdir, exist_ok=True)
     search = Search(start=options.start, step=options.step, max_rate=options.max_rate,
                     resolution=options.resolution, max_steps=options.max_steps)
-    slug = label.replace(" ", "_")
+    slug = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
     like_offset = 0
 
     def one(tag, rate, seconds):
         nonlocal like_offset
         env = dict(k6_env, LIKE_OFFSET=str(like_offset), TAG=f"{tag}-{uuid.uuid4().hex[:6]}")
         like_offset += k6_rate(rate, SHARES["like"]) * (seconds // 10 + 2)
-        proc, summary_file, k6_log = run_k6(workdir, tag, rate, seconds, env)
-        watch = cpu_watch(proc.pid) if cpu_watch else None
-        rc = wait_k6(proc, seconds, k6_log)
-        cpu = watch.stop() if watch else None
+        proc, summary_file = run_k6(workdir, tag, rate, seconds, env)
+        watch = cpu_watch() if cpu_watch else None
+        rc, k6_cpu = wait_k6(proc, seconds)
+        cpu = watch.stop(extra_cpu={"k6 (load generator)": k6_cpu}) if watch else None
         try:
             with open(summary_file) as fh:
                 summary = json.load(fh)

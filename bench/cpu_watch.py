@@ -1,11 +1,12 @@
 """CPU per process of one bench instance over an interval (a capacity step), from /proc.
 
-    watch = CpuWatch(config, postgres_data=..., nginx_pid_file=..., extra={"k6": pid})
-    watch.start(); ...; shares = watch.stop()   # {label: % of one core}, "machine busy", ...
+    watch = CpuWatch(config, postgres_data=..., nginx_pid_file=...).start()
+    ...; shares = watch.stop(extra_cpu={"k6": seconds})  # {label: % of one core}, ...
 
 The instance's own processes by their pid files (imageboard_ops.processes: the gateway's
 master and each worker apart, each service, the pipeline), the private PostgreSQL cluster
-(postmaster and every backend), nginx (master and workers) and k6. The message broker,
+(postmaster and every backend), nginx (master and workers), and what the caller measured
+itself (k6's CPU from its rusage: it has exited when the step ends). The message broker,
 Kafka (tansu) and ClickHouse are the machine's shared servers: counted whole by command
 name, marked "(shared)", so on a busy machine they include other stacks' work.
 """
@@ -40,11 +41,10 @@ def _read_int(path):
 
 
 class CpuWatch:
-    def __init__(self, config, postgres_data=None, nginx_pid_file=None, extra=None):
+    def __init__(self, config, postgres_data=None, nginx_pid_file=None):
         self.config = config
         self.postgres_data = postgres_data
         self.nginx_pid_file = nginx_pid_file
-        self.extra = dict(extra or {})
         self.before = None
 
     def labelled(self):
@@ -65,7 +65,6 @@ class CpuWatch:
         postmaster = _read_int(os.path.join(self.postgres_data, "postmaster.pid")) \
             if self.postgres_data else None
         nginx = _read_int(self.nginx_pid_file) if self.nginx_pid_file else None
-        extra = {pid: label for label, pid in self.extra.items()}
         found, workers = {}, {}
         for pid, (ppid, pgrp, comm, cpu) in sorted(table.items()):
             if pid in leaders:
@@ -77,8 +76,6 @@ class CpuWatch:
                 label = "postgres (private, all backends)"
             elif nginx and (pid == nginx or ppid == nginx):
                 label = "nginx"
-            elif pid in extra:
-                label = extra[pid]
             elif comm in SHARED:
                 label = SHARED[comm]
             else:
@@ -90,15 +87,17 @@ class CpuWatch:
         self.before = (self.labelled(), busy_cpu_seconds(), time.monotonic())
         return self
 
-    def stop(self):
+    def stop(self, extra_cpu=None):
         """{label: % of one core} over the interval since start(), highest first, plus
-        "machine busy (all processes)" and "elapsed s"."""
+        "machine busy (all processes)" and "elapsed s"; extra_cpu: {label: CPU seconds}
+        measured by the caller."""
         before, busy0, t0 = self.before
         after, busy1, elapsed = self.labelled(), busy_cpu_seconds(), time.monotonic() - t0
         groups = {}
         for pid, (label, cpu) in after.items():
             was = before.get(pid)
             groups[label] = groups.get(label, 0.0) + cpu - (was[1] if was else 0.0)
+        groups.update(extra_cpu or {})
         shares = {label: round(cpu / elapsed * 100, 1)
                   for label, cpu in sorted(groups.items(), key=lambda kv: -kv[1])}
         shares["machine busy (all processes)"] = round((busy1 - busy0) / elapsed * 100, 1)

@@ -1,5 +1,6 @@
 """The benchmark's request mix, as bench/k6/mix.js runs it (the one k6 script of `make bench`
 and `make soak`): the shares and how k6 rounds them. No side effects on import."""
+import math
 import os
 import sys
 
@@ -19,3 +20,11 @@ def k6_rate(rate, share):
 def k6_total_rate(rate):
     """The requests/s k6 actually offers for a nominal `rate` (each share rounded)."""
     return sum(k6_rate(rate, s) for s in SHARES.values()) / 10
+
+
+def coprime_stride(n):
+    """A stride coprime with n posts: like number g walks every (user, post) pair once."""
+    stride = 7919
+    while math.gcd(stride, n) != 1:
+        stride += 2
+    return stride

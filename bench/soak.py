@@ -45,7 +45,7 @@ import time
 import urllib.request
 import uuid
 
-from bench.mix import K6, K6_SCRIPT, SHARES, k6_rate, k6_total_rate
+from bench.mix import K6, K6_SCRIPT, SHARES, coprime_stride, k6_rate, k6_total_rate
 from tests.private_servers import PrivatePostgres, PrivateRabbitMQ, PrivateTansu
 
 INSTANCE = "soak"
@@ -934,13 +934,6 @@ def register_writers(base, n, run_id):
     with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
         users = [u for u in pool.map(register, range(n)) if u]
     return users, client.errors
-
-
-def coprime_stride(n):
-    stride = 7919
-    while math.gcd(stride, n) != 1:
-        stride += 2
-    return stride
 
 
 def capacity(workdir, k6_env, args):
