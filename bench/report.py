@@ -29,6 +29,19 @@ def capacity_table(capacity, limits):
     return "\n".join(lines)
 
 
+def steps_table(capacity):
+    lines = ["| target | rate req/s | achieved rps | p50 ms | p99 ms | errors | dropped | "
+             "machine busy % | verdict |", "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for result in capacity.values():
+        for s in result["steps"]:
+            errors = s["error_rate"]
+            lines.append(f"| {result['target']} | {s['rate']} | {s['rps']} | {_ms(s['p50'])} | "
+                         f"{_ms(s['p99'])} | {'-' if errors is None else f'{errors:.2%}'} | "
+                         f"{s['dropped']} | {(s.get('cpu') or {}).get('machine busy (all processes)', '-')} | "
+                         f"{'pass' if s['passed'] else '; '.join(s['reasons'])} |")
+    return "\n".join(lines)
+
+
 def routes_table(capacity):
     targets = list(capacity.values())
     head = "| route | share |" + "".join(f" {t['target']} p50 ms | p99 ms |" for t in targets)
@@ -71,7 +84,8 @@ def wrk_table(results, floor):
 
 def tables(report):
     parts = [capacity_table(report["capacity"], report["limits"]), "",
-             routes_table(report["capacity"]), "", cpu_table(report["capacity"])]
+             routes_table(report["capacity"]), "", cpu_table(report["capacity"]), "",
+             steps_table(report["capacity"])]
     if report["wrk"] or report["rpc_floor"]:
         parts += ["", wrk_table(report["wrk"], report["rpc_floor"])]
     return "\n".join(parts)

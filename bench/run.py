@@ -33,6 +33,8 @@ import sys
 import time
 import uuid
 
+import requests
+
 from bench.instance import INSTANCE, VAR
 
 PORT = os.environ.get("BENCH_PORT", "18950")
@@ -113,6 +115,23 @@ def cleanup(config):
         print(f"note: Kafka topics not deleted: {exc!r}")
 
 
+# The capacity targets behind nginx: as deployed (its 1 s micro-cache of anonymous feed and
+# comment pages), and without the cache (what nginx itself costs, every request proxied).
+FRONTS = [("nginx", "1s", "via nginx (1 s micro-cache)"),
+          ("nginx-nocache", "0s", "via nginx, no cache")]
+TARGETS = ("direct",) + tuple(key for key, _, _ in FRONTS)
+
+
+def front_config(key, microcache, args):
+    """nginx as deployed, sized so that it is never the limit: a connection per k6 VU in
+    flight (mix.js allows 3 s worth of the rate) plus its upstream one, an idle upstream
+    pool above the requests in flight, and the per-IP posting limit lifted (every request
+    comes from this host)."""
+    return nginx.render(os.path.join(VAR, key), f"127.0.0.1:{NGINX_PORT}", ENV["GATEWAY_BIND"],
+                        ENV["MEDIA_ROOT"], microcache=microcache, posting_rate="100000r/s",
+                        worker_connections=max(16384, 8 * args.max_rate), upstream_keepalive=256)
+
+
 def seed_stack(config, base, args):
     """The seed at --seed-scale, through the API or in bulk; returns (figures, k6 users)."""
     scale = args.seed_scale
@@ -132,6 +151,13 @@ def seed_stack(config, base, args):
         # Whatever a process keeps in memory starts again from the databases.
         system.stop(config, keep_infra=True)
         system.start(config, with_infra=False, timeout=120)
+        feed = requests.get(f"{base}/api/posts/", timeout=30)
+        body = feed.json()
+        count = int(feed.headers.get("X-Total-Count") or (body.get("count") if isinstance(
+            body, dict) else -1))
+        if count != seeded["posts_total"]:
+            raise RuntimeError(f"the feed counts {count} posts after the bulk seed, "
+                               f"the database {seeded['posts_total']}")
     seeded.update(method=method, scale=scale, total_seconds=round(time.perf_counter() - t0, 1))
     return seeded, users
 
@@ -163,7 +189,8 @@ def parse_args():
     add("--posts", type=int, default=5000)
     add("--comments", type=int, default=20000)
     add("--likes", type=int, default=20000)
-    add("--targets", default="direct,nginx", help="capacity runs: direct, nginx or both")
+    add("--targets", default=",".join(TARGETS),
+        help=f"capacity runs, comma-separated, of {', '.join(TARGETS)}")
     add("--start-rate", type=int, default=100, help="req/s of the first step and the warm-up")
     add("--rate-step", type=int, default=100, help="req/s added per step until one fails")
     add("--max-rate", type=int, default=3000, help="the search's ceiling")
@@ -180,7 +207,7 @@ def parse_args():
     add("--rpc-calls", type=int, default=2000)
     add("--keep", action="store_true", help="leave the stack (and its private PostgreSQL) running")
     args = parser.parse_args()
-    unknown = set(args.targets.split(",")) - {"direct", "nginx"}
+    unknown = set(args.targets.split(",")) - set(TARGETS)
     if unknown:
         parser.error(f"--targets: unknown {sorted(unknown)}")
     if not os.access(K6, os.X_OK):
@@ -233,30 +260,27 @@ def main():
             for name, script in SCENARIOS:
                 results[name] = run_wrk(base, script, args.connections, args.duration, env)
                 print(f"{name}: {json.dumps(results[name])}", flush=True)
-        if "nginx" in targets or not args.no_wrk:
-            # Sized so that nginx is never the limit: a connection per k6 VU in flight
-            # (mix.js allows 3 s worth of the rate) plus its upstream one, and an idle
-            # upstream pool above the requests in flight.
-            front = nginx.render(os.path.join(VAR, "nginx"), f"127.0.0.1:{NGINX_PORT}",
-                                 ENV["GATEWAY_BIND"], ENV["MEDIA_ROOT"], posting_rate="100000r/s",
-                                 worker_connections=max(16384, 8 * args.max_rate),
-                                 upstream_keepalive=256)
+        for key, microcache, label in FRONTS:
+            wrk_rows = [] if args.no_wrk or microcache == "0s" else NGINX_SCENARIOS
+            if key not in targets and not wrk_rows:
+                continue
+            front = front_config(key, microcache, args)
             nginx.start(front)
             try:
-                if "nginx" in targets:
+                if key in targets:
                     print(f"settled after {settle(limit=args.settle_limit)} s", flush=True)
-                    capacity_results["nginx"] = measure_capacity(
-                        "via nginx (1 s micro-cache)", f"http://127.0.0.1:{NGINX_PORT}", config,
-                        k6_env, args, workdir,
+                    capacity_results[key] = measure_capacity(
+                        label, f"http://127.0.0.1:{NGINX_PORT}", config, k6_env, args, workdir,
                         nginx_pid_file=os.path.join(os.path.dirname(front), "nginx.pid"))
-                for name, script in ([] if args.no_wrk else NGINX_SCENARIOS):
+                for name, script in wrk_rows:
                     results[name] = run_wrk(f"http://127.0.0.1:{NGINX_PORT}", script,
                                             args.connections, args.duration, env)
                     print(f"{name}: {json.dumps(results[name])}", flush=True)
             finally:
                 nginx.stop(front)
-        floor = [] if args.no_wrk else [rpc_floor.kombu_round_trip(config["AMQP_URI"], args.rpc_calls),
-                                        rpc_floor.nameko_rpc(config, args.rpc_calls)]
+        floor = [] if args.no_wrk else [
+            rpc_floor.kombu_round_trip(config["AMQP_URI"], args.rpc_calls),
+            rpc_floor.nameko_rpc(config, args.rpc_calls)]
         for f in floor:
             print(f"rpc floor: {json.dumps(f)}", flush=True)
 

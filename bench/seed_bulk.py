@@ -2,7 +2,7 @@
 the mix's writers), posts, likes and comments by COPY straight into the posts and comments
 services' databases, with explicit ids (the sequences set past them after), every counter
 exact (likes_count, comments_count, the feed total via the posts_total triggers, which COPY
-fires like any INSERT), then VACUUM ANALYZE.
+fires like any INSERT) and checked against the rows, then VACUUM ANALYZE.
 
 What it skips, and why: no outbox rows, so none of these rows becomes an event; ClickHouse
 (analytics) and the notifications service never hear of them. Relaying 450,000 events at
@@ -79,6 +79,24 @@ def plan(accounts, posts, comments, likes, seed=7):
     return post_rows, targets, pairs
 
 
+def check(pc, cc):
+    """Raises unless every counter agrees with the rows: the feed total, each post's
+    likes_count and comments_count (the comments live in the other database)."""
+    with pc, pc.cursor() as cur:  # `with conn`: the transaction ends (VACUUM follows)
+        cur.execute("SELECT (SELECT total FROM posts_total) = (SELECT count(*) FROM posts), "
+                    "NOT EXISTS (SELECT 1 FROM posts p WHERE likes_count <> "
+                    "(SELECT count(*) FROM likes l WHERE l.post_id = p.id))")
+        total_ok, likes_ok = cur.fetchone()
+        cur.execute("SELECT id, comments_count FROM posts WHERE comments_count > 0")
+        expected = dict(cur.fetchall())
+    with cc, cc.cursor() as cur:
+        cur.execute("SELECT post_id, count(*) FROM comments GROUP BY post_id")
+        actual = dict(cur.fetchall())
+    if not (total_ok and likes_ok and expected == actual):
+        raise RuntimeError(f"bulk seed inconsistent: total {total_ok}, likes {likes_ok}, "
+                           f"comments {expected == actual}")
+
+
 def seed(config, accounts, posts, comments, likes):
     """Bulk rows for `accounts` (from register()); returns the figures bench.run reports."""
     started = time.perf_counter()
@@ -107,6 +125,7 @@ def seed(config, accounts, posts, comments, likes):
                     f"Bench comment {k}", _ago(comments - k, 0.01), _ago(comments - k, 0.01))
                    for k, (p, a) in enumerate(targets)))
             cur.execute("SELECT setval('comments_id_seq', %s)", (first_comment + comments - 1,))
+        check(pc, cc)
         for conn, tables in ((pc, ("posts", "likes")), (cc, ("comments",))):
             conn.autocommit = True  # VACUUM runs outside a transaction
             with conn.cursor() as cur:
