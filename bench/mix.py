@@ -13,8 +13,9 @@ ROUTES = tuple(SHARES)
 
 
 def k6_rate(rate, share):
-    """Requests per 10 s of one scenario, as mix.js rounds it."""
-    return max(1, round(rate * share * 10))
+    """Requests per 10 s of one scenario, as mix.js rounds it (Math.round: halves up, where
+    Python's round() would round them to even)."""
+    return max(1, math.floor(rate * share * 10 + 0.5))
 
 
 def k6_total_rate(rate):
