@@ -135,3 +135,31 @@ def test_the_ceiling_ends_the_search_and_says_so():
 def test_max_steps_bounds_the_search():
     search = Search(start=10, step=10, max_rate=10_000, resolution=1, max_steps=5)
     assert drive(search, capacity_of=10_000) == [10, 20, 30, 40, 50]
+
+
+def test_the_report_tables_show_a_capacity_and_a_target_where_none_passed():
+    from bench.report import tables
+    passed = judge(summary(rate=300, routes={"list": (5.0, 40.0, 5400)}), 300, 30)
+    passed["cpu"] = {"posts": 31.5, "machine busy (all processes)": 190.0, "elapsed s": 30.0}
+    failed = judge(summary(rate=400, p99=582.0), 400, 30)
+    report = {"limits": {"p99_ms": 100.0}, "wrk": {}, "rpc_floor": [], "capacity": {
+        "direct": {"target": "direct", "capacity": 300, "ceiling_reached": False,
+                   "steps": [passed, failed], "at_capacity": passed},
+        "nginx": {"target": "nginx", "capacity": None, "ceiling_reached": False,
+                  "steps": [failed], "at_capacity": None}}}
+    text = tables(report)
+    assert "| direct | **300** |" in text
+    assert "| nginx | **none passed** |" in text
+    assert "| list | 60% | 5.0 | 40.0 | - | - |" in text
+    assert "| posts | 31.5 | - |" in text
+    assert "| direct | 400 |" in text and "p99 582.0 ms > 100 |" in text
+
+
+def test_the_bulk_seed_plan_keeps_every_counter_and_never_repeats_a_like():
+    from bench.seed_bulk import plan
+    accounts = [{"id": i, "username": f"u{i}"} for i in range(7)]
+    posts, targets, pairs = plan(accounts, posts=50, comments=300, likes=200)
+    assert len(posts) == 50 and len(targets) == 300 and len(pairs) == 200
+    assert len(set(pairs)) == 200
+    assert sum(nl for _, nl, _ in posts) == 200
+    assert [nc for _, _, nc in posts] == [sum(1 for p, _ in targets if p == i) for i in range(50)]
