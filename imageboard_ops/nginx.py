@@ -24,10 +24,11 @@ def _render(template_path, values):
 
 
 def render(run_dir, listen, gateway, media_root, proxy_timeout="30s", workers=1,
-           microcache="1s", posting_rate="30r/m"):
+           microcache="1s", posting_rate="30r/m", worker_connections=1024, upstream_keepalive=32):
     """Writes <run_dir>/nginx.conf and <run_dir>/default.conf; returns the main file.
     microcache: how long an anonymous feed page is reused ("0s": never); posting_rate:
-    the per-IP limit on creating posts and comments (a load test from one host raises it)."""
+    the per-IP limit on creating posts and comments (a load test from one host raises it);
+    worker_connections, upstream_keepalive: a load test raises them too (bench.run)."""
     run_dir = os.path.abspath(run_dir)
     os.makedirs(run_dir, exist_ok=True)
     values = {
@@ -41,6 +42,9 @@ def render(run_dir, listen, gateway, media_root, proxy_timeout="30s", workers=1,
         "NGINX_MICROCACHE": microcache,
         "NGINX_POSTING_RATE": posting_rate,
         "NGINX_WORKERS": str(workers),
+        "NGINX_WORKER_CONNECTIONS": str(worker_connections),
+        "NGINX_RLIMIT_NOFILE": str(2 * worker_connections + 64),  # client + upstream + files
+        "NGINX_UPSTREAM_KEEPALIVE": str(upstream_keepalive),
         # Run by root (tests, CI): workers keep root's rights so they can use run_dir and the
         # media root wherever those are (pytest's tmp dirs are 0700); otherwise not needed.
         "NGINX_USER_DIRECTIVE": "user root;" if os.geteuid() == 0 else "",
