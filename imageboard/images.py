@@ -11,6 +11,7 @@ decode/encode/thumbnail/square are pure CPU work: a service calls them through
 every other worker of the service and its AMQP heartbeats).
 """
 import io
+import math
 import os
 import uuid
 
@@ -24,9 +25,12 @@ from imageboard.media import media_root, upload_path
 _DECODE_ERRORS = (OSError, ValueError, SyntaxError, Image.UnidentifiedImageError, EOFError)
 
 
-def decode(data, max_pixels):
+def decode(data, max_pixels, min_side=None):
     """bytes -> (image, "JPEG" | "PNG"), fully decoded, upright, without metadata; else
-    InvalidImage (code invalid_image, or image_too_many_pixels past max_pixels)."""
+    InvalidImage (code invalid_image, or image_too_many_pixels past max_pixels). With
+    min_side, a JPEG may be decoded scaled down by 1/2, 1/4 or 1/8 as long as its shorter
+    side stays at least min_side (libjpeg's DCT scaling: a 12 MP photo made into an avatar
+    decodes in a fraction of the time)."""
     # Pillow's own decompression-bomb guard as a backstop (it raises above 2x this value);
     # the explicit check below rejects anything over the cap before decoding.
     Image.MAX_IMAGE_PIXELS = max_pixels
@@ -39,6 +43,9 @@ def decode(data, max_pixels):
         if width * height > max_pixels:
             raise InvalidImage(f"The image has more than {max_pixels} pixels",
                                code="image_too_many_pixels")
+        if min_side and fmt == "JPEG" and min(width, height) > min_side:
+            scale = min_side / min(width, height)
+            image.draft(image.mode, (math.ceil(width * scale), math.ceil(height * scale)))
         image.load()  # decodes fully: truncated or corrupt files fail here
         # Apply the camera's rotation before the EXIF that records it is dropped.
         image = ImageOps.exif_transpose(image)

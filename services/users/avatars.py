@@ -10,7 +10,7 @@ from imageboard.media import (AVATAR_SIZE, FORMATS, max_image_pixels, media_root
 
 def avatar_bytes(data, max_pixels):
     """bytes -> (extension, the avatar's bytes); InvalidImage as for post images. Pure CPU."""
-    image, fmt = pipeline.decode(data, max_pixels)
+    image, fmt = pipeline.decode(data, max_pixels, min_side=AVATAR_SIZE)
     return FORMATS[fmt], pipeline.encode(pipeline.square(image, AVATAR_SIZE), fmt)
 
 

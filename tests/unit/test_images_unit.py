@@ -169,3 +169,28 @@ def test_store_avatar_keeps_only_the_square_under_a_new_name(tmp_path):
     avatars.delete_avatar(config, names[0])
     avatars.delete_avatar(config, None)
     assert os.listdir(config["MEDIA_ROOT"]) == [names[1]]
+
+
+def test_a_large_jpeg_may_be_decoded_scaled_down_but_never_below_min_side():
+    data = jpeg_bytes((2400, 1200))
+    full, _ = images.decode(data, MAX_PIXELS)
+    scaled, _ = images.decode(data, MAX_PIXELS, min_side=256)
+    assert full.size == (2400, 1200) and scaled.size == (600, 300)   # 1/4: 300 >= 256
+    assert images.decode(png_bytes((2400, 1200)), MAX_PIXELS, min_side=256)[0].size == \
+        (2400, 1200)                                                 # PNG: no DCT scaling
+    rotated, _ = images.decode(jpeg_bytes((2400, 1200), orientation=6), MAX_PIXELS, min_side=256)
+    assert rotated.size == (300, 600)
+    with pytest.raises(InvalidImage):
+        images.decode(jpeg_bytes((2400, 1200))[:2000], MAX_PIXELS, min_side=256)  # truncated
+
+
+def test_avatar_of_a_large_photo_keeps_its_centre():
+    image = Image.new("RGB", (3000, 1500), (255, 0, 0))
+    image.paste((0, 255, 0), (700, 0, 2300, 1500))   # the centre 1500x1500 and a margin
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=95)
+    _, data = avatars.avatar_bytes(out.getvalue(), MAX_PIXELS)
+    avatar = reopen(data)
+    assert avatar.size == (256, 256)
+    for xy in ((0, 0), (255, 0), (0, 255), (255, 255)):
+        assert all(abs(a - b) <= 30 for a, b in zip(avatar.getpixel(xy), (0, 255, 0))), xy
