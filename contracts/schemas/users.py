@@ -76,18 +76,9 @@ class Ban(Response):
     expires_at: Timestamp | None = Field(description="null: permanent.")
 
 
-class Me(Response):
+class Me(Profile):
     """v2 §3.1: the caller's profile plus email, is_admin and the current ban."""
 
-    id: Id
-    username: str
-    first_name: str
-    last_name: str
-    bio: str
-    avatar_url: Url | None
-    created_at: Timestamp
-    posts_count: Count
-    comments_count: Count
     email: str
     is_admin: bool
     ban: Ban | None
