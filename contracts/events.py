@@ -140,6 +140,8 @@ def _readable(t):
         return "bool"
     if isinstance(t, msgspec.inspect.UUIDType):
         return "uuid"
+    if isinstance(t, msgspec.inspect.ListType):
+        return f"list of {_readable(t.item_type)}"
     if isinstance(t, msgspec.inspect.LiteralType):
         return "/".join(str(v) for v in t.values)
     return type(t).__name__.replace("Type", "").lower()
@@ -231,6 +233,16 @@ class UserLoggedIn(Payload):
 
     user_id: Id
     username: Text
+
+
+@event("user.updated", 1, "user-events", key="user id")
+class UserUpdated(Payload):
+    """A user changed their profile or avatar; `fields` names what changed (first_name, last_name, bio, email, avatar), never a value (no email in events); `avatar` is the current avatar's file name under MEDIA_URL, or null."""
+
+    user_id: Id
+    username: Text
+    fields: list[Text]
+    avatar: Optional[Text]
 
 
 @event("post.created", 1, "post-events", key="post id")

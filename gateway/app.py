@@ -13,6 +13,7 @@ from gateway.resources.comments import CommentsResource
 from gateway.resources.analytics import PostStatsResource, UserActivityResource
 from gateway.resources.docs import DocsResource, OpenApiResource
 from gateway.resources.health import HealthResource, ReadyResource
+from gateway.resources.me import AvatarResource, MeResource
 from gateway.resources.notifications import (MarkAllReadResource, MarkReadResource,
                                              NotificationsResource, UnreadCountResource)
 from gateway.resources.posts import PostLikeResource, PostResource, PostsResource
@@ -42,6 +43,8 @@ def create_app(config, rpc=None):
     app.add_route("/api/users/register", RegisterResource(rpc))
     app.add_route("/api/users/login", LoginResource(rpc))
     app.add_route("/api/users/profile/{user_id:int(min=1)}", ProfileResource(rpc, services))
+    app.add_route("/api/users/me", MeResource(rpc, services))
+    app.add_route("/api/users/me/avatar", AvatarResource(rpc, config))
     app.add_route("/api/analytics/posts/stats", PostStatsResource(rpc))
     app.add_route("/api/analytics/user-activity", UserActivityResource(rpc))
     app.add_route("/api/posts", PostsResource(rpc, config))

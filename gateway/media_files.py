@@ -11,3 +11,11 @@ def add_media_route(app, config):
     root = media_root(config)
     os.makedirs(root, exist_ok=True)
     app.add_static_route(media_url_prefix(config), root)
+
+
+def absolute_media_url(req, url):
+    """Services know the path under MEDIA_URL; clients get an absolute URL (the client's
+    scheme and host behind nginx), as for post images."""
+    if url and url.startswith("/"):
+        return req.forwarded_prefix + url
+    return url

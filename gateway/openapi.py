@@ -19,8 +19,9 @@ import functools
 from pydantic import TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 
-from contracts.schemas import (Comment, CommentCreated, CommentCreateRequest, Error, Health,
-                               LikeToggled, LoggedIn, LoginRequest, MarkedAllRead, Notification,
+from contracts.schemas import (AvatarForm, Comment, CommentCreated, CommentCreateRequest, Error,
+                               Health, LikeToggled, LoggedIn, LoginRequest, MarkedAllRead, Me,
+                               Notification, ProfileUpdate,
                                NotificationRead, PostCreated, PostCreateForm, PostDetail,
                                PostPage, PostStats, Profile, Ready, Registered, RegisterRequest,
                                UnreadCount, UserActivity)
@@ -214,6 +215,41 @@ PATHS = {
         "users", "A user's public profile", operation_id="profile",
         params=[path_id(description="User id")], errors=(404,),
         responses={200: json_response("The profile", ref(Profile))})},
+    "/api/users/me/": {
+        "get": operation(
+            "users", "The caller's own account: profile, email, is_admin, ban", auth=True,
+            operation_id="get_me", errors=(404,),
+            responses={200: json_response("Me", ref(Me))}),
+        "patch": operation(
+            "users", "Edit the caller's first_name, last_name, bio or email", auth=True,
+            operation_id="update_me", body=json_body(ProfileUpdate),
+            errors=(400, 404, 413, 422),
+            description="Any of the four fields; `username` and other fields are ignored. "
+                        "None of them: 400 missing_fields; an email another account has: "
+                        "400 user_exists; invalid values: 422. Unchanged values change "
+                        "nothing (no user.updated event).",
+            responses={200: linked(json_response("Me after the change", ref(Me)),
+                                   Profile=("profile", "id", "id"))}),
+    },
+    "/api/users/me/avatar/": {
+        "put": operation(
+            "users", "Upload the caller's avatar (multipart, one file part `avatar`)",
+            auth=True, operation_id="set_avatar", errors=(400, 404, 413),
+            body={"required": True, "content": {"multipart/form-data": {
+                "schema": ref(AvatarForm),
+                "encoding": {"avatar": {"contentType": "image/jpeg, image/png"}}}}},
+            description="The image must decode as JPEG or PNG (else 400 invalid_image; "
+                        "400 image_too_many_pixels past MAX_IMAGE_PIXELS); over 5 MB: 413 "
+                        "image_too_large; no `avatar` part: 400 missing_fields. Stored as "
+                        "its centre square scaled to 256x256 (never enlarged), without "
+                        "metadata; the previous avatar file is deleted.",
+            responses={200: json_response("Me with the new avatar_url", ref(Me))}),
+        "delete": operation(
+            "users", "Remove the caller's avatar (also when there is none)", auth=True,
+            operation_id="remove_avatar", errors=(404,),
+            responses={204: {"description": "Removed",
+                             "headers": {"X-Request-ID": REQUEST_ID}}}),
+    },
     "/api/posts/": {
         "get": operation(
             "posts", "The feed, paginated", operation_id="list_posts",

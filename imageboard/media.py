@@ -2,10 +2,11 @@
 development) and the posts service (which decodes and stores them): accepted types, byte
 and pixel limits, thumbnail size, where files live and how their URLs look.
 
-Layout: MEDIA_ROOT/<sha256[:40]>.<ext> and its thumbnail <sha256[:40]>_thumb.<ext>, served
-at MEDIA_URL/<name> (nginx in compose, the gateway in development). Uploads wait for the
-posts service in UPLOAD_DIR (by default `uploads` beside MEDIA_ROOT, not served) under a
-bare uuid4 name.
+Layout: MEDIA_ROOT/<sha256[:40]>.<ext> and its thumbnail <sha256[:40]>_thumb.<ext>; avatars
+as <uuid4 hex>_avatar.<ext> (a name per upload: replacing or removing one never touches a
+file someone else uses); served at MEDIA_URL/<name> (nginx in compose, the gateway in
+development). Uploads wait for the posts or users service in UPLOAD_DIR (by default
+`uploads` beside MEDIA_ROOT, not served) under a bare uuid4 name.
 """
 import os
 import re
@@ -18,6 +19,7 @@ from imageboard.settings import settings_of
 # Decoded formats and the extension each is stored under (MPO: multi-frame camera JPEG).
 FORMATS = {"JPEG": "jpg", "MPO": "jpg", "PNG": "png"}
 THUMBNAIL_SIZE = (320, 320)  # fits inside, aspect kept
+AVATAR_SIZE = 256  # v2 §6.2: a centre-cropped square, at most 256x256, never enlarged
 # The limits themselves (MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS) and the places (MEDIA_ROOT,
 # MEDIA_URL, UPLOAD_DIR) are settings: config/imageboard.yaml states them.
 
@@ -50,6 +52,10 @@ def image_url(config, name):
 def thumbnail_name(name):
     stem, _, ext = name.rpartition(".")
     return f"{stem}_thumb.{ext}"
+
+
+def new_avatar_name(ext):
+    return f"{uuid.uuid4().hex}_avatar.{ext}"
 
 
 def upload_dir(config):

@@ -33,6 +33,7 @@ _.on_dead_letter       # @dead_letters (imageboard/events/kafka_entrypoint.py) r
 _.on_get
 _.on_post
 _.on_patch
+_.on_put
 _.on_delete
 _.process_request
 _.process_resource
@@ -99,6 +100,9 @@ comments_written
 likes_given
 activity_timeline
 previous
+avatar_url
+expires_at
+ban
 _.field_title_should_be_set
 
 # --- operator API: called from `nameko shell` (docs/operations.md) and by tests.

@@ -1,12 +1,13 @@
-"""POST /api/users/register/, POST /api/users/login/, GET /api/users/profile/{id}/."""
+"""POST /api/users/register/, POST /api/users/login/, GET /api/users/profile/{id}/, and
+v2 §6.2: GET/PATCH /api/users/me/, PUT/DELETE /api/users/me/avatar/."""
 from typing import Annotated
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from contracts.schemas.types import (STRIPPED, Count, Explain, Id, Request, Response, Timestamp,
-                                     omittable)
+                                     Url, omittable)
 
 
 def _email(value):
@@ -24,6 +25,7 @@ Password = Annotated[str, Field(min_length=8, max_length=128)]
 Email = Annotated[str, Field(min_length=3, max_length=254, json_schema_extra={"format": "email"}),
                   STRIPPED, AfterValidator(_email)]
 Name = Annotated[str, Field(max_length=150), STRIPPED]
+Bio = Annotated[str, Field(max_length=500), STRIPPED]
 
 
 class RegisterRequest(Request):
@@ -60,7 +62,43 @@ class Profile(Response):
     username: str
     first_name: str
     last_name: str
+    bio: str = Field(description='"" by default (v2 §3.1).')
+    avatar_url: Url | None = Field(description="The 256x256 avatar, or null.")
     created_at: Timestamp
     posts_count: Count
     comments_count: Count
     email: str = omittable(description="Only when the caller is this user.")
+
+
+class Ban(Response):
+    reason: str
+    created_at: Timestamp
+    expires_at: Timestamp | None = Field(description="null: permanent.")
+
+
+class Me(Profile):
+    """v2 §3.1: the caller's profile plus email, is_admin and the current ban."""
+
+    email: str
+    is_admin: bool
+    ban: Ban | None
+
+
+# What PATCH /api/users/me/ may change; anything else in the body (username...) is ignored.
+EDITABLE_FIELDS = ("first_name", "last_name", "bio", "email")
+
+
+class ProfileUpdate(Request):
+    """v2 §6.2: any of the four; none of them (or all null) is 400 missing_fields."""
+
+    first_name: Name | None = None
+    last_name: Name | None = None
+    bio: Bio | None = None
+    email: Email | None = None
+
+
+class AvatarForm(Request):
+    avatar: Annotated[bytes, WithJsonSchema({
+        "type": "string", "contentMediaType": "application/octet-stream",
+        "description": "JPEG or PNG, at most 5 MB; decoded, stripped of metadata, centre-"
+                       "cropped square and scaled to 256x256 (never enlarged)."})]

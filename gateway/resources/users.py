@@ -1,4 +1,5 @@
 from gateway.media import json_body
+from gateway.resources.me import ProfileCounts
 from gateway.rpc import reading
 
 
@@ -23,20 +24,14 @@ class ProfileResource:
     """Contract decision 5: public profile; email only for its owner. The counts come
     from the services that own posts and comments, asked in parallel."""
 
-    COUNTERS = (("posts", "posts_count"), ("comments", "comments_count"))
-
     def __init__(self, rpc, deployed_services):
         self.rpc = rpc
-        self.counters = [(svc, field) for svc, field in self.COUNTERS if svc in deployed_services]
+        self.counts = ProfileCounts(rpc, deployed_services)
 
     def on_get(self, req, resp, user_id):
-        calls = [reading("users", "get_profile", user_id)]
-        calls += [reading(svc, "count_by_author", user_id) for svc, _ in self.counters]
-        profile, *counts = self.rpc.many(calls)
-        profile.setdefault("posts_count", 0)
-        profile.setdefault("comments_count", 0)
-        for (_, field), count in zip(self.counters, counts):
-            profile[field] = count
+        profile, *counts = self.rpc.many([reading("users", "get_profile", user_id),
+                                          *self.counts.calls(user_id)])
+        self.counts.apply(req, profile, counts)
         user = req.context.user
         if user is None or user.id != profile["id"]:
             profile.pop("email", None)

@@ -11,6 +11,7 @@ from services.users.exceptions import (InvalidCredentials, UserAlreadyExists,
                                        UserNotFound)
 from services.users.models import Outbox, User, database
 from services.users.passwords import hash_password, verify_password
+from services.users.profiles import Profiles
 from services.users.schemas import user_public
 
 
@@ -18,6 +19,7 @@ class UsersStore:
     def __init__(self, db, config):
         self.db = db
         self.config = config
+        self.profiles = Profiles(self)  # me, profile edits, avatars (v2 §6.2)
 
     def _token(self, user):
         return issue_token(self.config, user.id, user.username, user.is_admin)
@@ -77,13 +79,13 @@ class UsersStore:
 
     def profile(self, user_id):
         user = self.get(user_id)
-        return dict(user_public(user), email=user.email)
+        return dict(user_public(user, self.config), email=user.email)
 
     def find(self, username):
         user = self._find_by_username(username)
         if user is None:
             raise UserNotFound(f"No user named {username!r}")
-        return dict(user_public(user), email=user.email, is_admin=user.is_admin)
+        return dict(user_public(user, self.config), email=user.email, is_admin=user.is_admin)
 
     def set_admin(self, username, is_admin):
         user = self._find_by_username(username)

@@ -21,6 +21,8 @@ class User(BaseModel):
     first_name = CharField(max_length=150, default="")
     last_name = CharField(max_length=150, default="")
     is_admin = BooleanField(default=False)
+    bio = CharField(max_length=500, default="")
+    avatar = CharField(max_length=64, null=True)  # file name under MEDIA_ROOT
     created_at = DateTimeTZField(default=utcnow)
     updated_at = DateTimeTZField(default=utcnow)
 
@@ -28,5 +30,5 @@ class User(BaseModel):
         table_name = "users"
 
 
-# Events (user.registered, user.logged_in) written in the same transaction as the change.
+# Events (user.registered, user.logged_in, user.updated) written in the same transaction as the change.
 Outbox = outbox_model(database)

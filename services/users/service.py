@@ -1,4 +1,5 @@
-"""Users service: registration, login, profiles and admin flags, over RPC."""
+"""Users service: registration, login, profiles (and the caller's own: me, avatar) and admin
+flags, over RPC."""
 from imageboard.events.relay import OutboxRelay
 from imageboard import service_kit  # bases by module: `nameko run` runs every class imported here
 from imageboard.service_kit import RequestContext, rpc
@@ -36,3 +37,21 @@ class UsersService(service_kit.OutboxService):
     def set_admin(self, username, is_admin=True):
         """Operators: n.rpc.users.set_admin("alice") / set_admin("alice", False)."""
         return self.users.set_admin(username, is_admin)
+
+    # v2 §6.2 (services/users/profiles.py): the caller's own account, by the token's user id.
+    @rpc
+    def get_me(self, user_id):
+        return self.users.profiles.me(user_id)
+
+    @rpc
+    def update_me(self, user_id, payload):
+        return self.users.profiles.update(user_id, payload)
+
+    @rpc
+    def set_avatar(self, user_id, upload_name):
+        """upload_name: the gateway's file in UPLOAD_DIR (taken and removed here)."""
+        return self.users.profiles.set_avatar(user_id, upload_name)
+
+    @rpc
+    def remove_avatar(self, user_id):
+        self.users.profiles.remove_avatar(user_id)

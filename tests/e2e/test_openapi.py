@@ -70,6 +70,27 @@ def test_operations_and_users(api, register, unique):
           headers={"Authorization": "Bearer not.a.token"})
 
 
+def test_me_and_avatar(api, register, unique):
+    user = register()
+    check(api, "GET", "/api/users/me/", 200, headers=bearer(user))
+    check(api, "GET", "/api/users/me/", 401)
+    check(api, "PATCH", "/api/users/me/", 200, headers=bearer(user), json={"bio": "documented"})
+    check(api, "PATCH", "/api/users/me/", 400, headers=bearer(user), json={})
+    check(api, "PATCH", "/api/users/me/", 400, headers=bearer(user),
+          json={"email": register()["email"]})
+    check(api, "PATCH", "/api/users/me/", 422, headers=bearer(user), json={"bio": "x" * 501})
+    me = check(api, "PUT", "/api/users/me/avatar/", 200, headers=bearer(user),
+               files={"avatar": ("a.png", png_bytes(), "image/png")})
+    check(api, "GET", urlparse(me["avatar_url"]).path, 200)
+    check(api, "PUT", "/api/users/me/avatar/", 400, headers=bearer(user),
+          files={"avatar": ("a.png", b"GIF89a not a png", "image/png")})
+    check(api, "PUT", "/api/users/me/avatar/", 400, headers=bearer(user), files=form(x="y"))
+    check(api, "PUT", "/api/users/me/avatar/", 413, headers=bearer(user),
+          files={"avatar": ("a.png", b"\0" * (5 * 1024 * 1024 + 1), "image/png")})
+    check(api, "DELETE", "/api/users/me/avatar/", 204, headers=bearer(user))
+    check(api, "DELETE", "/api/users/me/avatar/", 401)
+
+
 def test_metrics(api):
     """/metrics is routed (gateway/app.py) and documented: a 404 is a failure, not a skip."""
     assert "/metrics" in DOCUMENT["paths"]

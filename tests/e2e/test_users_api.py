@@ -33,6 +33,7 @@ def test_register_login_profile_flow(api, unique):
 
     public = api("GET", f"/api/users/profile/{body['id']}/").json()
     assert public == {"id": body["id"], "username": name, "first_name": "Flo", "last_name": "W",
+                      "bio": "", "avatar_url": None,
                       "created_at": body["created_at"], "posts_count": 0, "comments_count": 0}
     own = api("GET", f"/api/users/profile/{body['id']}/", headers=bearer(login.json())).json()
     assert own["email"] == f"{name}@example.com"

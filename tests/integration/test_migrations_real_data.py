@@ -98,12 +98,28 @@ def pg_schema(conn):
     }
 
 
-def snapshot(conn):
-    """Every row of every table but schema_migrations, in primary-key order."""
+def snapshot(conn, columns=None):
+    """Every row of every table but schema_migrations, in primary-key order. With
+    `columns` ({table: [column, ...]}) only those columns of those tables: what an upgrade
+    must keep while later migrations add columns."""
     tables = [t for (t,) in rows(conn, "SELECT table_name FROM information_schema.tables"
                                        " WHERE table_schema = 'public' ORDER BY 1")
               if t != "schema_migrations"]
+    if columns is not None:
+        return {t: rows(conn, f"SELECT {', '.join(columns[t])} FROM {t} ORDER BY 1, 2")
+                for t in columns}
     return {t: rows(conn, f"SELECT * FROM {t} ORDER BY 1, 2") for t in tables}
+
+
+def columns_of(conn):
+    """{table: its columns in order}, schema_migrations left out."""
+    found = {}
+    for table, column in rows(conn, "SELECT table_name, column_name FROM"
+                                    " information_schema.columns WHERE table_schema = 'public'"
+                                    " AND table_name <> 'schema_migrations'"
+                                    " ORDER BY table_name, ordinal_position"):
+        found.setdefault(table, []).append(column)
+    return found
 
 
 @pytest.fixture
@@ -140,6 +156,8 @@ def check_users(conn, before):
     assert rows(conn, "INSERT INTO users (username, email, password_hash) VALUES"
                       " ('erin', 'erin@example.com', 'x') RETURNING id") == [(6,)]  # 5: refused
     assert rows(conn, "SELECT count(*) FROM outbox") == [(0,)]  # 0002: there, empty
+    # 0003: every existing user has the empty bio and no avatar.
+    assert rows(conn, "SELECT DISTINCT bio, avatar FROM users WHERE id <= 4") == [("", None)]
 
 
 def fill_posts(conn):
@@ -254,12 +272,12 @@ def test_postgres_upgrade_from_the_first_migration_keeps_every_row(pg_configs, s
     conn = connect(cfg, service)
     try:
         fill(conn)
-        before = snapshot(conn)
+        before, columns = snapshot(conn), columns_of(conn)
         assert all(before.values()), "every table of 0001 holds rows"
 
         assert migrate(cfg, service) == later
         assert migrate(cfg, service) == []
-        after = snapshot(conn)
+        after = snapshot(conn, columns)  # added columns aside, every value as it was
         for table, table_rows in before.items():
             assert after[table] == table_rows, f"{table} changed in the upgrade"
         assert rows(conn, "SELECT version FROM schema_migrations ORDER BY 1") == \

@@ -22,6 +22,8 @@ from tests.event_schemas import schema_for, validate_event
 SAMPLE_PAYLOADS = {
     "user.registered": {"user_id": 7, "username": "alice"},
     "user.logged_in": {"user_id": 7, "username": "alice"},
+    "user.updated": {"user_id": 7, "username": "alice", "fields": ["bio", "avatar"],
+                     "avatar": "3f2a9c_avatar.png"},
     "post.created": {"post_id": 42, "author_id": 7, "author_username": "alice",
                      "title": "Sunset", "has_image": True},
     "post.deleted": {"post_id": 42, "author_id": 7, "title": "Sunset", "deleted_by": 1},

@@ -9,11 +9,13 @@ from types import SimpleNamespace
 import pydantic
 import pytest
 
-from contracts.schemas import (Comment, CommentCreated, Notification, PostCreated, PostDetail,
-                               PostPage, PostSummary, Profile)
+from contracts.schemas import (Comment, CommentCreated, Me, Notification, PostCreated,
+                               PostDetail, PostPage, PostSummary, Profile)
+from gateway.resources.me import me_view
 from services.comments.schemas import ITEM_COLUMNS, comment_created, comment_row
 from services.notifications.schemas import notification_public
 from services.posts.schemas import FEED_COLUMNS, feed_row, post_created, post_detail
+from services.users.profiles import me_fields
 from services.users.schemas import user_public
 
 CONFIG = {}
@@ -24,8 +26,9 @@ ISO = "2026-11-27T14:32:42.123456+00:00"  # the feed's times arrive formatted by
 def conforms(model, answer, gateway_url=True):
     """Validate `answer` as the client sees it; image_url made absolute as the gateway does."""
     body = json.loads(json.dumps(answer))
-    if gateway_url and isinstance(body.get("image_url"), str):
-        body["image_url"] = "http://testserver" + body["image_url"]
+    for url in ("image_url", "avatar_url"):
+        if gateway_url and isinstance(body.get(url), str):
+            body[url] = "http://testserver" + body[url]
     return model.model_validate_json(json.dumps(body), strict=True)
 
 
@@ -62,12 +65,18 @@ def test_comments():
     conforms(CommentCreated, comment_created(comment))
 
 
-def test_profile_and_notification():
-    user = SimpleNamespace(id=3, username="alice", first_name="", last_name="L",
+@pytest.mark.parametrize("avatar", ["9c1e_avatar.png", None])
+def test_profile_me_and_notification(avatar):
+    user = SimpleNamespace(id=3, username="alice", first_name="", last_name="L", bio="",
+                           avatar=avatar, email="alice@example.com", is_admin=False,
                            created_at=NOW)
-    profile = dict(user_public(user), posts_count=0, comments_count=2)
+    profile = dict(user_public(user, CONFIG), posts_count=0, comments_count=2)
+    assert profile["avatar_url"] == (f"/media/{avatar}" if avatar else None)
     conforms(Profile, profile)
     conforms(Profile, dict(profile, email="alice@example.com"))
+    conforms(Me, me_view(dict(me_fields(user, CONFIG), posts_count=0, comments_count=2)))
+    ban = {"reason": "spam", "created_at": ISO, "expires_at": None}
+    conforms(Me, dict(me_fields(user, CONFIG), posts_count=0, comments_count=2, ban=ban))
     note = SimpleNamespace(id=1, type="LIKE", message="bob liked your post",
                            data={"post_id": 7, "actor_id": 4}, read=False, created_at=NOW)
     conforms(Notification, notification_public(note))

@@ -132,7 +132,8 @@ def test_each_component_is_its_model_json_schema(model):
 
 
 def test_responses_are_closed_and_requests_open():
-    requests = {"RegisterRequest", "LoginRequest", "PostCreateForm", "CommentCreateRequest"}
+    requests = {"RegisterRequest", "LoginRequest", "PostCreateForm", "CommentCreateRequest",
+                "ProfileUpdate", "AvatarForm"}
     for name, schema in COMPONENTS.items():
         if name in requests:
             assert "additionalProperties" not in schema, name
@@ -140,6 +141,9 @@ def test_responses_are_closed_and_requests_open():
             assert schema["additionalProperties"] is False, name
     assert set(COMPONENTS["RegisterRequest"]["required"]) == {"username", "email", "password"}
     assert COMPONENTS["Profile"]["required"] == [
-        "id", "username", "first_name", "last_name", "created_at", "posts_count",
-        "comments_count"]  # email only for the owner
+        "id", "username", "first_name", "last_name", "bio", "avatar_url", "created_at",
+        "posts_count", "comments_count"]  # email only for the owner
+    assert set(COMPONENTS["Me"]["required"]) == set(COMPONENTS["Profile"]["required"]) | {
+        "email", "is_admin", "ban"}
+    assert COMPONENTS["ProfileUpdate"].get("required", []) == []  # any of the four
     assert "default" not in COMPONENTS["Profile"]["properties"]["email"]
