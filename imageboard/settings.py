@@ -15,15 +15,46 @@ defaults, so no code repeats a default.
 import functools
 import os
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
-from pydantic import (BaseModel, ConfigDict, Field, NonNegativeInt, PositiveFloat,
-                      PositiveInt, ValidationError, model_validator)
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, NonNegativeInt,
+                      PlainSerializer, PositiveFloat, PositiveInt, ValidationError,
+                      model_validator)
 
 from imageboard import PROJECT_ROOT
 
 DEFAULT_CONFIG_PATH = os.path.join(PROJECT_ROOT, "config", "imageboard.yaml")
 SERVICE_NAME = r"^[a-z][a-z0-9_]*$"
+
+
+class RateLimit(NamedTuple):
+    """A per-user limit (contract v2 section 3.4): `count` requests per fixed window of
+    `seconds`."""
+
+    count: int
+    seconds: int
+
+    def __str__(self):
+        return f"{self.count}/{self.seconds}"
+
+
+def _rate_limit(value):
+    """'<count>/<seconds>' -> RateLimit, '0' -> None (the limit is off)."""
+    if value is None or isinstance(value, RateLimit):
+        return value
+    text = str(value).strip()
+    if text == "0":
+        return None
+    match = re.fullmatch(r"(\d{1,9})\s*/\s*(\d{1,9})", text)
+    if not match or int(match[1]) < 1 or int(match[2]) < 1:
+        raise ValueError("must be '<count>/<seconds>' with both at least 1 (e.g. 10/600),"
+                         " or 0 to turn the limit off")
+    return RateLimit(int(match[1]), int(match[2]))
+
+
+# Dumped back as the text it was read from, so load_config()'s plain dict reads again.
+RateLimitSetting = Annotated[RateLimit | None, BeforeValidator(_rate_limit),
+                             PlainSerializer(lambda limit: str(limit) if limit else "0")]
 
 
 class Settings(BaseModel):
@@ -79,6 +110,14 @@ class Settings(BaseModel):
     METRICS_PORT_BASE: NonNegativeInt
 
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+    # Per-user rate limits (gateway/ratelimit.py) and the Redis holding their counters.
+    REDIS_URL: str = Field(pattern=r"^(redis|rediss|unix)://")
+    RATE_LIMIT_POST_CREATE: RateLimitSetting
+    RATE_LIMIT_COMMENT_CREATE: RateLimitSetting
+    RATE_LIMIT_LIKE: RateLimitSetting
+    RATE_LIMIT_REPORT: RateLimitSetting
+    RATE_LIMIT_EXPORT: RateLimitSetting
 
     @model_validator(mode="after")
     def _dedupe_window_outlasts_the_topics(self):

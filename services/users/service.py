@@ -3,6 +3,7 @@ from imageboard.events.relay import OutboxRelay
 from imageboard import service_kit  # bases by module: `nameko run` runs every class imported here
 from imageboard.service_kit import RequestContext, rpc
 from services.users.dependencies import UsersDatabase
+from services.users import export
 
 
 class UsersService(service_kit.OutboxService):
@@ -36,3 +37,8 @@ class UsersService(service_kit.OutboxService):
     def set_admin(self, username, is_admin=True):
         """Operators: n.rpc.users.set_admin("alice") / set_admin("alice", False)."""
         return self.users.set_admin(username, is_admin)
+
+    @rpc
+    def me(self, user_id):
+        """The profile with email and the stored admin flag (the export's `profile`)."""
+        return export.me(self.users, user_id)
