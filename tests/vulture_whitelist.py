@@ -80,6 +80,11 @@ GATEWAY_WORKERS
 GATEWAY_THREADS
 SERVICES
 LOG_LEVEL
+RATE_LIMIT_POST_CREATE     # read through getattr(settings, rule.setting) (gateway/ratelimit.py RULES)
+RATE_LIMIT_COMMENT_CREATE
+RATE_LIMIT_LIKE
+RATE_LIMIT_REPORT
+RATE_LIMIT_EXPORT
 environment            # settings._file_defaults: an lru_cache key, not read in the body
 _._dedupe_window_outlasts_the_topics  # a @model_validator of Settings: pydantic runs it
 
@@ -99,6 +104,11 @@ comments_written
 likes_given
 activity_timeline
 previous
+bio                    # the export's profile (contracts/schemas/export.py)
+avatar_url
+ban
+removed
+removed_reason
 _.field_title_should_be_set
 
 # --- operator API: called from `nameko shell` (docs/operations.md) and by tests.
