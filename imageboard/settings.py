@@ -40,9 +40,9 @@ class RateLimit(NamedTuple):
 
 def _rate_limit(value):
     """'<count>/<seconds>' -> RateLimit, '0' -> None (the limit is off)."""
-    if value is None or isinstance(value, RateLimit):
+    if isinstance(value, RateLimit):
         return value
-    text = str(value).strip()
+    text = "" if value is None else str(value).strip()  # None: an empty variable
     if text == "0":
         return None
     match = re.fullmatch(r"(\d{1,9})\s*/\s*(\d{1,9})", text)
