@@ -3,7 +3,7 @@
 One fixed window per user and kind of request, counted in Redis so every gateway process
 on every host shares it (why Redis: docs/architecture.md, "Per-user rate limits"). A
 limited request costs one Redis round trip: INCR of the window's key and EXPIRE NX in one
-MULTI/EXEC, keyed by the window's start (`<DB_PREFIX>:ratelimit:<kind>:<user>:<start>`),
+MULTI/EXEC, keyed by the window (`<DB_PREFIX>:ratelimit:<kind>:<user>:<seconds>:<start>`),
 so a new window is a new key and an old one expires by itself.
 
 Where it runs (the check order of section 3.2): RateLimitMiddleware.process_resource, after
@@ -128,7 +128,7 @@ class Limiter:
             metrics.RATE_LIMIT_STORE_ERRORS.inc()
             return None
         start = window_start(now, limit.seconds)
-        key = f"{self.prefix}{kind}:{user_id}:{start}"
+        key = f"{self.prefix}{kind}:{user_id}:{limit.seconds}:{start}"
         try:
             # +1 s: a window's key outlives it a little, whatever the clocks of the hosts.
             count = self.counter.incr(key, limit.seconds + 1)
