@@ -112,7 +112,7 @@ class Settings(BaseModel):
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
     # Per-user rate limits (gateway/ratelimit.py) and the Redis holding their counters.
-    REDIS_URL: str = Field(pattern=r"^(redis|rediss|unix)://")
+    REDIS_URL: str = Field(pattern=r"^rediss?://")
     RATE_LIMIT_POST_CREATE: RateLimitSetting
     RATE_LIMIT_COMMENT_CREATE: RateLimitSetting
     RATE_LIMIT_LIKE: RateLimitSetting
