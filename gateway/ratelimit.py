@@ -14,9 +14,10 @@ route counts, whatever its result, admins too, and past the limit the responder 
 called: 429, nothing done. Anonymous requests are not counted: the responder answers 401.
 
 Redis unreachable: the request passes unlimited and without the X-RateLimit headers (fail
-open, as Mastodon's rack-attack does); each failure is counted in
-imageboard_rate_limit_store_errors_total and logged, and the process leaves Redis alone for
-STORE_RETRY_SECONDS so a dead Redis costs no timeout per request.
+open, as Mastodon's rack-attack does). Every request passed so is counted in
+imageboard_rate_limit_store_errors_total; each failed attempt logs a warning, after which
+the process leaves Redis alone for STORE_RETRY_SECONDS, so a dead Redis costs no timeout
+per request (and at most one log line per second per process).
 """
 import logging
 import math
