@@ -71,6 +71,13 @@ class PayloadTooLarge(DomainError):
     default_message = "Payload too large"
 
 
+class RateLimited(DomainError):
+    """Past a per-user limit (contract v2 section 3.4, HTTP 429 with Retry-After)."""
+
+    code = "rate_limited"
+    default_message = "Too many requests"
+
+
 class ServiceUnavailable(DomainError):
     """A dependency (database, broker, ClickHouse) cannot be reached (HTTP 503)."""
 

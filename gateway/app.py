@@ -7,11 +7,13 @@ from gateway.errors import register_error_handlers
 from gateway.media import JSONHandler
 from gateway.media_files import add_media_route
 from gateway.metrics import MetricsResource, PrometheusMiddleware
+from gateway.ratelimit import RateLimitMiddleware
 from gateway.middleware import (DrainUnreadBodyMiddleware, RequestIdMiddleware,
                                 SecurityHeadersMiddleware)
 from gateway.resources.comments import CommentsResource
 from gateway.resources.analytics import PostStatsResource, UserActivityResource
 from gateway.resources.docs import DocsResource, OpenApiResource
+from gateway.resources.export import ExportResource
 from gateway.resources.health import HealthResource, ReadyResource
 from gateway.resources.me import AvatarResource, MeResource
 from gateway.resources.notifications import (MarkAllReadResource, MarkReadResource,
@@ -21,13 +23,17 @@ from gateway.resources.users import LoginResource, ProfileResource, RegisterReso
 from gateway.rpc import RpcClient
 
 
-def create_app(config, rpc=None):
+def create_app(config, rpc=None, limiter=None):
     rpc = rpc or RpcClient(config)
     services = config["SERVICES"]
 
+    # process_resource runs in this order, so the checks answer in the order of contract
+    # v2 section 3.2: 401 (AuthMiddleware), then 403 (the ban and admin checks go here,
+    # between the two), then 429 (RateLimitMiddleware), then the responders' own.
     app = falcon.App(middleware=[PrometheusMiddleware(), RequestIdMiddleware(),
                                  SecurityHeadersMiddleware(), DrainUnreadBodyMiddleware(),
-                                 AuthMiddleware(config["JWT_SECRET"])])
+                                 AuthMiddleware(config["JWT_SECRET"]),
+                                 RateLimitMiddleware(config, limiter)])
     # /api/users/login/ and /api/users/login both route.
     app.req_options.strip_url_path_trailing_slash = True
     json_handler = JSONHandler()
@@ -45,6 +51,7 @@ def create_app(config, rpc=None):
     app.add_route("/api/users/profile/{user_id:int(min=1)}", ProfileResource(rpc, services))
     app.add_route("/api/users/me", MeResource(rpc, services))
     app.add_route("/api/users/me/avatar", AvatarResource(rpc, config))
+    app.add_route("/api/users/me/export", ExportResource(rpc, services))
     app.add_route("/api/analytics/posts/stats", PostStatsResource(rpc))
     app.add_route("/api/analytics/user-activity", UserActivityResource(rpc))
     app.add_route("/api/posts", PostsResource(rpc, config))

@@ -25,6 +25,7 @@ STATUS_BY_ERROR = [
     (errors.NotFound, falcon.HTTP_404),
     (errors.Conflict, falcon.HTTP_409),
     (errors.PayloadTooLarge, falcon.HTTP_413),
+    (errors.RateLimited, falcon.HTTP_429),
 ]
 
 

@@ -15,17 +15,19 @@ drives schemathesis from it.
 """
 import copy
 import functools
+import re
 
 from pydantic import TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 
 from contracts.schemas import (AvatarForm, Comment, CommentCreated, CommentCreateRequest, Error,
-                               Health, LikeToggled, LoggedIn, LoginRequest, MarkedAllRead, Me,
-                               Notification, ProfileUpdate,
+                               Export, Health, LikeToggled, LoggedIn, LoginRequest, MarkedAllRead,
+                               Me, Notification, ProfileUpdate,
                                NotificationRead, PostCreated, PostCreateForm, PostDetail,
                                PostPage, PostStats, Profile, Ready, Registered, RegisterRequest,
                                UnreadCount, UserActivity)
 from contracts.schemas.types import DEFAULT_LIMIT, MAX_LIMIT, Id
+from gateway.ratelimit import RULES
 from imageboard.pagination import MAX_PAGE
 
 REF_TEMPLATE = "#/components/schemas/{model}"
@@ -250,6 +252,17 @@ PATHS = {
             responses={204: {"description": "Removed",
                              "headers": {"X-Request-ID": REQUEST_ID}}}),
     },
+    "/api/users/me/export/": {"get": operation(
+        "users", "Everything the caller made and received, as one JSON download",
+        auth=True, operation_id="export_me",
+        description="Contract v2 section 6.4: the profile (\"me\"), the caller's posts (with "
+                    "their likes; removed ones too, with the reason), comments, likes, "
+                    "notifications and reports, everything, unpaginated, oldest first.",
+        responses={200: {"description": "The export",
+                         "headers": {"X-Request-ID": REQUEST_ID, "Content-Disposition": {
+                             "description": '`attachment; filename="imageboard-export-<user '
+                                            'id>.json"`', "schema": {"type": "string"}}},
+                         "content": {"application/json": {"schema": ref(Export)}}}})},
     "/api/posts/": {
         "get": operation(
             "posts", "The feed, paginated", operation_id="list_posts",
@@ -346,6 +359,43 @@ PATHS = {
         params=[query("user_id", INT_ID, "Defaults to the caller")],
         responses={200: json_response("The activity", ref(UserActivity))})},
 }
+
+
+RATE_LIMIT_HEADERS = {
+    "X-RateLimit-Limit": {"description": "Requests allowed per window (section 3.4).",
+                          "schema": {"type": "string", "pattern": "^[0-9]+$"}},
+    "X-RateLimit-Remaining": {"description": "Requests left in the window after this one.",
+                              "schema": {"type": "string", "pattern": "^[0-9]+$"}},
+    "X-RateLimit-Reset": {"description": "End of the window, ISO 8601 UTC.",
+                          "schema": {"type": "string", "format": "date-time"}},
+}
+_PARAM = re.compile(r"\{[^}]*\}")
+
+
+def _route_key(path):
+    return _PARAM.sub("{}", path.rstrip("/"))
+
+
+def add_rate_limits(paths):
+    """Per-user limits (gateway/ratelimit.py RULES, one table for both): each limited
+    operation may answer 429 with Retry-After, and every answer after authentication
+    (all but 401 and 414) carries the X-RateLimit headers (absent while the limit is off
+    or Redis is unreachable)."""
+    routes = {(_route_key(rule.route), rule.method.lower()) for rule in RULES}
+    for path, item in paths.items():
+        for method, op in item.items():
+            if (_route_key(path), method) not in routes:
+                continue
+            op["responses"]["429"] = error(
+                429, "Rate limited: past the caller's per-user limit (contract v2 section "
+                     "3.4), or nginx's per-IP one. Retry-After says when to try again.")
+            for status, response in op["responses"].items():
+                if status not in ("401", "414"):
+                    response["headers"] = {**response.get("headers", {}), **RATE_LIMIT_HEADERS}
+    return paths
+
+
+add_rate_limits(PATHS)
 
 
 @functools.lru_cache(maxsize=1)

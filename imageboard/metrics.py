@@ -67,6 +67,10 @@ HTTP_DURATION = Histogram("imageboard_http_request_duration_seconds",
                           "Gateway request latency", ["route", "method"], buckets=LATENCY_BUCKETS)
 HTTP_IN_FLIGHT = Gauge("imageboard_http_requests_in_flight", "Requests being handled now",
                        multiprocess_mode="livesum")
+RATE_LIMITED = Counter("imageboard_rate_limited_total",
+                       "Requests refused with 429 by a per-user limit", ["kind"])
+RATE_LIMIT_STORE_ERRORS = Counter("imageboard_rate_limit_store_errors_total",
+                                  "Limited requests passed unlimited: Redis unreachable")
 
 # ---- Nameko services ------------------------------------------------------------------
 RPC_REQUESTS = Counter("imageboard_rpc_requests_total", "RPC calls handled", ["service", "method"])

@@ -15,10 +15,11 @@ defaults, so no code repeats a default.
 import functools
 import os
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, NonNegativeInt,
-                      PositiveFloat, PositiveInt, ValidationError, model_validator)
+                      PlainSerializer, PositiveFloat, PositiveInt, ValidationError,
+                      model_validator)
 
 from imageboard import PROJECT_ROOT
 
@@ -27,6 +28,36 @@ SERVICE_NAME = r"^[a-z][a-z0-9_]*$"
 # `KEY: ${NAME:""}` with NAME set but empty (compose's `${NAME:-}`) reads as YAML null: an
 # empty variable means the empty string, so a str setting that may be empty takes None as "".
 EmptyableStr = Annotated[str, BeforeValidator(lambda value: "" if value is None else value)]
+
+
+class RateLimit(NamedTuple):
+    """A per-user limit (contract v2 section 3.4): `count` requests per fixed window of
+    `seconds`."""
+
+    count: int
+    seconds: int
+
+    def __str__(self):
+        return f"{self.count}/{self.seconds}"
+
+
+def _rate_limit(value):
+    """'<count>/<seconds>' -> RateLimit, '0' -> None (the limit is off)."""
+    if isinstance(value, RateLimit):
+        return value
+    text = "" if value is None else str(value).strip()  # None: an empty variable
+    if text == "0":
+        return None
+    match = re.fullmatch(r"(\d{1,9})\s*/\s*(\d{1,9})", text)
+    if not match or int(match[1]) < 1 or int(match[2]) < 1:
+        raise ValueError("must be '<count>/<seconds>' with both at least 1 (e.g. 10/600),"
+                         " or 0 to turn the limit off")
+    return RateLimit(int(match[1]), int(match[2]))
+
+
+# Dumped back as the text it was read from, so load_config()'s plain dict reads again.
+RateLimitSetting = Annotated[RateLimit | None, BeforeValidator(_rate_limit),
+                             PlainSerializer(lambda limit: str(limit) if limit else "0")]
 
 
 class Settings(BaseModel):
@@ -82,6 +113,14 @@ class Settings(BaseModel):
     METRICS_PORT_BASE: NonNegativeInt
 
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+    # Per-user rate limits (gateway/ratelimit.py) and the Redis holding their counters.
+    REDIS_URL: str = Field(pattern=r"^rediss?://")
+    RATE_LIMIT_POST_CREATE: RateLimitSetting
+    RATE_LIMIT_COMMENT_CREATE: RateLimitSetting
+    RATE_LIMIT_LIKE: RateLimitSetting
+    RATE_LIMIT_REPORT: RateLimitSetting
+    RATE_LIMIT_EXPORT: RateLimitSetting
 
     @model_validator(mode="after")
     def _dedupe_window_outlasts_the_topics(self):

@@ -1,5 +1,5 @@
-"""The servers the system needs: RabbitMQ, PostgreSQL, a Kafka broker (tansu) and
-ClickHouse. `ensure` reuses one already listening, otherwise installs the Debian package
+"""The servers the system needs: RabbitMQ, PostgreSQL, a Kafka broker (tansu),
+ClickHouse and Redis. `ensure` reuses one already listening, otherwise installs the Debian package
 (as root) and starts it; `stop` stops only what `ensure` started (recorded in var/run)."""
 import glob
 import json
@@ -214,7 +214,23 @@ class ClickHouse(ManagedProcess):
         return {"user": "clickhouse", "group": "clickhouse", "cwd": "/var/lib/clickhouse"} if is_root() else {}
 
 
-COMPONENTS = [RabbitMQ, PostgreSQL, Tansu, ClickHouse]
+class Redis(ManagedProcess):
+    """The per-user rate-limit counters (gateway/ratelimit.py). They only matter within a
+    window (at most an hour), so nothing is saved to disk."""
+
+    name = "redis"
+    packages = ["redis-server"]
+
+    def address(self):
+        return host_port(self.config["REDIS_URL"], 6379)
+
+    def argv(self):
+        host, port = self.address()
+        return ["redis-server", "--bind", host, "--port", str(port), "--save", "",
+                "--appendonly", "no", "--dir", os.path.join(var_dir(), "run")]
+
+
+COMPONENTS = [RabbitMQ, PostgreSQL, Tansu, ClickHouse, Redis]
 
 
 def _state_file():

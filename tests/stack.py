@@ -3,9 +3,22 @@ stack, registered in tests/conftest.py so every test directory shares the same i
 import pytest
 import requests
 
+from gateway.ratelimit import key_prefix
 from imageboard.config import database_url
 from imageboard.db import drop_database
+from imageboard.settings import settings_of
 from imageboard_ops import infra, system
+
+
+def drop_rate_limit_counters(config):
+    """User ids start again at 1 in the fresh databases: counters of an earlier run's users
+    (windows of up to an hour) must not count against this run's."""
+    import redis
+    settings = settings_of(config)
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    keys = list(client.scan_iter(match=key_prefix(settings) + "*", count=1000))
+    if keys:
+        client.delete(*keys)
 
 
 @pytest.fixture(scope="session")
@@ -19,6 +32,7 @@ def stack(config):
     if "analytics" in config["SERVICES"]:
         from analytics_store.schema import drop_database as drop_clickhouse_database
         drop_clickhouse_database(config)
+    drop_rate_limit_counters(config)
     started = system.start(config, with_infra=False)
     yield started["gateway"]
     system.stop(config, keep_infra=True)

@@ -81,6 +81,11 @@ GATEWAY_WORKERS
 GATEWAY_THREADS
 SERVICES
 LOG_LEVEL
+RATE_LIMIT_POST_CREATE     # read through getattr(settings, rule.setting) (gateway/ratelimit.py RULES)
+RATE_LIMIT_COMMENT_CREATE
+RATE_LIMIT_LIKE
+RATE_LIMIT_REPORT
+RATE_LIMIT_EXPORT
 environment            # settings._file_defaults: an lru_cache key, not read in the body
 _._dedupe_window_outlasts_the_topics  # a @model_validator of Settings: pydantic runs it
 
@@ -103,6 +108,9 @@ previous
 avatar_url
 expires_at
 ban
+bio                    # the export's profile (contracts/schemas/export.py)
+removed
+removed_reason
 _.field_title_should_be_set
 
 # --- operator API: called from `nameko shell` (docs/operations.md) and by tests.

@@ -10,6 +10,7 @@ from contracts.schemas.analytics import (ActiveUser, ActivityDay, LikesStatistic
                                          Period, PostStats, UserActivity)
 from contracts.schemas.comments import Comment, CommentCreated, CommentCreateRequest
 from contracts.schemas.common import AuthorRef, Error, ErrorBody, Health, Ready
+from contracts.schemas.export import Export, ExportLike, ExportPost
 from contracts.schemas.loading import load
 from contracts.schemas.notifications import (Broadcast, MarkedAllRead, Notification,
                                              NotificationData, NotificationRead, UnreadCount)
@@ -31,4 +32,5 @@ __all__ = [
     "MarkedAllRead",
     "Period", "ActiveUser", "MostLikedPost", "LikesStatistics", "PostStats", "ActivityDay",
     "UserActivity",
+    "Export", "ExportPost", "ExportLike",
 ]

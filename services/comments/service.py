@@ -6,6 +6,7 @@ from imageboard.rpc_queues import WRITE_PRIORITY
 from imageboard import service_kit  # bases by module: `nameko run` runs every class imported here
 from imageboard.service_kit import RequestContext, rpc
 from services.comments.dependencies import CommentsDatabase
+from services.comments import export
 
 
 class CommentsService(service_kit.OutboxService):
@@ -35,3 +36,8 @@ class CommentsService(service_kit.OutboxService):
     @rpc
     def count_by_author(self, user_id):
         return self.comments.count_by_author(user_id)
+
+    @rpc
+    def comments_of_author(self, author_id):
+        """The data export: every comment of the user, oldest first."""
+        return export.comments_of_author(self.comments, author_id)

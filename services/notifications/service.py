@@ -9,6 +9,7 @@ from imageboard.events.relay import OutboxRelay
 from imageboard import service_kit  # bases by module: `nameko run` runs every class imported here
 from imageboard.service_kit import RequestContext, rpc
 from services.notifications.dependencies import NotificationsDatabase
+from services.notifications import export
 
 log = logging.getLogger(__name__)
 PRUNE_INTERVAL = 3600  # seconds
@@ -64,3 +65,8 @@ class NotificationsService(service_kit.OutboxService):
     def broadcast(self, message):
         """Operators: n.rpc.notifications.broadcast("Maintenance at 22:00 UTC")."""
         return self.notifications.broadcast(message)
+
+    @rpc
+    def notifications_of_user(self, user_id):
+        """The data export: every notification of the user, oldest first."""
+        return export.notifications_of_user(user_id)

@@ -11,6 +11,7 @@ from imageboard.events.relay import OutboxRelay
 from imageboard import service_kit  # bases by module: `nameko run` runs every class imported here
 from imageboard.service_kit import RequestContext, rpc
 from services.posts.dependencies import PostsDatabase
+from services.posts import export
 
 log = logging.getLogger(__name__)
 COMMENTS_CLEANUP_WAIT = 3  # seconds
@@ -71,6 +72,16 @@ class PostsService(service_kit.OutboxService):
     @rpc
     def count_by_author(self, user_id):
         return self.posts.count_by_author(user_id)
+
+    @rpc
+    def posts_of_author(self, author_id):
+        """The data export: every post of the user with its likes, oldest first."""
+        return export.posts_of_author(self.posts, author_id)
+
+    @rpc
+    def likes_of_user(self, user_id):
+        """The data export: every like the user gave, oldest first."""
+        return export.likes_of_user(self.posts, user_id)
 
     def _delete_comments(self, post_id):
         """The post is already gone (committed). Its comments live in the comments

@@ -11,10 +11,9 @@ system read, hold or return is bounded, and the bound answers with the contract'
   nginx's client_max_body_size (5632k) -> nginx's JSON 413, declared or chunked;
 - uploads per minute: nginx limits creating posts and comments per client IP
   (NGINX_POSTING_RATE, 30/min with a burst of 10) -> JSON 429 `rate_limited` with
-  Retry-After, and two accounts from one address share the budget. A per-user limit does
-  not exist yet (it belongs to the accounts issue): behind one NAT, or straight at the
-  gateway, one user is not limited; the strict xfail below turns into a failure once it is
-  built, so this file is updated with it.
+  Retry-After, and two accounts from one address share the budget; and the gateway limits
+  each user wherever the requests come from (behind one NAT, or straight at the gateway):
+  RATE_LIMIT_POST_CREATE, 10 posts per 600 s (contract v2 section 3.4, gateway/ratelimit.py).
 
 Elsewhere: nesting depth (tests/security/test_injection_and_bodies.py), image pixels and
 decompression bombs (tests/security/test_uploads.py), login/registration rates
@@ -200,12 +199,18 @@ def test_uploads_per_minute_are_limited_per_address_through_nginx(front):
     assert requests.get(front + "/api/posts/", timeout=10).status_code == 200
 
 
-@pytest.mark.xfail(strict=True, reason="no per-user upload limit yet: only nginx's per-IP "
-                                       "one exists; the per-user limit belongs to the accounts issue")
 def test_one_user_is_limited_to_some_uploads_per_minute_wherever_it_comes_from(api, register):
-    user = register("peruser")
+    user, other = register("peruser"), register("peruser")
     image = png_bytes((8, 8))
-    statuses = [api("POST", "/api/posts/", headers=bearer(user), files=multipart(
-        title="u", content="x", image=("x.png", image, "image/png"))).status_code
-        for _ in range(31)]
-    assert 429 in statuses, statuses
+
+    def upload(who):
+        return api("POST", "/api/posts/", headers=bearer(who), files=multipart(
+            title="u", content="x", image=("x.png", image, "image/png")))
+    answers = [upload(user) for _ in range(31)]
+    statuses = [r.status_code for r in answers]
+    # RATE_LIMIT_POST_CREATE's default, 10 per 600 s: the eleventh and every later one 429.
+    assert statuses == [201] * 10 + [429] * 21, statuses
+    assert error_of(answers[-1]) == (429, "rate_limited")
+    assert 1 <= int(answers[-1].headers["Retry-After"]) <= 600
+    # Per user, not per address: another account from the same client is not refused.
+    assert upload(other).status_code == 201

@@ -4,7 +4,8 @@ import falcon.testing
 import pytest
 
 from gateway.app import create_app
-from tests.unit.gateway_fakes import CONFIG, FakeRpc
+from gateway.ratelimit import Limiter
+from tests.unit.gateway_fakes import CONFIG, FakeClock, FakeRpc, MemoryCounter
 
 
 @pytest.fixture
@@ -18,5 +19,16 @@ def rpc():
 
 
 @pytest.fixture
-def client(gateway_config, rpc):
-    return falcon.testing.TestClient(create_app(gateway_config, rpc=rpc))
+def clock():
+    return FakeClock()
+
+
+@pytest.fixture
+def limiter(clock):
+    """Per-user limits counted in memory, fresh for each test (no Redis in unit tests)."""
+    return Limiter(MemoryCounter(clock), "unit:ratelimit:", clock=clock)
+
+
+@pytest.fixture
+def client(gateway_config, rpc, limiter):
+    return falcon.testing.TestClient(create_app(gateway_config, rpc=rpc, limiter=limiter))

@@ -30,3 +30,33 @@ class FakeRpc:
                 raise answer
             results.append(answer(*args) if callable(answer) else answer)
         return results
+
+
+class FakeClock:
+    """time.time() that moves only when told to (epoch seconds)."""
+
+    def __init__(self, now=1_800_000_000.0):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, seconds):
+        self.now += seconds
+
+
+class MemoryCounter:
+    """gateway.ratelimit.RedisCounter in memory: INCR, and an expiry set on the first one
+    (EXPIRE NX), by the given clock."""
+
+    def __init__(self, clock):
+        self.clock = clock
+        self.values = {}  # key -> (value, expires at)
+
+    def incr(self, key, ttl):
+        now = self.clock()
+        value, expires = self.values.get(key, (0, None))
+        if expires is not None and now >= expires:
+            value, expires = 0, None
+        self.values[key] = (value + 1, expires if expires is not None else now + ttl)
+        return value + 1

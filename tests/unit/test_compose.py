@@ -93,6 +93,12 @@ def test_full_stack_runs_every_service_with_health_ordering_and_restart(config):
         assert services[service]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
         assert services["gateway"]["depends_on"][service]["condition"] == "service_healthy"
     assert services["nginx"]["depends_on"]["gateway"]["condition"] == "service_healthy"
+    # The gateway counts per-user limits in the redis service (gateway/ratelimit.py).
+    assert services["gateway"]["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert services["gateway"]["environment"]["REDIS_URL"] == "redis://redis:6379/0"
+    assert services["gateway"]["environment"]["RATE_LIMIT_POST_CREATE"] == "10/600"
+    # Its counters live at most a window (an hour): nothing saved to disk.
+    assert services["redis"]["command"] == ["redis-server", "--save", "", "--appendonly", "no"]
 
     def mounts(name):
         return {v["target"]: v for v in services[name].get("volumes", [])}

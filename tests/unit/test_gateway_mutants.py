@@ -127,6 +127,7 @@ def test_require_admin_wants_a_caller_first_and_then_the_right():
     (errors.PostNotFound(), "404 Not Found"),
     (errors.Conflict(), "409 Conflict"),
     (errors.PayloadTooLarge(), falcon.HTTP_413),
+    (errors.RateLimited(), "429 Too Many Requests"),
     (errors.DomainError(), "500 Internal Server Error"),
     (RuntimeError(), "500 Internal Server Error"),
 ])
@@ -136,7 +137,7 @@ def test_every_error_class_has_its_status(exc, status):
 
 def test_the_table_lists_the_timeout_before_the_unavailable_it_is_not():
     assert [cls for cls, _ in STATUS_BY_ERROR][:2] == [ServiceTimeout, errors.ServiceUnavailable]
-    assert len(STATUS_BY_ERROR) == 9
+    assert len(STATUS_BY_ERROR) == 10  # RateLimited -> 429 (contract v2 section 3.4) is the tenth
 
 
 def test_the_error_body_names_fields_only_when_there_are_some():
