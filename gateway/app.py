@@ -3,6 +3,8 @@ resources are thin, auth is middleware, errors are handled in one place."""
 import falcon
 
 from gateway.auth import AuthMiddleware
+from gateway.write_guard import WriteGuardMiddleware
+from imageboard.access.feed import start_access_feed
 from gateway.errors import register_error_handlers
 from gateway.media import JSONHandler
 from gateway.media_files import add_media_route
@@ -16,17 +18,22 @@ from gateway.resources.health import HealthResource, ReadyResource
 from gateway.resources.notifications import (MarkAllReadResource, MarkReadResource,
                                              NotificationsResource, UnreadCountResource)
 from gateway.resources.posts import PostLikeResource, PostResource, PostsResource
+from gateway.resources.sessions import LogoutAllResource, LogoutResource, PasswordResource
 from gateway.resources.users import LoginResource, ProfileResource, RegisterResource
 from gateway.rpc import RpcClient
 
 
-def create_app(config, rpc=None):
+def create_app(config, rpc=None, access=None):
+    """`access`: the process's AccessState; by default one fed by the access feed (a
+    thread per process: create_app runs in each gunicorn worker, after the fork)."""
     rpc = rpc or RpcClient(config)
     services = config["SERVICES"]
+    access = access if access is not None else start_access_feed(config, rpc)
 
     app = falcon.App(middleware=[PrometheusMiddleware(), RequestIdMiddleware(),
                                  SecurityHeadersMiddleware(), DrainUnreadBodyMiddleware(),
-                                 AuthMiddleware(config["JWT_SECRET"])])
+                                 AuthMiddleware(config["JWT_SECRET"], access),
+                                 WriteGuardMiddleware()])
     # /api/users/login/ and /api/users/login both route.
     app.req_options.strip_url_path_trailing_slash = True
     json_handler = JSONHandler()
@@ -35,12 +42,15 @@ def create_app(config, rpc=None):
     register_error_handlers(app)
 
     app.add_route("/health", HealthResource())
-    app.add_route("/ready", ReadyResource(rpc, services))
+    app.add_route("/ready", ReadyResource(rpc, services, access))
     app.add_route("/metrics", MetricsResource())
     app.add_route("/api/openapi.json", OpenApiResource())
     app.add_route("/api/docs", DocsResource())
     app.add_route("/api/users/register", RegisterResource(rpc))
     app.add_route("/api/users/login", LoginResource(rpc))
+    app.add_route("/api/users/logout", LogoutResource(rpc))
+    app.add_route("/api/users/logout-all", LogoutAllResource(rpc))
+    app.add_route("/api/users/me/password", PasswordResource(rpc))
     app.add_route("/api/users/profile/{user_id:int(min=1)}", ProfileResource(rpc, services))
     app.add_route("/api/analytics/posts/stats", PostStatsResource(rpc))
     app.add_route("/api/analytics/user-activity", UserActivityResource(rpc))

@@ -64,3 +64,10 @@ class Profile(Response):
     posts_count: Count
     comments_count: Count
     email: str = omittable(description="Only when the caller is this user.")
+
+
+class PasswordChangeRequest(Request):
+    """POST /api/users/me/password/ (contract v2 §6.1): every other token is revoked."""
+
+    current_password: Annotated[str, Field(max_length=128)]
+    new_password: Password

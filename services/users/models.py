@@ -1,7 +1,8 @@
-from peewee import (BigAutoField, BooleanField, CharField, DatabaseProxy, Model,
-                    TextField)
+from peewee import (BigAutoField, BooleanField, CharField, DatabaseProxy, IntegerField,
+                    Model, TextField)
 from playhouse.postgres_ext import DateTimeTZField
 
+from imageboard.access.log import access_log_model
 from imageboard.events.outbox import outbox_model
 from imageboard.timefmt import utcnow
 
@@ -21,6 +22,7 @@ class User(BaseModel):
     first_name = CharField(max_length=150, default="")
     last_name = CharField(max_length=150, default="")
     is_admin = BooleanField(default=False)
+    token_version = IntegerField(default=0)  # tokens carry it as `ver` (imageboard/access)
     created_at = DateTimeTZField(default=utcnow)
     updated_at = DateTimeTZField(default=utcnow)
 
@@ -30,3 +32,6 @@ class User(BaseModel):
 
 # Events (user.registered, user.logged_in) written in the same transaction as the change.
 Outbox = outbox_model(database)
+
+# Token versions, revoked tokens, admin flags, erasures: the access feed's log (imageboard/access).
+AccessChange = access_log_model(database)

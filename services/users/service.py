@@ -1,11 +1,13 @@
 """Users service: registration, login, profiles and admin flags, over RPC."""
+from imageboard.access.feed import AccessFeed, AccessSource
 from imageboard.events.relay import OutboxRelay
 from imageboard import service_kit  # bases by module: `nameko run` runs every class imported here
 from imageboard.service_kit import RequestContext, rpc
-from services.users.dependencies import UsersDatabase
+from services.users.dependencies import UsersDatabase, current_admins
+from services.users.models import AccessChange
 
 
-class UsersService(service_kit.OutboxService):
+class UsersService(service_kit.OutboxService, AccessSource):
     name = "users"
     # /metrics is served on METRICS_PORT_BASE + this (compose sets METRICS_PORT instead).
     metrics_port_offset = 1
@@ -13,6 +15,8 @@ class UsersService(service_kit.OutboxService):
     users = UsersDatabase()
     context = RequestContext()
     relay = OutboxRelay()  # publishes user-events from the outbox table
+    # Token versions, revoked tokens, admins, erasures to every gateway (imageboard/access).
+    access = AccessFeed(AccessChange, snapshot=current_admins)
 
     @rpc(sensitive_arguments=("payload.password",))
     def register(self, payload):
@@ -36,3 +40,20 @@ class UsersService(service_kit.OutboxService):
     def set_admin(self, username, is_admin=True):
         """Operators: n.rpc.users.set_admin("alice") / set_admin("alice", False)."""
         return self.users.set_admin(username, is_admin)
+
+    @rpc
+    def logout(self, user_id, jti, exp):
+        return self.users.logout(user_id, jti, exp)
+
+    @rpc
+    def logout_all(self, user_id):
+        return self.users.logout_all(user_id)
+
+    @rpc(sensitive_arguments=("payload.current_password", "payload.new_password"))
+    def change_password(self, user_id, jti, payload):
+        return self.users.change_password(user_id, jti, payload)
+
+    @rpc
+    def revoke_sessions(self, username):
+        """Operators: n.rpc.users.revoke_sessions("alice") -> every token refused within 1 s."""
+        return self.users.revoke_sessions(username)

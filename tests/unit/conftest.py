@@ -4,7 +4,7 @@ import falcon.testing
 import pytest
 
 from gateway.app import create_app
-from tests.unit.gateway_fakes import CONFIG, FakeRpc
+from tests.unit.gateway_fakes import CONFIG, FakeRpc, access_state
 
 
 @pytest.fixture
@@ -18,5 +18,11 @@ def rpc():
 
 
 @pytest.fixture
-def client(gateway_config, rpc):
-    return falcon.testing.TestClient(create_app(gateway_config, rpc=rpc))
+def access():
+    """The app's AccessState: grant admin rights with grant_admin(access, user_id)."""
+    return access_state()
+
+
+@pytest.fixture
+def client(gateway_config, rpc, access):
+    return falcon.testing.TestClient(create_app(gateway_config, rpc=rpc, access=access))
