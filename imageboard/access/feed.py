@@ -262,7 +262,6 @@ class AccessFeedSubscriber:
         self._stopped = threading.Event()
         self._thread = None
         self._behind = set()   # sources to fetch before the next message
-        self.connected = False
 
     def start(self):
         self._thread = threading.Thread(target=self._run, name="access-feed", daemon=True)
@@ -286,7 +285,6 @@ class AccessFeedSubscriber:
                               exclusive=True, auto_delete=True)
                 queue(channel).declare()
                 channel.basic_consume(queue=queue.name, no_ack=True, callback=self._on_message)
-                self.connected = True
                 # Bound first, then the snapshot: nothing published in between is missed.
                 self._behind = set(self.state.sources())
                 for source in list(self._behind):
@@ -304,7 +302,6 @@ class AccessFeedSubscriber:
             except Exception:  # a bug must not end the thread: log, reconnect
                 logger.exception("access feed failed")
             finally:
-                self.connected = False
                 if connection is not None:
                     try:
                         connection.release()
@@ -363,6 +360,5 @@ def start_access_feed(config, rpc):
     sources = configured_sources(config)
     state = AccessState(sources, stale_after=settings.ACCESS_FEED_STALE_AFTER)
     if sources:
-        state.subscriber = AccessFeedSubscriber(
-            config, state, rpc, auto=settings.ACCESS_SOURCES == "auto").start()
+        AccessFeedSubscriber(config, state, rpc, auto=settings.ACCESS_SOURCES == "auto").start()
     return state

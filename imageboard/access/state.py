@@ -25,7 +25,6 @@ ADMIN = "admin"               # {user_id, is_admin}
 ERASED = "erased"             # {user_id}
 BAN = "ban"                   # {user_id, reason, created_at, expires_at}
 UNBAN = "unban"               # {user_id}
-KINDS = (MIN_VERSION, REVOKE_JTI, ADMIN, ERASED, BAN, UNBAN)
 
 
 @dataclass(frozen=True)
@@ -72,8 +71,6 @@ class AccessState:
     """`sources`: the sources this process must hear from; `stale_after` seconds of
     silence make one stale. `clock` (monotonic) and `now` (wall, aware datetime) are
     injectable for tests."""
-
-    subscriber = None  # the AccessFeedSubscriber keeping it current, if any
 
     def __init__(self, sources=(), stale_after=1.0, clock=time.monotonic,
                  now=lambda: datetime.now(timezone.utc)):

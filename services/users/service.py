@@ -1,5 +1,5 @@
 """Users service: registration, login, profiles and admin flags, over RPC."""
-from imageboard.access.feed import AccessFeed, AccessSource
+from imageboard.access import feed as access_feed  # by module, as service_kit: see above
 from imageboard.events.relay import OutboxRelay
 from imageboard import service_kit  # bases by module: `nameko run` runs every class imported here
 from imageboard.service_kit import RequestContext, rpc
@@ -7,7 +7,7 @@ from services.users.dependencies import UsersDatabase, current_admins
 from services.users.models import AccessChange
 
 
-class UsersService(service_kit.OutboxService, AccessSource):
+class UsersService(service_kit.OutboxService, access_feed.AccessSource):
     name = "users"
     # /metrics is served on METRICS_PORT_BASE + this (compose sets METRICS_PORT instead).
     metrics_port_offset = 1
@@ -16,7 +16,7 @@ class UsersService(service_kit.OutboxService, AccessSource):
     context = RequestContext()
     relay = OutboxRelay()  # publishes user-events from the outbox table
     # Token versions, revoked tokens, admins, erasures to every gateway (imageboard/access).
-    access = AccessFeed(AccessChange, snapshot=current_admins)
+    access = access_feed.AccessFeed(AccessChange, snapshot=current_admins)
 
     @rpc(sensitive_arguments=("payload.password",))
     def register(self, payload):
