@@ -122,3 +122,5 @@ AccessUnban
 AccessHeartbeat
 current_password       # PasswordChangeRequest
 new_password
+_.on_change            # AccessState listeners: the live-updates process closes streams on it
+_.record_erasure       # UsersStore: account deletion (erasure branch) calls it in its transaction
