@@ -262,6 +262,7 @@ class AccessFeedSubscriber:
         self._stopped = threading.Event()
         self._thread = None
         self._behind = set()   # sources to fetch before the next message
+        self._connection = None
 
     def start(self):
         self._thread = threading.Thread(target=self._run, name="access-feed", daemon=True)
@@ -278,7 +279,7 @@ class AccessFeedSubscriber:
         while not self._stopped.is_set():
             connection = None
             try:
-                connection = Connection(self.amqp_uri, connect_timeout=3)
+                connection = self._connection = Connection(self.amqp_uri, connect_timeout=3)
                 connection.ensure_connection(max_retries=1)
                 channel = connection.channel()
                 queue = Queue(f"access-gateway-{uuid.uuid4().hex}", exchange=exchange(),

@@ -70,7 +70,12 @@ def changes_after(model, after_seq, limit=10000):
         return None
     rows = db.execute_sql("SELECT seq, payload FROM access_changes WHERE seq > %s "
                           "ORDER BY seq LIMIT %s", (after_seq, limit)).fetchall()
-    return [dict(json.loads(payload), seq=seq) for seq, payload in rows]
+    return [dict(_decoded(payload), seq=seq) for seq, payload in rows]
+
+
+def _decoded(payload):
+    """psycopg2 decodes jsonb itself."""
+    return payload if isinstance(payload, dict) else json.loads(payload)
 
 
 def head(model):
@@ -83,7 +88,7 @@ def all_changes(model):
     """Every change the log keeps, in seq order (the log part of a snapshot)."""
     rows = model._meta.database.execute_sql(
         "SELECT seq, payload FROM access_changes ORDER BY seq").fetchall()
-    return [dict(json.loads(payload), seq=seq) for seq, payload in rows]
+    return [dict(_decoded(payload), seq=seq) for seq, payload in rows]
 
 
 def prune(model, lifetime_seconds):
