@@ -94,10 +94,11 @@ def main(argv=None):
         os.environ[key] = value
     from imageboard.config import database_url, load_config
     from imageboard.db import drop_database
-    from imageboard_ops import system
+    from imageboard_ops import infra, system
     from tests.extra_gateways import ExtraGateway
 
     config = load_config()
+    infra.ensure(config)  # the servers are reused; this instance's vhost is made
     system.stop(config, keep_infra=True)
     for service in config["SERVICES"]:
         drop_database(database_url(config, service))
