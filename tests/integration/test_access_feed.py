@@ -2,6 +2,7 @@
 nameko container records and publishes, an AccessFeedSubscriber (the gateway's thread)
 keeps an AccessState current; a lost message is repaired from the heartbeat, a reconnect
 brings a snapshot."""
+import socket
 import time
 
 import pytest
@@ -141,7 +142,8 @@ def test_a_reconnect_brings_a_snapshot(users, subscriber, state, unique):
     users.set_admin(name)
     users.logout_all(body["id"])
     subscriber._on_message = deaf
-    subscriber._connection.close()  # the broker connection breaks
+    # The broker connection breaks (shut down under the subscriber's own read).
+    subscriber._connection.connection.transport.sock.shutdown(socket.SHUT_RDWR)
     wait_until(lambda: snapshots and refused(state, claims), 5.0, "the reconnect's snapshot")
     latest = snapshots[-1]
     assert {"kind": "admin", "user_id": body["id"], "is_admin": True} in latest
@@ -171,3 +173,36 @@ def test_changes_after_a_seq_and_snapshots(users, unique):
     assert after["snapshot"] is False and after["seq"] == head["seq"] + 2
     assert [c["kind"] for c in after["changes"]] == ["admin", "revoke_jti"]
     assert users.access_changes(after["seq"] + 100)["snapshot"] is True  # ahead: a reset log
+
+
+def test_an_erasure_recorded_in_the_deleting_transaction_reaches_the_state(
+        users, subscriber, state, config, unique):
+    """What DELETE /api/users/me/ calls (UsersStore.record_erasure), here outside any feed
+    worker: nothing is published for it, the next heartbeat shows the gateway is behind."""
+    from services.users.dependencies import UsersStore
+    from services.users.models import database
+
+    name, body, claims = signup(users, unique)
+    with database.atomic():
+        UsersStore(database, config).record_erasure(body["id"])
+    database.close()
+    wait_until(lambda: refused(state, claims), 1.0, "erasure")
+    fresh = verify_token_claims(users.login({"username": name, "password": "password1"})["token"])
+    assert refused(state, fresh)  # every token of the user, later ones too
+
+
+def test_a_wrong_current_password_changes_nothing(users, unique):
+    from contracts.errors import InvalidPassword, ValidationFailed
+
+    name, body, claims = signup(users, unique)
+    with pytest.raises(InvalidPassword) as info:
+        users.change_password(body["id"], claims["jti"],
+                              {"current_password": "wrong-one", "new_password": "password2"})
+    assert info.value.code == "invalid_password" and "current_password" in info.value.fields
+    with pytest.raises(ValidationFailed) as info:
+        users.change_password(body["id"], claims["jti"],
+                              {"current_password": "password1", "new_password": "x" * 129})
+    assert "new_password" in info.value.fields
+    assert users.login({"username": name, "password": "password1"})["user_id"] == body["id"]
+    assert users.access_changes(0)["changes"] == [
+        c for c in users.access_changes(0)["changes"] if c.get("user_id") != body["id"]]
