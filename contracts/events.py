@@ -466,7 +466,7 @@ def json_schema(entry):
 # Declared here like the events, in their own catalogue so TOPICS, topic creation and the
 # ClickHouse sink never see them. A message is one flat JSON object: a change,
 # {"source", "seq", "kind", "user_id", ...the kind's fields}, or a heartbeat
-# {"source", "kind": "heartbeat", "head"}. Nothing here holds an email, password or token:
+# {"source", "kind": "heartbeat", "seq": the head}. Nothing here holds an email, password or token:
 # a revoked token travels as its jti only.
 ACCESS_EXCHANGE = "imageboard.access"
 ACCESS_CHANNEL = f"amqp fanout {ACCESS_EXCHANGE}"
@@ -544,7 +544,7 @@ class AccessHeartbeat(Payload):
     holding less fetches the rest over RPC (access_changes)."""
 
     source: Text
-    head: Count
+    seq: Count  # the head
 
 
 def validate_access_change(change):

@@ -10,8 +10,8 @@ Service side, `AccessFeed` (a nameko DependencyProvider; the service class also 
    published to the fanout exchange `imageboard.access` once the worker's method returned
    (so committed), before its RPC reply leaves: a client that has its answer has a change
    already on its way to every gateway;
-2. every ACCESS_FEED_HEARTBEAT seconds it publishes `{source, kind: heartbeat, head}`, the
-   log's highest seq: a gateway that missed a message (lost, or the publisher died between
+2. every ACCESS_FEED_HEARTBEAT seconds it publishes `{source, kind: heartbeat, seq}`, the
+   log's highest seq (its head): a gateway that missed a message (lost, or the publisher died between
    commit and publish) sees it is behind within one heartbeat and fetches;
 3. `access_changes(after_seq)` answers the changes after a seq, or a snapshot (the log's
    rows folded, plus the service's current state from `snapshot()`) when after_seq is 0,
@@ -219,7 +219,7 @@ class AccessFeed(DependencyProvider):
                     access_log.prune(self.log_model, self.lifetime)
                     pruned_at = time.monotonic()
                 head = access_log.head(self.log_model)
-                self.publisher.publish({"source": self.source, "kind": "heartbeat", "head": head})
+                self.publisher.publish({"source": self.source, "kind": "heartbeat", "seq": head})
             except Exception as exc:  # database down: no heartbeat, the gateways go stale
                 logger.warning("access feed heartbeat failed", extra={"error": repr(exc)})
             finally:
@@ -319,7 +319,7 @@ class AccessFeedSubscriber:
                 return
             held = self.state.seq(source)
             if body.get("kind") == "heartbeat":
-                if body["head"] > held or source in self._behind:
+                if body["seq"] > held or source in self._behind:
                     self._behind.add(source)
                 else:
                     self.state.heard(source)

@@ -203,7 +203,7 @@ def test_fold_keeps_the_last_word_per_user_and_unexpired_revocations():
 
 @pytest.mark.parametrize("change", [
     {"kind": "nope", "user_id": 1},
-    {"kind": "heartbeat", "source": "users", "head": 3},
+    {"kind": "heartbeat", "source": "users", "seq": 3},
     {"kind": "admin", "user_id": 0, "is_admin": True},
     {"kind": "admin", "user_id": 1, "is_admin": "yes"},
     {"kind": "revoke_jti", "user_id": 1, "jti": "not-hex", "exp": 5},
