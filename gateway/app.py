@@ -3,8 +3,6 @@ resources are thin, auth is middleware, errors are handled in one place."""
 import falcon
 
 from gateway.auth import AuthMiddleware
-from gateway.write_guard import WriteGuardMiddleware
-from imageboard.access.feed import start_access_feed
 from gateway.errors import register_error_handlers
 from gateway.media import JSONHandler
 from gateway.media_files import add_media_route
@@ -21,6 +19,8 @@ from gateway.resources.posts import PostLikeResource, PostResource, PostsResourc
 from gateway.resources.sessions import LogoutAllResource, LogoutResource, PasswordResource
 from gateway.resources.users import LoginResource, ProfileResource, RegisterResource
 from gateway.rpc import RpcClient
+from gateway.write_guard import WriteGuardMiddleware
+from imageboard.access.feed import start_access_feed
 
 
 def create_app(config, rpc=None, access=None):
