@@ -143,3 +143,24 @@ def test_logout_all_applies_on_two_gateway_processes_within_a_second(api, regist
         within(acked, lambda: code(health(gateway, user)) == (401, "token_revoked")
                and code(health(gateway, token)) == (401, "token_revoked"),
                f"logout-all on the gateway at {gateway.url}")
+
+
+def test_admin_grant_and_revoke_apply_on_two_gateway_processes_within_a_second(
+        api, register, config, gateways):
+    import requests
+
+    user = register("two_admin")  # its token is issued before the grant
+
+    def stats(gateway):
+        return requests.get(gateway.url + STATS, headers=bearer(user), timeout=5)
+    assert all(code(stats(g)) == (403, "admin_required") for g in gateways)
+    with ClusterRpcProxy(config, timeout=10) as rpc:
+        rpc.users.set_admin(user["username"])
+        acked = time.monotonic()
+        for gateway in gateways:
+            within(acked, lambda: stats(gateway).status_code == 200, f"grant on {gateway.url}")
+        rpc.users.set_admin(user["username"], False)
+        acked = time.monotonic()
+        for gateway in gateways:
+            within(acked, lambda: code(stats(gateway)) == (403, "admin_required"),
+                   f"revoke on {gateway.url}")

@@ -212,3 +212,28 @@ def test_fold_keeps_the_last_word_per_user_and_unexpired_revocations():
 def test_the_feed_catalogue_refuses_what_it_does_not_declare(change):
     with pytest.raises(InvalidEvent):
         validate_access_change(change)
+
+
+def test_with_auto_sources_a_service_without_a_feed_is_dropped_and_a_source_kept():
+    from nameko.exceptions import MethodNotFound
+
+    from imageboard.access.feed import AccessFeedSubscriber, configured_sources
+    from tests.unit.gateway_fakes import CONFIG, FakeRpc
+
+    config = dict(CONFIG, ACCESS_SOURCES="auto", AMQP_URI="pyamqp://guest:guest@127.0.0.1:5672//")
+    assert configured_sources(config) == ["users", "posts", "comments"]
+    assert configured_sources(dict(config, ACCESS_SOURCES=["users"])) == ["users"]
+    state = AccessState(configured_sources(config))
+    rpc = FakeRpc()
+    rpc.answers[("users", "access_changes")] = {
+        "source": "users", "seq": 4, "snapshot": True,
+        "changes": [{"kind": "admin", "user_id": 3, "is_admin": True}]}
+    rpc.answers[("posts", "access_changes")] = MethodNotFound("access_changes")
+    rpc.answers[("comments", "access_changes")] = OSError("down")
+    subscriber = AccessFeedSubscriber(config, state, rpc, auto=True)
+    for source in ["users", "posts", "comments"]:
+        subscriber._fetch(source, snapshot=True)
+    assert state.sources() == ["users", "comments"]  # comments did not answer: still awaited
+    assert state.seq("users") == 4 and state.is_fresh("users") and not state.is_fresh("comments")
+    assert subscriber._behind == {"comments"}
+    assert state.check(claims(user_id=3)).is_admin is False  # comments is stale: fail closed
