@@ -206,3 +206,29 @@ def test_a_wrong_current_password_changes_nothing(users, unique):
     assert users.login({"username": name, "password": "password1"})["user_id"] == body["id"]
     assert users.access_changes(0)["changes"] == [
         c for c in users.access_changes(0)["changes"] if c.get("user_id") != body["id"]]
+
+
+def test_rows_older_than_the_token_lifetime_are_pruned_and_a_reader_behind_them_gets_a_snapshot(
+        users, config, unique):
+    from imageboard.access import log as access_log
+    from services.users.models import AccessChange, database
+
+    name, body, claims = signup(users, unique)
+    users.set_admin(name)
+    users.logout(body["id"], claims["jti"], claims["exp"])
+    head = users.access_changes(0)["seq"]
+    lifetime = config["JWT_LIFETIME_SECONDS"]
+    try:
+        with database.atomic():
+            # Every row but the newest as old as a token can be.
+            database.execute_sql("UPDATE access_changes SET created_at = now() - %s * interval '1 second'"
+                                 " WHERE seq < %s", (lifetime + 60, head))
+        assert access_log.prune(AccessChange, lifetime) >= 1
+        assert access_log.head(AccessChange) == head
+        assert access_log.changes_after(AccessChange, head - 2) is None  # its next row is gone
+        assert [c["seq"] for c in access_log.changes_after(AccessChange, head - 1)] == [head]
+    finally:
+        database.close()
+    snapshot = users.access_changes(head - 2)
+    assert snapshot["snapshot"] is True
+    assert {"kind": "admin", "user_id": body["id"], "is_admin": True} in snapshot["changes"]
