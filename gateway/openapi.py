@@ -25,6 +25,7 @@ from contracts.schemas import (Comment, CommentCreated, CommentCreateRequest, Er
                                PasswordChangeRequest, PostPage, PostStats, Profile, Ready,
                                Registered, RegisterRequest, UnreadCount, UserActivity)
 from contracts.schemas.types import DEFAULT_LIMIT, MAX_LIMIT, Id
+from gateway.write_guard import is_write
 from imageboard.pagination import MAX_PAGE
 
 REF_TEMPLATE = "#/components/schemas/{model}"
@@ -326,6 +327,18 @@ PATHS = {
         params=[query("user_id", INT_ID, "Defaults to the caller")],
         responses={200: json_response("The activity", ref(UserActivity))})},
 }
+
+
+def _banned_writes_may_be_403(paths):
+    """Contract v2 §3.3: every write a banned user may not make can answer 403
+    `user_banned` (gateway/write_guard.py holds the one table of them)."""
+    for path, item in paths.items():
+        for method, op in item.items():
+            if op.get("security") and is_write(method.upper(), path):
+                op["responses"].setdefault("403", error(403))
+
+
+_banned_writes_may_be_403(PATHS)
 
 
 @functools.lru_cache(maxsize=1)

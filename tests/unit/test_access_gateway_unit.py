@@ -42,8 +42,8 @@ def test_a_token_without_jti_is_refused(client):
 @pytest.mark.parametrize("method,path", [
     ("POST", "/api/posts/"), ("POST", "/api/posts/3/like"), ("DELETE", "/api/posts/3/"),
     ("POST", "/api/comments/"), ("PATCH", "/api/users/me/"), ("PUT", "/api/users/me/avatar/"),
-    ("POST", "/api/reports/"), ("PATCH", "/api/notifications/4/mark-read/"),
-    ("POST", "/api/users/9/ban/"),
+    ("POST", "/api/reports/"), ("POST", "/api/users/9/ban/"), ("DELETE", "/api/users/9/ban/"),
+    ("POST", "/api/posts/3/remove/"), ("PATCH", "/api/comments/5/"),
 ])
 def test_writes_under_api(method, path):
     assert is_write(method, path)
@@ -52,12 +52,22 @@ def test_writes_under_api(method, path):
 @pytest.mark.parametrize("method,path", [
     ("POST", "/api/users/login/"), ("POST", "/api/users/register"), ("POST", "/api/users/logout/"),
     ("POST", "/api/users/logout-all/"), ("POST", "/api/stream/ticket/"),
-    ("POST", "/api/notifications/4/mark-read/"), ("POST", "/api/notifications/mark-all-read/"),
+    ("POST", "/api/notifications/4/mark-read/"), ("PATCH", "/api/notifications/4/mark-read/"),
+    ("POST", "/api/notifications/mark-all-read/"),
     ("POST", "/api/users/me/password/"), ("DELETE", "/api/users/me/"), ("DELETE", "/api/users/me"),
     ("GET", "/api/posts/"), ("POST", "/metrics"),
 ])
 def test_what_is_not_a_write(method, path):
     assert not is_write(method, path)
+
+
+def test_the_document_lists_403_on_every_write_a_ban_refuses():
+    from gateway.openapi import openapi_document
+
+    for path, item in openapi_document()["paths"].items():
+        for method, op in item.items():
+            if op.get("security") and is_write(method.upper(), path):
+                assert "403" in op["responses"], (method, path)
 
 
 def test_a_banned_user_reads_and_logs_out_but_does_not_write(client, rpc, access):
