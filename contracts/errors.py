@@ -103,6 +103,33 @@ class InvalidCredentials(Unauthorized):
     default_message = "Invalid username or password"
 
 
+class TokenRevoked(Unauthorized):
+    """Contract v2 §3.3: logged out, logged out everywhere, password changed, account
+    deleted, or a token without jti/ver (issued before revocation existed)."""
+
+    code = "token_revoked"
+    default_message = "The token has been revoked; log in again"
+
+
+class InvalidPassword(ValidationFailed):
+    """Contract v2 decision 21: a wrong password is a bad value (422), not a dead token."""
+
+    code = "invalid_password"
+    default_message = "The password is not correct"
+
+
+class UserBanned(Forbidden):
+    """Contract v2 §3.2/§3.3: a banned user's write. Raised by the gateway only; `details`
+    {reason, expires_at} goes into the error body."""
+
+    code = "user_banned"
+    default_message = "You are banned"
+
+    def __init__(self, message=None, code=None, fields=None, details=None):
+        super().__init__(message, code, fields)
+        self.details = details
+
+
 # --- posts --------------------------------------------------------------------
 class PostNotFound(NotFound):
     code = "post_not_found"

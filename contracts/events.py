@@ -472,3 +472,129 @@ def json_schema(entry):
         "additionalProperties": False,
         "properties": {name: properties[name] for name in ENVELOPE_FIELDS},
     }
+
+
+# ---- the access feed (imageboard/access): a RabbitMQ fanout exchange, not a Kafka topic --
+# Declared here like the events, in their own catalogue so TOPICS, topic creation and the
+# ClickHouse sink never see them. A message is one flat JSON object: a change,
+# {"source", "seq", "kind", "user_id", ...the kind's fields}, or a heartbeat
+# {"source", "kind": "heartbeat", "seq": the head}. Nothing here holds an email, password or token:
+# a revoked token travels as its jti only.
+ACCESS_EXCHANGE = "imageboard.access"
+ACCESS_CHANNEL = f"amqp fanout {ACCESS_EXCHANGE}"
+FEED_CATALOGUE = Catalogue()
+Jti = Annotated[str, Meta(pattern=r"^[0-9a-f]{32}$")]
+IsoTime = Annotated[str, Meta(min_length=1, max_length=40)]
+
+
+def feed_message(kind, version=1, key="user id"):
+    """Class decorator: declares a model as message `access.<kind>` of the access feed."""
+    def declare(model):
+        entry = EventType(type=f"access.{kind}", version=version, topic=ACCESS_CHANNEL,
+                          key=key, payload=model, description=" ".join((model.__doc__ or "").split()),
+                          decoder=msgspec.json.Decoder(model))
+        FEED_CATALOGUE.add(entry)
+        model.spec = entry
+        return model
+    return declare
+
+
+@feed_message("min_version")
+class AccessMinVersion(Payload):
+    """Tokens of user_id with ver below min_version are revoked, except the one whose jti is
+    except_jti (the token that changed the password); logout-all, password change."""
+
+    user_id: Id
+    min_version: Count
+    except_jti: Optional[Jti] = None
+
+
+@feed_message("revoke_jti")
+class AccessRevokeJti(Payload):
+    """One token is revoked (logout); kept until exp (epoch seconds), its expiry."""
+
+    user_id: Id
+    jti: Jti
+    exp: Count
+
+
+@feed_message("admin")
+class AccessAdmin(Payload):
+    """The stored admin flag of user_id (set_admin, make-admin)."""
+
+    user_id: Id
+    is_admin: bool
+
+
+@feed_message("erased")
+class AccessErased(Payload):
+    """The account was deleted: every token of user_id is revoked."""
+
+    user_id: Id
+
+
+@feed_message("ban")
+class AccessBan(Payload):
+    """user_id is banned until expires_at (ISO 8601 UTC; null = permanent): writes are refused."""
+
+    user_id: Id
+    reason: Text
+    created_at: IsoTime
+    expires_at: Optional[IsoTime] = None
+
+
+@feed_message("unban")
+class AccessUnban(Payload):
+    """user_id's ban was lifted before its expiry."""
+
+    user_id: Id
+
+
+@feed_message("heartbeat", key="source")
+class AccessHeartbeat(Payload):
+    """Every ACCESS_FEED_HEARTBEAT seconds: the source's highest committed seq. A gateway
+    holding less fetches the rest over RPC (access_changes)."""
+
+    source: Text
+    seq: Count  # the head
+
+
+def validate_access_change(change):
+    """A change dict ({"kind", "user_id", ...}) checked against its declaration: the dict
+    with defaults filled in, or InvalidEvent."""
+    kind = change.get("kind") if isinstance(change, dict) else None
+    entry = FEED_CATALOGUE.get(f"access.{kind}", 1) if isinstance(kind, str) else None
+    if entry is None or kind == "heartbeat":
+        raise InvalidEvent(UNKNOWN_TYPE, f"unknown access change kind {kind!r}")
+    fields = {k: v for k, v in change.items() if k not in ("kind", "seq", "source")}
+    try:
+        model = msgspec.convert(fields, entry.payload, strict=True)
+    except msgspec.ValidationError as exc:
+        raise InvalidEvent(BAD_PAYLOAD, str(exc), entry.type)
+    return {"kind": kind, **msgspec.structs.asdict(model)}
+
+
+def feed_schema(entry):
+    """JSON Schema of one access feed message (a flat object)."""
+    payload = msgspec.json.schema(entry.payload)
+    payload = payload["$defs"][entry.payload.__name__]
+    kind = entry.type.split(".", 1)[1]
+    properties = {"source": {"type": "string", "description": "the source service"},
+                  "kind": {"const": kind}}
+    required = ["source", "kind"]
+    if kind != "heartbeat":
+        properties["seq"] = {"type": "integer", "minimum": 1,
+                             "description": "position in the source's access log"}
+        required.append("seq")
+    properties.update(payload["properties"])
+    required += [name for name in payload.get("required", []) if name not in required]
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"https://imageboard.example/access/{entry.type}.v{entry.version}.json",
+        "title": f"{entry.type} (version {entry.version})",
+        "description": f"{entry.description} Channel: {entry.topic}; key: {entry.key}.",
+        "type": "object",
+        "required": required,
+        "additionalProperties": True,
+        "properties": properties,
+    }

@@ -19,20 +19,27 @@ from gateway.resources.me import AvatarResource, MeResource
 from gateway.resources.notifications import (MarkAllReadResource, MarkReadResource,
                                              NotificationsResource, UnreadCountResource)
 from gateway.resources.posts import PostLikeResource, PostResource, PostsResource
+from gateway.resources.sessions import LogoutAllResource, LogoutResource, PasswordResource
 from gateway.resources.users import LoginResource, ProfileResource, RegisterResource
 from gateway.rpc import RpcClient
+from gateway.write_guard import WriteGuardMiddleware
+from imageboard.access.feed import start_access_feed
 
 
-def create_app(config, rpc=None, limiter=None):
+def create_app(config, rpc=None, limiter=None, access=None):
+    """`access`: the process's AccessState; by default one fed by the access feed (a
+    thread per process: create_app runs in each gunicorn worker, after the fork)."""
     rpc = rpc or RpcClient(config)
     services = config["SERVICES"]
+    access = access if access is not None else start_access_feed(config, rpc)
 
     # process_resource runs in this order, so the checks answer in the order of contract
     # v2 section 3.2: 401 (AuthMiddleware), then 403 (the ban and admin checks go here,
     # between the two), then 429 (RateLimitMiddleware), then the responders' own.
     app = falcon.App(middleware=[PrometheusMiddleware(), RequestIdMiddleware(),
                                  SecurityHeadersMiddleware(), DrainUnreadBodyMiddleware(),
-                                 AuthMiddleware(config["JWT_SECRET"]),
+                                 AuthMiddleware(config["JWT_SECRET"], access),
+                                 WriteGuardMiddleware(),
                                  RateLimitMiddleware(config, limiter)])
     # /api/users/login/ and /api/users/login both route.
     app.req_options.strip_url_path_trailing_slash = True
@@ -42,12 +49,15 @@ def create_app(config, rpc=None, limiter=None):
     register_error_handlers(app)
 
     app.add_route("/health", HealthResource())
-    app.add_route("/ready", ReadyResource(rpc, services))
+    app.add_route("/ready", ReadyResource(rpc, services, access))
     app.add_route("/metrics", MetricsResource())
     app.add_route("/api/openapi.json", OpenApiResource())
     app.add_route("/api/docs", DocsResource())
     app.add_route("/api/users/register", RegisterResource(rpc))
     app.add_route("/api/users/login", LoginResource(rpc))
+    app.add_route("/api/users/logout", LogoutResource(rpc))
+    app.add_route("/api/users/logout-all", LogoutAllResource(rpc))
+    app.add_route("/api/users/me/password", PasswordResource(rpc))
     app.add_route("/api/users/profile/{user_id:int(min=1)}", ProfileResource(rpc, services))
     app.add_route("/api/users/me", MeResource(rpc, services))
     app.add_route("/api/users/me/avatar", AvatarResource(rpc, config))

@@ -29,10 +29,12 @@ STATUS_BY_ERROR = [
 ]
 
 
-def error_body(code, message, fields=None):
+def error_body(code, message, fields=None, details=None):
     error = {"code": code, "message": message}
     if fields:
         error["fields"] = fields
+    if details is not None:  # contract v2 decision 3: codes that document it (user_banned)
+        error["details"] = details
     return {"error": error}
 
 
@@ -45,7 +47,7 @@ def status_for(exc):
 
 def handle_domain_error(req, resp, exc, params):
     resp.status = status_for(exc)
-    resp.media = error_body(exc.code, exc.message, exc.fields)
+    resp.media = error_body(exc.code, exc.message, exc.fields, getattr(exc, "details", None))
     if isinstance(exc, errors.Unauthorized):
         resp.set_header("WWW-Authenticate", 'Bearer realm="imageboard"')
     if isinstance(exc, errors.ServiceUnavailable):

@@ -32,11 +32,14 @@ class ProfileCounts:
         return self.apply(req, profile, counts)
 
 
-def me_view(profile):
-    """"me" (v2 §3.1): the users service's answer with its counts; is_admin as stored, no
-    ban. The gateway's access state gives the authoritative is_admin and the ban: they are
-    set here, in this one place."""
-    profile["ban"] = None
+def me_view(profile, principal):
+    """"me" (v2 §3.1): the users service's answer with its counts, and is_admin and ban as
+    every gateway process enforces them: from the access state (req.context.user, a
+    Principal), never from the token's claim nor a second read of the stored flag."""
+    profile["is_admin"] = principal.is_admin
+    ban = principal.ban
+    profile["ban"] = None if ban is None else {
+        "reason": ban.reason, "created_at": ban.created_at, "expires_at": ban.expires_at}
     return profile
 
 
@@ -52,4 +55,4 @@ class MeReader:
     def compose(self, req, replies):
         """`replies`: the answers to calls(), in order."""
         profile, *counts = replies
-        return me_view(self.counts.apply(req, profile, counts))
+        return me_view(self.counts.apply(req, profile, counts), req.context.user)

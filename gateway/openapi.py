@@ -24,10 +24,11 @@ from contracts.schemas import (AvatarForm, Comment, CommentCreated, CommentCreat
                                Export, Health, LikeToggled, LoggedIn, LoginRequest, MarkedAllRead,
                                Me, Notification, ProfileUpdate,
                                NotificationRead, PostCreated, PostCreateForm, PostDetail,
-                               PostPage, PostStats, Profile, Ready, Registered, RegisterRequest,
-                               UnreadCount, UserActivity)
+                               PasswordChangeRequest, PostPage, PostStats, Profile, Ready,
+                               Registered, RegisterRequest, UnreadCount, UserActivity)
 from contracts.schemas.types import DEFAULT_LIMIT, MAX_LIMIT, Id
 from gateway.ratelimit import RULES
+from gateway.write_guard import is_write
 from imageboard.pagination import MAX_PAGE
 
 REF_TEMPLATE = "#/components/schemas/{model}"
@@ -80,8 +81,9 @@ PAGINATION_HEADERS = {
 
 ERRORS = {
     400: "Bad request: not JSON, a required field or parameter missing, a bad query value.",
-    401: "Missing, malformed, expired or wrongly signed token (decision 11).",
-    403: "Authenticated, but not allowed.",
+    401: "Missing, malformed, expired or wrongly signed token (decision 11), or a revoked one "
+         "(v2 §3.3: `token_revoked`, also a token without `jti`).",
+    403: "Authenticated, but not allowed (a banned user's write: `user_banned` with `details`).",
     404: "Not found.",
     413: "Body too large.",
     414: "Request line (path and query) over 4094 bytes (gunicorn's limit; nginx's: 8 KB).",
@@ -213,6 +215,21 @@ PATHS = {
         body=json_body(LoginRequest), errors=(400, 413, 422, 429),
         responses={200: linked(json_response("A fresh token", ref(LoggedIn)),
                                Profile=("profile", "id", "user_id"))})},
+    "/api/users/logout/": {"post": operation(
+        "users", "Log out: the presented token is refused everywhere within 1 s", auth=True,
+        operation_id="logout", errors=(429,),
+        responses={204: {"description": "Revoked", "headers": {"X-Request-ID": REQUEST_ID}}})},
+    "/api/users/logout-all/": {"post": operation(
+        "users", "Log out everywhere: every token of the caller, this one too", auth=True,
+        operation_id="logout_all", errors=(429,),
+        responses={204: {"description": "Revoked", "headers": {"X-Request-ID": REQUEST_ID}}})},
+    "/api/users/me/password/": {"post": operation(
+        "users", "Change the password; every other token of the caller is revoked",
+        auth=True, operation_id="change_password", body=json_body(PasswordChangeRequest),
+        errors=(400, 413, 422, 429),
+        description="A wrong current_password is 422 `invalid_password` (`fields` names it); "
+                    "new_password as at registration (8-128 characters) else 422.",
+        responses={204: {"description": "Changed", "headers": {"X-Request-ID": REQUEST_ID}}})},
     "/api/users/profile/{id}/": {"get": operation(
         "users", "A user's public profile", operation_id="profile",
         params=[path_id(description="User id")], errors=(404,),
@@ -394,8 +411,17 @@ def add_rate_limits(paths):
                     response["headers"] = {**response.get("headers", {}), **RATE_LIMIT_HEADERS}
     return paths
 
+def _banned_writes_may_be_403(paths):
+    """Contract v2 §3.3: every write a banned user may not make can answer 403
+    `user_banned` (gateway/write_guard.py holds the one table of them)."""
+    for path, item in paths.items():
+        for method, op in item.items():
+            if op.get("security") and is_write(method.upper(), path):
+                op["responses"].setdefault("403", error(403))
 
-add_rate_limits(PATHS)
+
+_banned_writes_may_be_403(PATHS)
+add_rate_limits(PATHS)  # after: a 403 of a limited write may carry the headers (not_post_author)
 
 
 @functools.lru_cache(maxsize=1)
@@ -420,7 +446,8 @@ def _document():
             "schemas": components(MODELS),
             "securitySchemes": {"bearerAuth": {
                 "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-                "description": "HS256, `exp` enforced, `sub` = user id, `is_admin` claim."}},
+                "description": "HS256, `exp` enforced, `sub` = user id, `jti`, `ver`; "
+                               "the `is_admin` claim is informational, never trusted."}},
         },
     }
 

@@ -227,6 +227,12 @@ class DomainRpc(Rpc):
 
     def handle_result(self, message, worker_ctx, result, exc_info):
         nameko_metrics.call_finished(message, worker_ctx, exc_info)
+        # Dependencies that must act between the method's commit and its reply (the access
+        # feed publishes what it recorded, so an acknowledged change is already under way).
+        for provider in worker_ctx.container.dependencies:
+            before_reply = getattr(provider, "before_reply", None)
+            if before_reply is not None:
+                before_reply(worker_ctx, exc_info)
         if exc_info is not None and isinstance(exc_info[1], CONNECTION_ERRORS):
             log.error("database unavailable", extra={"error": str(exc_info[1]).strip()})
             error = ServiceUnavailable("Database unavailable", code="database_unavailable")

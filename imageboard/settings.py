@@ -107,6 +107,9 @@ class Settings(BaseModel):
     GATEWAY_THREADS: PositiveInt
 
     SERVICES: list[Annotated[str, Field(pattern=SERVICE_NAME)]] = Field(min_length=1)
+    ACCESS_SOURCES: Literal["auto"] | list[Annotated[str, Field(pattern=SERVICE_NAME)]]
+    ACCESS_FEED_HEARTBEAT: PositiveFloat
+    ACCESS_FEED_STALE_AFTER: PositiveFloat
 
     METRICS_HOST: str
     METRICS_PORT: NonNegativeInt | Literal[""]

@@ -1,5 +1,10 @@
-"""JWT issue and verification (HS256, exp enforced, sub = user id)."""
+"""JWT issue and verification (HS256, exp enforced, sub = user id).
+
+Contract v2 §3.3: every token has a unique `jti` and `ver`, the user's token version when
+it was issued; the gateway's AccessState (imageboard/access) refuses revoked ones. The
+`is_admin` claim stays for v1 clients and is never trusted."""
 import time
+import uuid
 
 import jwt
 from imageboard.settings import settings_of
@@ -11,12 +16,14 @@ class InvalidToken(Exception):
     pass
 
 
-def issue_token(config, user_id, username, is_admin):
+def issue_token(config, user_id, username, is_admin, version=0):
     now = int(time.time())
     claims = {
         "sub": str(user_id),  # RFC 7519: sub is a string
         "username": username,
         "is_admin": bool(is_admin),
+        "jti": uuid.uuid4().hex,
+        "ver": int(version),
         "iat": now,
         "exp": now + settings_of(config).JWT_LIFETIME_SECONDS,
     }

@@ -3,7 +3,8 @@
   imageboard up | down | run | status      the whole system (infra + services + gateway)
   imageboard infra up | down | status      only RabbitMQ, PostgreSQL, Kafka, ClickHouse
   imageboard migrate [SERVICE ...]         apply schema migrations
-  imageboard make-admin USERNAME [--revoke]
+  imageboard make-admin USERNAME [--revoke]   rights follow within 1 s, old tokens too
+  imageboard revoke-sessions USERNAME        every token of the user refused within 1 s
 """
 import argparse
 import json
@@ -97,19 +98,28 @@ def cmd_migrate(config, args):
     return 0
 
 
-def cmd_make_admin(config, args):
+def _users_call(config, method, *args):
+    """One users-service RPC; prints its result (0) or its error (1)."""
     from nameko.standalone.rpc import ClusterRpcProxy
 
     from contracts.errors import DomainError
     try:
         with ClusterRpcProxy(config, timeout=float(config["RPC_TIMEOUT"])) as rpc:
-            result = rpc.users.set_admin(args.username, not args.revoke)
+            result = getattr(rpc.users, method)(*args)
     except DomainError as exc:
         print(f"imageboard: {exc.message}", file=sys.stderr)
         return 1
     print(json.dumps(result))
-    print("The user must log in again for a token carrying the new rights.", file=sys.stderr)
     return 0
+
+
+def cmd_make_admin(config, args):
+    # Through the access log: every gateway applies it within 1 s, to existing tokens too.
+    return _users_call(config, "set_admin", args.username, not args.revoke)
+
+
+def cmd_revoke_sessions(config, args):
+    return _users_call(config, "revoke_sessions", args.username)
 
 
 def build_parser():
@@ -137,6 +147,9 @@ def build_parser():
     adm.add_argument("username")
     adm.add_argument("--revoke", action="store_true")
     adm.set_defaults(func=cmd_make_admin)
+    rev = sub.add_parser("revoke-sessions", help="log a user out everywhere (every token)")
+    rev.add_argument("username")
+    rev.set_defaults(func=cmd_revoke_sessions)
     return parser
 
 

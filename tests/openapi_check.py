@@ -14,7 +14,8 @@ from gateway.openapi import openapi_document
 DOCUMENT = openapi_document()
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
 APP_CONFIG = {"JWT_SECRET": "k" * 32, "JWT_LIFETIME_SECONDS": 60, "MEDIA_ROOT": "/tmp",
-              "SERVICES": ["users", "posts", "comments", "notifications", "analytics"]}
+              "SERVICES": ["users", "posts", "comments", "notifications", "analytics"],
+              "ACCESS_SOURCES": []}  # no access feed thread for a document check
 
 
 def normalise(path):

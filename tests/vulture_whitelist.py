@@ -121,3 +121,18 @@ republish              # imageboard_ops/outbox.py
 # pipeline benchmark sets.
 _.notification_type    # notification.created
 _.next_post            # bench/pipeline.py starts its markers' post ids high
+
+# --- the access feed (imageboard/access): its message models are declared for the feed's
+# catalogue (contracts/events.py FEED_CATALOGUE: schema files, docs/events.md, and
+# validate_access_change finds them there by kind); request fields pydantic reads.
+AccessMinVersion
+AccessRevokeJti
+AccessAdmin
+AccessErased
+AccessBan
+AccessUnban
+AccessHeartbeat
+current_password       # PasswordChangeRequest
+new_password
+_.on_change            # AccessState listeners: the live-updates process closes streams on it
+_.record_erasure       # UsersStore: account deletion (erasure branch) calls it in its transaction

@@ -18,13 +18,14 @@ from contracts.schemas.posts import (LikeRef, LikeToggled, PostCreate, PostCreat
                                      PostCreateForm, PostDetail, PostPage, PostSummary)
 from contracts.schemas.types import DEFAULT_LIMIT, MAX_LIMIT
 from contracts.schemas.users import (EDITABLE_FIELDS, AvatarForm, Ban, LoggedIn, LoginRequest, Me,
-                                     Profile, ProfileUpdate, RegisterRequest, Registered)
+                                     PasswordChangeRequest, Profile, ProfileUpdate, RegisterRequest,
+                                     Registered)
 
 __all__ = [
     "load", "DEFAULT_LIMIT", "MAX_LIMIT",
     "Error", "ErrorBody", "AuthorRef", "Health", "Ready",
     "RegisterRequest", "Registered", "LoginRequest", "LoggedIn", "Profile",
-    "Me", "Ban", "ProfileUpdate", "AvatarForm", "EDITABLE_FIELDS",
+    "Me", "Ban", "ProfileUpdate", "AvatarForm", "EDITABLE_FIELDS", "PasswordChangeRequest",
     "PostCreate", "PostCreateForm", "PostSummary", "PostPage", "PostCreated", "LikeRef",
     "PostDetail", "LikeToggled",
     "CommentCreateRequest", "Comment", "CommentCreated",

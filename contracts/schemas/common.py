@@ -1,6 +1,6 @@
 """Bodies shared by every part of the API: the error envelope, author references, the
 health answers."""
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -11,6 +11,8 @@ class ErrorBody(Response):
     code: str = Field(description="Stable machine-readable code.")
     message: str
     fields: dict[str, str] = omittable(description="Per-field problems (validation errors only).")
+    details: dict[str, Any] = omittable(
+        description="v2 decision 3: for codes that document it (user_banned: reason, expires_at).")
 
 
 class Error(Response):

@@ -102,3 +102,8 @@ class AvatarForm(Request):
         "type": "string", "contentMediaType": "application/octet-stream",
         "description": "JPEG or PNG, at most 5 MB; decoded, stripped of metadata, centre-"
                        "cropped square and scaled to 256x256 (never enlarged)."})]
+class PasswordChangeRequest(Request):
+    """POST /api/users/me/password/ (contract v2 §6.1): every other token is revoked."""
+
+    current_password: Annotated[str, Field(max_length=128)]
+    new_password: Password

@@ -20,12 +20,12 @@ class MeResource:
         user_id = req.context.user.id
         profile, *counts = self.rpc.many([reading("users", "get_me", user_id),
                                           *self.counts.calls(user_id)])
-        resp.media = me_view(self.counts.apply(req, profile, counts))
+        resp.media = me_view(self.counts.apply(req, profile, counts), req.context.user)
 
     @falcon.before(require_user)
     def on_patch(self, req, resp):
         profile = self.rpc.write("users", "update_me", req.context.user.id, json_body(req))
-        resp.media = me_view(self.counts.after_write(req, profile))
+        resp.media = me_view(self.counts.after_write(req, profile), req.context.user)
 
 
 class AvatarResource:
@@ -41,7 +41,7 @@ class AvatarResource:
             profile = self.rpc.write("users", "set_avatar", req.context.user.id, form.upload)
         finally:
             form.discard()  # the service removes what it took; this is for a failed call
-        resp.media = me_view(self.counts.after_write(req, profile))
+        resp.media = me_view(self.counts.after_write(req, profile), req.context.user)
 
     @falcon.before(require_user)
     def on_delete(self, req, resp):

@@ -9,7 +9,7 @@ import json
 import os
 import sys
 
-from contracts.events import CATALOGUE, json_schema
+from contracts.events import CATALOGUE, FEED_CATALOGUE, feed_schema, json_schema
 from imageboard import PROJECT_ROOT
 from imageboard.events.envelope import SCHEMA_DIR, schema_path
 
@@ -20,15 +20,19 @@ END = "<!-- /catalogue -->"
 
 def schema_files():
     """{path: text} of every schema file."""
-    return {schema_path(e.type, e.version): json.dumps(json_schema(e), indent=2) + "\n"
-            for e in CATALOGUE}
+    files = {schema_path(e.type, e.version): json.dumps(json_schema(e), indent=2) + "\n"
+             for e in CATALOGUE}
+    # The access feed's messages (RabbitMQ, not Kafka) beside them: imageboard/access.
+    files.update({schema_path(e.type, e.version): json.dumps(feed_schema(e), indent=2) + "\n"
+                  for e in FEED_CATALOGUE})
+    return files
 
 
 def docs_table():
     """The markdown table of every (type, version): topic, key, payload fields and types."""
     lines = ["| type | version | topic | key | payload (field: type) | what |",
              "| --- | --- | --- | --- | --- | --- |"]
-    for e in CATALOGUE:
+    for e in [*CATALOGUE, *FEED_CATALOGUE]:
         fields = ", ".join(f"{name}: {kind}" for name, kind in e.fields())
         what = e.description + (" Best effort: no outbox row." if e.best_effort else "")
         lines.append(f"| {e.type} | {e.version} | {e.topic} | {e.key} | {fields} | {what} |")

@@ -1,15 +1,16 @@
 """The users service's domain wrapper, handed to each worker by the Database provider."""
 from peewee import IntegrityError, fn
 
-from contracts.schemas import LoginRequest, RegisterRequest, load
+from contracts.schemas import LoginRequest, PasswordChangeRequest, RegisterRequest, load
 from contracts.events import UserLoggedIn, UserRegistered
+from imageboard.access.log import record_access_change
 from imageboard.events.outbox import record_event
 from imageboard.service_kit import Database
 from imageboard.timefmt import iso, utcnow
 from imageboard.tokens import issue_token
-from services.users.exceptions import (InvalidCredentials, UserAlreadyExists,
-                                       UserNotFound)
-from services.users.models import Outbox, User, database
+from services.users.exceptions import (InvalidCredentials, InvalidPassword,
+                                       UserAlreadyExists, UserNotFound)
+from services.users.models import AccessChange, Outbox, User, database
 from services.users.passwords import hash_password, verify_password
 from services.users.profiles import Profiles
 from services.users.schemas import user_public
@@ -22,7 +23,7 @@ class UsersStore:
         self.profiles = Profiles(self)  # me, profile edits, avatars (v2 §6.2)
 
     def _token(self, user):
-        return issue_token(self.config, user.id, user.username, user.is_admin)
+        return issue_token(self.config, user.id, user.username, user.is_admin, user.token_version)
 
     def _find_by_username(self, username):
         return User.get_or_none(fn.lower(User.username) == username.lower())
@@ -88,17 +89,77 @@ class UsersStore:
         return dict(user_public(user, self.config), email=user.email, is_admin=user.is_admin)
 
     def set_admin(self, username, is_admin):
+        """Rights follow the stored flag on every gateway within 1 s (the access feed)."""
         user = self._find_by_username(username)
         if user is None:
             raise UserNotFound(f"No user named {username!r}")
-        user.is_admin = bool(is_admin)
-        user.updated_at = utcnow()
-        user.save(only=[User.is_admin, User.updated_at])
+        with self.db.atomic():
+            user.is_admin = bool(is_admin)
+            user.updated_at = utcnow()
+            user.save(only=[User.is_admin, User.updated_at])
+            record_access_change(AccessChange, {"kind": "admin", "user_id": user.id,
+                                                "is_admin": user.is_admin})
         return {"id": user.id, "username": user.username, "is_admin": user.is_admin}
+
+    # -- sessions (contract v2 §3.3, §6.1) ----------------------------------------------
+    def logout(self, user_id, jti, exp):
+        """Revokes one token (the presented one)."""
+        with self.db.atomic():
+            record_access_change(AccessChange, {"kind": "revoke_jti", "user_id": user_id,
+                                                "jti": jti, "exp": int(exp)})
+
+    def _bump_token_version(self, user_id, except_jti=None, password_hash=None):
+        """token_version += 1 (every token issued before is revoked, `except_jti` excepted);
+        call inside a transaction."""
+        assignments = {User.token_version: User.token_version + 1, User.updated_at: utcnow()}
+        if password_hash is not None:
+            assignments[User.password_hash] = password_hash
+        row = (User.update(assignments).where(User.id == user_id)
+               .returning(User.token_version).execute())
+        versions = [r.token_version for r in row]
+        if not versions:
+            raise UserNotFound()
+        record_access_change(AccessChange, {"kind": "min_version", "user_id": user_id,
+                                            "min_version": versions[0], "except_jti": except_jti})
+
+    def logout_all(self, user_id):
+        """Revokes every token of the user, the presented one too."""
+        with self.db.atomic():
+            self._bump_token_version(self.get(user_id).id)
+
+    def change_password(self, user_id, jti, payload):
+        """Contract v2 §6.1: wrong current 422 invalid_password; every other token revoked."""
+        data = load(PasswordChangeRequest, payload)
+        user = self.get(user_id)
+        if not verify_password(user.password_hash, data["current_password"]):
+            raise InvalidPassword(fields={"current_password": "The password is not correct."})
+        password_hash = hash_password(data["new_password"])
+        with self.db.atomic():
+            self._bump_token_version(user.id, except_jti=jti, password_hash=password_hash)
+
+    def revoke_sessions(self, username):
+        """Operators: every token of the user is refused within 1 s."""
+        user = self._find_by_username(username)
+        if user is None:
+            raise UserNotFound(f"No user named {username!r}")
+        with self.db.atomic():
+            self._bump_token_version(user.id)
+        return {"id": user.id, "username": user.username, "sessions_revoked": True}
+
+    def record_erasure(self, user_id):
+        """Account deletion's token part: every token of the user is refused within 1 s.
+        Call inside the transaction that deletes the user (DELETE /api/users/me/)."""
+        record_access_change(AccessChange, {"kind": "erased", "user_id": user_id})
 
 
 def _is_id(value):
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63
+
+
+def current_admins():
+    """The users service's part of an access snapshot that the log may no longer hold."""
+    return [{"kind": "admin", "user_id": user_id, "is_admin": True}
+            for (user_id,) in User.select(User.id).where(User.is_admin).tuples()]
 
 
 class UsersDatabase(Database):

@@ -1,3 +1,4 @@
 """The errors this service raises. They are declared in contracts.errors, the one catalogue
 of error codes, so the gateway knows them without importing this service."""
-from contracts.errors import UserNotFound, UserAlreadyExists, InvalidCredentials  # noqa: F401
+from contracts.errors import (InvalidCredentials, InvalidPassword, UserAlreadyExists,  # noqa: F401
+                             UserNotFound)

@@ -1,7 +1,8 @@
-from peewee import (BigAutoField, BooleanField, CharField, DatabaseProxy, Model,
-                    TextField)
+from peewee import (BigAutoField, BooleanField, CharField, DatabaseProxy, IntegerField,
+                    Model, TextField)
 from playhouse.postgres_ext import DateTimeTZField
 
+from imageboard.access.log import access_log_model
 from imageboard.events.outbox import outbox_model
 from imageboard.timefmt import utcnow
 
@@ -23,6 +24,7 @@ class User(BaseModel):
     is_admin = BooleanField(default=False)
     bio = CharField(max_length=500, default="")
     avatar = CharField(max_length=64, null=True)  # file name under MEDIA_ROOT
+    token_version = IntegerField(default=0)  # tokens carry it as `ver` (imageboard/access)
     created_at = DateTimeTZField(default=utcnow)
     updated_at = DateTimeTZField(default=utcnow)
 
@@ -32,3 +34,6 @@ class User(BaseModel):
 
 # Events (user.registered, user.logged_in, user.updated) written in the same transaction as the change.
 Outbox = outbox_model(database)
+
+# Token versions, revoked tokens, admin flags, erasures: the access feed's log (imageboard/access).
+AccessChange = access_log_model(database)

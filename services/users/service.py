@@ -1,12 +1,14 @@
 """Users service: registration, login, profiles (and the caller's own: me, avatar) and admin
 flags, over RPC."""
+from imageboard.access import feed as access_feed  # by module, as service_kit: see above
 from imageboard.events.relay import OutboxRelay
 from imageboard import service_kit  # bases by module: `nameko run` runs every class imported here
 from imageboard.service_kit import RequestContext, rpc
-from services.users.dependencies import UsersDatabase
+from services.users.dependencies import UsersDatabase, current_admins
+from services.users.models import AccessChange
 
 
-class UsersService(service_kit.OutboxService):
+class UsersService(service_kit.OutboxService, access_feed.AccessSource):
     name = "users"
     # /metrics is served on METRICS_PORT_BASE + this (compose sets METRICS_PORT instead).
     metrics_port_offset = 1
@@ -14,6 +16,8 @@ class UsersService(service_kit.OutboxService):
     users = UsersDatabase()
     context = RequestContext()
     relay = OutboxRelay()  # publishes user-events from the outbox table
+    # Token versions, revoked tokens, admins, erasures to every gateway (imageboard/access).
+    access = access_feed.AccessFeed(AccessChange, snapshot=current_admins)
 
     @rpc(sensitive_arguments=("payload.password",))
     def register(self, payload):
@@ -55,3 +59,20 @@ class UsersService(service_kit.OutboxService):
     @rpc
     def remove_avatar(self, user_id):
         self.users.profiles.remove_avatar(user_id)
+
+    @rpc
+    def logout(self, user_id, jti, exp):
+        return self.users.logout(user_id, jti, exp)
+
+    @rpc
+    def logout_all(self, user_id):
+        return self.users.logout_all(user_id)
+
+    @rpc(sensitive_arguments=("payload.current_password", "payload.new_password"))
+    def change_password(self, user_id, jti, payload):
+        return self.users.change_password(user_id, jti, payload)
+
+    @rpc
+    def revoke_sessions(self, username):
+        """Operators: n.rpc.users.revoke_sessions("alice") -> every token refused within 1 s."""
+        return self.users.revoke_sessions(username)

@@ -23,7 +23,6 @@ import sys
 
 import pytest
 
-from imageboard.tokens import issue_token
 from tests.e2e.conftest import bearer
 from tests.openapi_check import DOCUMENT, documented_operations, operation_for, routed_operations
 
@@ -195,20 +194,32 @@ def starved(by_operation, skip):
     return short
 
 
+# Operations that end the token they are called with (contract v2 §6.1): run last, with a
+# user of their own, so the other runs keep a valid token.
+SESSION_ENDING = ("logout", "logout_all", "change_password")
+
+
 def test_schemathesis_finds_no_5xx_and_no_schema_violation(stack, config, register, tmp_path):
-    user = register("fuzz")
-    admin = issue_token(config, user["id"], user["username"], True)
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    user, admin, sessions = register("fuzz"), register("fuzz_admin"), register("fuzz_sessions")
+    # Rights come from the stored flag, never the token's claim (contract v2 §3.3).
+    with ClusterRpcProxy(config, timeout=10) as rpc:
+        rpc.users.set_admin(admin["username"])
     offset = log_size()
     skip = operations_to_skip(config)
+    excluded = [arg for op_id in [*skip, *SESSION_ENDING] for arg in ("--exclude-operation-id", op_id)]
     # Every operation as a normal user; then the admin-only one as an admin (a user only
-    # ever gets its 403).
-    runs = [("user", bearer(user)["Authorization"],
-             [arg for op_id in skip for arg in ("--exclude-operation-id", op_id)]),
-            ("admin", f"Bearer {admin}", ["--include-operation-id", "post_stats",
-                                          "--phases", "examples,coverage,fuzzing"])]
+    # ever gets its 403); then those that end the session.
+    runs = [("user", bearer(user)["Authorization"], excluded),
+            ("admin", bearer(admin)["Authorization"], ["--include-operation-id", "post_stats",
+                                                       "--phases", "examples,coverage,fuzzing"])]
     if STATEFUL_SECONDS:
-        runs.append(("stateful", bearer(user)["Authorization"], runs[0][2] + [
+        runs.append(("stateful", bearer(user)["Authorization"], excluded + [
             "--phases", "stateful", "--max-time", str(STATEFUL_SECONDS)]))
+    runs.append(("sessions", bearer(sessions)["Authorization"],
+                 [arg for op_id in SESSION_ENDING for arg in ("--include-operation-id", op_id)]
+                 + ["--phases", "examples,coverage,fuzzing"]))
     results = [(name, *run_schemathesis(stack, token, tmp_path, extra))
                for name, token, extra in runs if not (name == "admin" and "post_stats" in skip)]
     # DELETE /api/posts/{id}/ is the one that can come out short: schemathesis draws its ids

@@ -8,6 +8,7 @@ from PIL import Image
 
 from imageboard.tokens import issue_token
 from tests.e2e.conftest import bearer
+from tests.e2e.test_posts_api import make_admin
 from tests.openapi_check import DOCUMENT, assert_conforms
 
 pytestmark = pytest.mark.e2e
@@ -156,12 +157,41 @@ def test_notifications(api, config, register):
     check(api, "PATCH", "/api/notifications/2147483647/mark-read/", 404, headers=bearer(user))
 
 
+def test_sessions(api, register):
+    """Contract v2 §6.1: logout, logout-all, password change and token_revoked."""
+    import time
+
+    user = register()
+    password = "/api/users/me/password/"
+    check(api, "POST", password, 422, headers=bearer(user),
+          json={"current_password": "wrong-one", "new_password": "password2"})
+    check(api, "POST", password, 422, headers=bearer(user),
+          json={"current_password": "password1", "new_password": "short"})
+    check(api, "POST", password, 400, headers=bearer(user), json={})
+    check(api, "POST", password, 401, json={"current_password": "a", "new_password": "b" * 8})
+    check(api, "POST", password, 204, headers=bearer(user),
+          json={"current_password": "password1", "new_password": "password2"})
+    check(api, "POST", "/api/users/logout/", 401)
+    check(api, "POST", "/api/users/logout/", 204, headers=bearer(user))
+    deadline = time.monotonic() + 1.0
+    while api("GET", "/api/users/profile/1/", headers=bearer(user)).status_code != 401:
+        assert time.monotonic() < deadline, "logout not applied within 1 s"
+        time.sleep(0.01)
+    check(api, "POST", "/api/users/logout-all/", 401, headers=bearer(user))  # token_revoked
+    other = register()
+    check(api, "POST", "/api/users/logout-all/", 204, headers=bearer(other))
+
+
 def test_analytics(api, config, register):
     needs(config, "analytics")
     user = register()
-    admin = {"token": issue_token(config, user["id"], user["username"], True)}
     check(api, "GET", "/api/analytics/posts/stats/?start_date=2026-01-01&end_date=2026-01-31",
           403, headers=bearer(user))
+    # Rights follow the stored flag (contract v2 §3.3), not the token's is_admin claim.
+    claimed = {"token": issue_token(config, user["id"], user["username"], True)}
+    check(api, "GET", "/api/analytics/posts/stats/?start_date=2026-01-01&end_date=2026-01-31",
+          403, headers=bearer(claimed))
+    admin = make_admin(config, api, register())
     check(api, "GET", "/api/analytics/posts/stats/?start_date=2026-01-01&end_date=2026-01-31",
           200, headers=bearer(admin))
     check(api, "GET", "/api/analytics/posts/stats/?start_date=2026-02-01&end_date=2026-01-01",

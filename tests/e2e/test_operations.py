@@ -52,7 +52,7 @@ print("OUTBOX", json.dumps(outbox.status(n.config, "users")))
     assert printed_json(output, "SENT ")["recipients"] >= 1
     assert printed_json(output, "OUTBOX ")["total"] >= 1
 
-    # The grant is in the token of the next login; the broadcast is in the user's list.
+    # Rights follow the stored flag (a fresh login has them too); the broadcast is listed.
     login = api("POST", "/api/users/login/", json={"username": name, "password": "password1"})
     stats = api("GET", "/api/analytics/posts/stats/?start_date=2026-01-01&end_date=2026-01-02",
                 headers=bearer(login.json()))
@@ -85,3 +85,65 @@ def test_one_request_id_runs_through_gateway_and_service_logs(api, unique):
     assert all(e["request_id"] == request_id for e in access + calls)
     print(f"\n{request_id}: gateway {access[0]['message']} {access[0]['status']} "
           f"{access[0]['duration_ms']} ms; users.{calls[0]['method']} {calls[0]['duration_ms']} ms")
+
+
+STATS = "/api/analytics/posts/stats/?start_date=2026-01-01&end_date=2026-01-02"
+
+
+def imageboard_cli(*args):
+    """The `imageboard` CLI as an operator runs it (the suite's environment)."""
+    proc = subprocess.run([os.path.join(BIN, "imageboard"), *args], cwd=PROJECT_ROOT,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def refused_within_a_second(check, what):
+    """check() becomes true within 1 s of the operator's command returning (contract v2 §3.3)."""
+    wait_for(check, 1.0, interval=0.02, what=what)
+
+
+def test_cli_grants_and_revokes_admin_and_revokes_sessions_at_once(api, register):
+    user = register("opcli")
+    name = user["username"]
+    assert api("GET", STATS, headers=bearer(user)).status_code == 403
+
+    rc, out, err = imageboard_cli("make-admin", name)
+    assert rc == 0, err
+    assert json.loads(out) == {"id": user["id"], "username": name, "is_admin": True}
+    refused_within_a_second(lambda: api("GET", STATS, headers=bearer(user)).status_code == 200,
+                            "the grant on the token issued before it")
+    rc, out, err = imageboard_cli("make-admin", name, "--revoke")
+    assert rc == 0 and json.loads(out)["is_admin"] is False, err
+    refused_within_a_second(lambda: api("GET", STATS, headers=bearer(user)).status_code == 403,
+                            "the revocation of admin rights")
+
+    rc, out, err = imageboard_cli("revoke-sessions", name)
+    assert rc == 0 and json.loads(out) == {"id": user["id"], "username": name, "sessions_revoked": True}, err
+    refused_within_a_second(
+        lambda: api("GET", "/api/notifications/unread-count/", headers=bearer(user)).status_code == 401,
+        "every session revoked")
+    assert api("GET", "/api/posts/", headers=bearer(user)).json()["error"]["code"] == "token_revoked"
+    rc, _, err = imageboard_cli("revoke-sessions", f"nobody_{user['id']}")
+    assert rc == 1 and "No user named" in err
+
+
+def test_nameko_shell_revokes_sessions_and_admin_rights_at_once(api, register):
+    user = register("opsh")
+    name = user["username"]
+    output = nameko_shell(f"""
+import json
+print("ADMIN", json.dumps(n.rpc.users.set_admin("{name}")))
+""")
+    assert printed_json(output, "ADMIN ")["is_admin"] is True
+    refused_within_a_second(lambda: api("GET", STATS, headers=bearer(user)).status_code == 200, "grant")
+    output = nameko_shell(f"""
+import json
+print("UNADMIN", json.dumps(n.rpc.users.set_admin("{name}", False)))
+print("REVOKED", json.dumps(n.rpc.users.revoke_sessions("{name}")))
+""")
+    assert printed_json(output, "UNADMIN ")["is_admin"] is False
+    assert printed_json(output, "REVOKED ")["sessions_revoked"] is True
+    refused_within_a_second(
+        lambda: api("GET", "/api/posts/", headers=bearer(user)).status_code == 401, "sessions revoked")
+    fresh = api("POST", "/api/users/login/", json={"username": name, "password": "password1"}).json()
+    assert api("GET", STATS, headers=bearer(fresh)).status_code == 403  # rights, not the claim

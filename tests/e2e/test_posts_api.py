@@ -26,10 +26,16 @@ def error_of(resp):
 
 
 def make_admin(config, api, user):
+    """set_admin, then the user's own token carries the right within 1 s (contract v2 §3.3:
+    rights follow the stored flag, no new login needed)."""
+    from imageboard_ops.util import wait_for
+
     with ClusterRpcProxy(config, timeout=10) as rpc:
         rpc.users.set_admin(user["username"])
-    login = api("POST", "/api/users/login/", json={"username": user["username"], "password": "password1"})
-    return dict(user, token=login.json()["token"])
+    stats = "/api/analytics/posts/stats/?start_date=2026-01-01&end_date=2026-01-02"
+    wait_for(lambda: api("GET", stats, headers=bearer(user)).status_code != 403, 1.0,
+             interval=0.02, what="admin rights on the gateway")
+    return user
 
 
 def test_post_like_comment_delete_flow(api, register):

@@ -22,9 +22,31 @@ def new_post(api):
     return create
 
 
+STATS = "/api/analytics/posts/stats/?start_date=2026-01-01&end_date=2026-01-02"
+
+
 @pytest.fixture
-def admin_of(config):
-    """A token with is_admin for an existing user: what a login after `make admin` gives."""
+def admin_of(config, api):
+    """The user's headers once `make admin` made it an admin: rights come from the stored
+    flag (contract v2 §3.3), so the user's own token carries them within 1 s; an is_admin
+    claim alone counts for nothing (test_a_genuine_is_admin_claim_gives_no_rights)."""
+    def make(user):
+        from nameko.standalone.rpc import ClusterRpcProxy
+
+        from imageboard_ops.util import wait_for
+        with ClusterRpcProxy(config, timeout=10) as rpc:
+            rpc.users.set_admin(user["username"])
+        headers = bearer(user)
+        # Anything but 403 admin_required: the right is in force (503 without analytics).
+        wait_for(lambda: api("GET", STATS, headers=headers).status_code != 403, 1.0,
+                 interval=0.02, what="admin rights on the gateway")
+        return headers
+    return make
+
+
+@pytest.fixture
+def claimed_admin(config):
+    """A genuinely signed token whose is_admin claim is true, for a user who is no admin."""
     def make(user):
         return {"Authorization": "Bearer " + issue_token(config, user["id"], user["username"], True)}
     return make

@@ -53,6 +53,20 @@ def test_a_forged_admin_claim_cannot_delete(api, register, new_post):
     assert api("GET", f"/api/posts/{post['id']}/").status_code == 200
 
 
+def test_a_genuine_is_admin_claim_gives_no_rights(api, register, new_post, claimed_admin):
+    """Contract v2 decision 2: the is_admin claim is informational, rights follow the stored
+    flag. A token the server really signed with is_admin true (what an old login after a
+    since-revoked grant holds) neither deletes another's post nor reads admin statistics."""
+    author, intruder = register("own3"), register("intr3")
+    post = new_post(author)
+    resp = api("DELETE", f"/api/posts/{post['id']}/", headers=claimed_admin(intruder))
+    assert error_of(resp) == (403, "not_post_author"), resp.text
+    resp = api("GET", "/api/analytics/posts/stats/?start_date=2026-01-01&end_date=2026-01-02",
+               headers=claimed_admin(intruder))
+    assert error_of(resp) == (403, "admin_required"), resp.text
+    assert api("GET", f"/api/posts/{post['id']}/").status_code == 200
+
+
 def test_the_email_is_shown_only_to_its_owner(api, register):
     alice, bob = register("alice"), register("bob")
     assert "email" not in api("GET", f"/api/users/profile/{alice['id']}/").json()

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import time
+import uuid
 
 import jwt
 import pytest
@@ -23,7 +24,7 @@ def b64(data):
 def claims_for(user, **overrides):
     now = int(time.time())
     claims = {"sub": str(user["id"]), "username": user["username"], "is_admin": False,
-              "iat": now, "exp": now + 600}
+              "iat": now, "exp": now + 600, "jti": uuid.uuid4().hex, "ver": 0}
     claims.update(overrides)
     return claims
 

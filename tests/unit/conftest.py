@@ -5,7 +5,7 @@ import pytest
 
 from gateway.app import create_app
 from gateway.ratelimit import Limiter
-from tests.unit.gateway_fakes import CONFIG, FakeClock, FakeRpc, MemoryCounter
+from tests.unit.gateway_fakes import CONFIG, FakeClock, FakeRpc, MemoryCounter, access_state
 
 
 @pytest.fixture
@@ -30,5 +30,12 @@ def limiter(clock):
 
 
 @pytest.fixture
-def client(gateway_config, rpc, limiter):
-    return falcon.testing.TestClient(create_app(gateway_config, rpc=rpc, limiter=limiter))
+def access():
+    """The app's AccessState: grant admin rights with grant_admin(access, user_id)."""
+    return access_state()
+
+
+@pytest.fixture
+def client(gateway_config, rpc, limiter, access):
+    return falcon.testing.TestClient(create_app(gateway_config, rpc=rpc, limiter=limiter,
+                                                access=access))

@@ -1,7 +1,10 @@
 """A fake RPC client for the gateway unit tests (the fixtures around it are in conftest)."""
 from gateway.rpc import reading, writing
+from imageboard.access.state import AccessState
 
-CONFIG = {"JWT_SECRET": "k" * 32, "JWT_LIFETIME_SECONDS": 60, "SERVICES": ["users", "posts", "comments"]}
+# ACCESS_SOURCES []: no feed thread; tests hand create_app an AccessState (access_state()).
+CONFIG = {"JWT_SECRET": "k" * 32, "JWT_LIFETIME_SECONDS": 60, "SERVICES": ["users", "posts", "comments"],
+          "ACCESS_SOURCES": []}
 
 
 class FakeRpc:
@@ -60,3 +63,15 @@ class MemoryCounter:
             value, expires = 0, None
         self.values[key] = (value + 1, expires if expires is not None else now + ttl)
         return value + 1
+def access_state(admins=()):
+    """An AccessState as the feed would leave it: the users source heard (and never going
+    stale in a test), `admins` holding admin rights."""
+    state = AccessState(["users"], stale_after=10**9)
+    state.reset("users", [{"kind": "admin", "user_id": uid, "is_admin": True} for uid in admins], 0)
+    return state
+
+
+def grant_admin(state, user_id):
+    """What set_admin's change does to every gateway: rights come from the state, not the
+    token's is_admin claim."""
+    state.apply("users", {"kind": "admin", "user_id": user_id, "is_admin": True})

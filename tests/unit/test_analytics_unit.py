@@ -12,7 +12,7 @@ from contracts.errors import BadRequest, ServiceUnavailable
 from imageboard.timefmt import utcnow
 from services.analytics.exceptions import InvalidPeriod, InvalidUserId
 from services.analytics.schemas import parse_period, parse_user_id
-from tests.unit.gateway_fakes import CONFIG, FakeRpc
+from tests.unit.gateway_fakes import CONFIG, FakeRpc, grant_admin
 from tests.unit.test_gateway_unit import auth
 
 
@@ -137,12 +137,15 @@ def gateway_config():
     return dict(CONFIG, SERVICES=["analytics"])
 
 
-def test_post_stats_is_for_admins_only(client, rpc):
+def test_post_stats_is_for_admins_only(client, rpc, access):
     url = "/api/analytics/posts/stats/?start_date=2026-01-01&end_date=2026-01-31"
     assert client.simulate_get(url).status_code == 401
     assert client.simulate_get(url, headers=auth(4)).status_code == 403
+    # The is_admin claim is never trusted: rights come from the access state.
+    assert client.simulate_get(url, headers=auth(4, admin=True)).status_code == 403
     assert rpc.calls == []
-    resp = client.simulate_get(url, headers=auth(4, admin=True))
+    grant_admin(access, 4)
+    resp = client.simulate_get(url, headers=auth(4))
     assert resp.status_code == 200 and resp.json == {"total_posts": 0}
 
 
@@ -160,7 +163,8 @@ def test_user_activity_needs_a_user_and_passes_the_caller(client, rpc):
     assert calls == [{"caller_id": 4, "user_id": "9"}]
 
 
-def test_errors_of_the_service_map_to_status_codes(client, rpc):
+def test_errors_of_the_service_map_to_status_codes(client, rpc, access):
+    grant_admin(access, 1)
     rpc.answers[("analytics", "posts_stats")] = InvalidPeriod()
     url = "/api/analytics/posts/stats/?start_date=x&end_date=y"
     resp = client.simulate_get(url, headers=auth(1, admin=True))

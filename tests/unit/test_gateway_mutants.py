@@ -22,6 +22,7 @@ from gateway.pagination import (Page, envelope, neighbours, page_url, parse_page
 from gateway.rpc import ServiceTimeout
 from imageboard.pagination import MAX_PAGE, check_page, is_id
 from imageboard.tokens import issue_token
+from tests.unit.gateway_fakes import access_state
 
 SECRET = "s" * 32
 CONFIG = {"JWT_SECRET": SECRET, "JWT_LIFETIME_SECONDS": 60}
@@ -34,10 +35,15 @@ def request(header=None):
                            context=SimpleNamespace())
 
 
+ACCESS = access_state(admins=[8])  # user 8 holds admin rights in the access state
+
+
 def authenticate(header):
     req = request(header)
-    AuthMiddleware(SECRET).process_resource(req, None, None, {})
-    return req.context.user
+    AuthMiddleware(SECRET, ACCESS).process_resource(req, None, None, {})
+    user = req.context.user
+    # The token's own id is checked by the AccessState tests; here who and which rights.
+    return None if user is None else AuthUser(user.id, user.username, user.is_admin)
 
 
 def raised(fn, *args):
@@ -49,29 +55,42 @@ def raised(fn, *args):
 
 def signed(**claims):
     now = int(time.time())
-    return jwt.encode({"sub": "8", "iat": now, "exp": now + 60, **claims}, SECRET, algorithm="HS256")
+    return jwt.encode({"sub": "8", "iat": now, "exp": now + 60, "jti": "a" * 32, "ver": 0, **claims},
+                      SECRET, algorithm="HS256")
 
 
-def test_the_middleware_keeps_its_secret():
-    assert AuthMiddleware(SECRET).secret == SECRET
+def test_the_middleware_keeps_its_secret_and_its_state():
+    middleware = AuthMiddleware(SECRET, ACCESS)
+    assert middleware.secret == SECRET and middleware.access is ACCESS
 
 
 def test_no_header_is_an_anonymous_caller():
     assert authenticate(None) is None and authenticate("") is None
 
 
-def test_a_genuine_token_becomes_the_caller():
-    token = issue_token(CONFIG, 8, "alice", True)
+def test_a_genuine_token_becomes_the_caller_with_the_rights_of_the_state():
+    token = issue_token(CONFIG, 8, "alice", False)
     assert authenticate(f"Bearer {token}") == AuthUser(id=8, username="alice", is_admin=True)
     # The scheme is case-insensitive and the token may be padded with spaces.
     assert authenticate(f"bEaReR   {token}  ") == AuthUser(8, "alice", True)
-    assert authenticate(f"Bearer {issue_token(CONFIG, 9, 'bob', False)}") == AuthUser(9, "bob", False)
+    # The is_admin claim is never trusted (contract v2 decision 2).
+    assert authenticate(f"Bearer {issue_token(CONFIG, 9, 'bob', True)}") == AuthUser(9, "bob", False)
 
 
-def test_only_a_true_is_admin_claim_makes_an_admin_and_a_missing_name_is_empty():
-    assert authenticate(f"Bearer {signed(is_admin=1)}") == AuthUser(8, "", False)
-    assert authenticate(f"Bearer {signed(is_admin='true', username=5)}") == AuthUser(8, "5", False)
-    assert authenticate(f"Bearer {signed(is_admin=True, username='c')}") == AuthUser(8, "c", True)
+def test_the_is_admin_claim_counts_for_nothing_and_a_missing_name_is_empty():
+    assert authenticate(f"Bearer {signed(is_admin=False)}") == AuthUser(8, "", True)
+    assert authenticate(f"Bearer {signed(is_admin='true', username=5)}") == AuthUser(8, "5", True)
+    assert authenticate(f"Bearer {signed(sub='9', is_admin=True, username='c')}") == AuthUser(9, "c", False)
+
+
+@pytest.mark.parametrize("drop", ["jti", "ver"])
+def test_a_token_without_jti_or_ver_is_revoked(drop):
+    now = int(time.time())
+    claims = {"sub": "8", "iat": now, "exp": now + 60, "jti": "a" * 32, "ver": 0}
+    del claims[drop]
+    assert raised(authenticate, f"Bearer {jwt.encode(claims, SECRET, algorithm='HS256')}") == (
+        errors.TokenRevoked, "token_revoked",
+        "The token was issued before revocation existed; log in again")
 
 
 @pytest.mark.parametrize("header", ["Basic abc", "Bearer", "Bearer    ", "Token x", "bearer"])

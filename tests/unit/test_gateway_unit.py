@@ -86,4 +86,5 @@ def test_ready_reports_each_service(client, rpc):
                    ("comments", "ping"): "pong"}
     resp = client.simulate_get("/ready")
     assert resp.status_code == 503
-    assert resp.json["checks"] == {"users": "ok", "posts": "service_unavailable", "comments": "ok"}
+    assert resp.json["checks"] == {"users": "ok", "posts": "service_unavailable", "comments": "ok",
+                                   "access_feed": "ok"}

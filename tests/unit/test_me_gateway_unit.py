@@ -8,6 +8,7 @@ import pytest
 from contracts.errors import InvalidImage, UserAlreadyExists
 from imageboard.tokens import issue_token
 from tests.imagefiles import png_of_exact_size
+from tests.unit.gateway_fakes import grant_admin
 from tests.unit.test_posts_gateway_unit import leftover_uploads, multipart, upload_dir
 
 FIVE_MB = 5 * 1024 * 1024
@@ -50,11 +51,26 @@ def test_get_me_composes_the_account_counts_and_ban_in_one_round(client, rpc):
     counted(rpc)
     resp = client.simulate_get("/api/users/me/", headers=auth(7))
     assert resp.status_code == 200
+    # is_admin is what the access state says (no grant here), not the stored flag's True
     assert resp.json == dict(account(7), posts_count=2, comments_count=5, ban=None,
+                             is_admin=False,
                              avatar_url="http://falconframework.org/media/9c_avatar.png")
     assert rpc.calls == [("users", "get_me", (7,)), ("posts", "count_by_author", (7,)),
                          ("comments", "count_by_author", (7,))]
     assert rpc.writes == set()
+
+
+def test_me_shows_rights_and_the_ban_as_the_access_state_holds_them(client, rpc, access):
+    rpc.answers[("users", "get_me")] = lambda user_id: account(user_id, is_admin=False)
+    counted(rpc)
+    grant_admin(access, 7)
+    access.apply("users", {"kind": "ban", "user_id": 7, "reason": "spam",
+                           "created_at": "2026-11-27T14:00:00+00:00", "expires_at": None})
+    resp = client.simulate_get("/api/users/me/", headers=auth(7))
+    assert resp.status_code == 200
+    assert resp.json["is_admin"] is True
+    assert resp.json["ban"] == {"reason": "spam", "created_at": "2026-11-27T14:00:00+00:00",
+                                "expires_at": None}
 
 
 def test_patch_is_a_write_with_the_body_as_sent(client, rpc):

@@ -9,6 +9,7 @@ from imageboard.tokens import issue_token
 from services.comments.exceptions import InvalidParent
 from services.posts.exceptions import InvalidOrdering, NotPostAuthor, PostNotFound
 from tests.imagefiles import jpeg_bytes, png_of_exact_size
+from tests.unit.gateway_fakes import grant_admin
 
 FIVE_MB = 5 * 1024 * 1024
 
@@ -236,7 +237,7 @@ def test_empty_file_part_means_no_image(client, rpc):
 
 # --- one post ---------------------------------------------------------------------------
 
-def test_detail_like_and_delete(client, rpc):
+def test_detail_like_and_delete(client, rpc, access):
     rpc.answers = {("posts", "get_post"): lambda pid, viewer: {"id": pid, "image_url": None, "likes": []},
                    ("posts", "toggle_like"): lambda pid, user: {"post_id": pid, "liked": True,
                                                                 "likes_count": 1, "message": "Post liked"},
@@ -250,7 +251,8 @@ def test_detail_like_and_delete(client, rpc):
     assert client.simulate_post("/api/posts/3/like/", headers=auth(7)).json["liked"] is True
     assert rpc.calls[-1] == ("posts", "toggle_like", (3, {"id": 7, "username": "alice"}))
     assert client.simulate_delete("/api/posts/3/").status_code == 401
-    resp = client.simulate_delete("/api/posts/3/", headers=auth(7, admin=True))
+    grant_admin(access, 7)
+    resp = client.simulate_delete("/api/posts/3/", headers=auth(7))
     assert resp.status_code == 204 and resp.text == ""
     assert rpc.calls[-1] == ("posts", "delete_post", (3, {"id": 7, "username": "alice", "is_admin": True}))
 

@@ -11,7 +11,8 @@ import pytest
 
 from contracts.schemas import (Comment, CommentCreated, Me, Notification, PostCreated,
                                PostDetail, PostPage, PostSummary, Profile)
-from gateway.resources.me import me_view
+from gateway.me import me_view
+from imageboard.access.state import Ban, Principal
 from services.comments.schemas import ITEM_COLUMNS, comment_created, comment_row
 from services.notifications.schemas import notification_public
 from services.posts.schemas import FEED_COLUMNS, feed_row, post_created, post_detail
@@ -74,9 +75,12 @@ def test_profile_me_and_notification(avatar):
     assert profile["avatar_url"] == (f"/media/{avatar}" if avatar else None)
     conforms(Profile, profile)
     conforms(Profile, dict(profile, email="alice@example.com"))
-    conforms(Me, me_view(dict(me_fields(user, CONFIG), posts_count=0, comments_count=2)))
-    ban = {"reason": "spam", "created_at": ISO, "expires_at": None}
-    conforms(Me, dict(me_fields(user, CONFIG), posts_count=0, comments_count=2, ban=ban))
+    counted = dict(me_fields(user, CONFIG), posts_count=0, comments_count=2)
+    conforms(Me, me_view(dict(counted), Principal(id=3, username="alice", is_admin=False)))
+    banned = Principal(id=3, username="alice", is_admin=False, ban=Ban("spam", ISO, None))
+    assert me_view(dict(counted), banned)["ban"] == {"reason": "spam", "created_at": ISO,
+                                                     "expires_at": None}
+    conforms(Me, me_view(dict(counted), banned))
     note = SimpleNamespace(id=1, type="LIKE", message="bob liked your post",
                            data={"post_id": 7, "actor_id": 4}, read=False, created_at=NOW)
     conforms(Notification, notification_public(note))
