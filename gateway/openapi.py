@@ -69,7 +69,7 @@ REQUEST_ID = {"description": "The caller's X-Request-ID (if short and plain) or 
                              "it is in every log line of the request.",
               "schema": {"type": "string"}}
 PAGINATION_HEADERS = {
-    "X-Total-Count": {"description": "Items in the whole list (decision 3).",
+    "X-Total-Count": {"description": "Items in the whole list (decision 3); not in cursor mode.",
                       "schema": {"type": "integer", "minimum": 0}},
     "Link": {"description": "RFC 8288 `next`/`prev` neighbours, absolute URLs.",
              "schema": {"type": "string"}},

@@ -5,7 +5,7 @@ a key in the list's order, read from an index on that order: a condition the ind
 start at, so a page deep in the list costs what the first does, and rows added or
 removed meanwhile never shift one. The first page has no key.
 
-    PAGES = Keyset("SELECT ... FROM posts", "TRUE", created_desc=True, id_desc=True)
+    PAGES = Keyset("id, title, ...", "posts", "TRUE", created_desc=True, id_desc=True)
     PAGES.page(db, limit, direction, key, params) -> {"rows", "next", "previous"}
 
 `next`/`previous` are the keys of the neighbouring pages (None where there is none; the
@@ -24,7 +24,8 @@ def _dir(desc):
 
 @dataclass(frozen=True)
 class Keyset:
-    select: str  # "SELECT <columns> FROM <table>": the rows as the list shows them
+    columns: str  # what a row of the list shows, as SQL
+    table: str
     where: str  # the list's own filter (e.g. "post_id = %(post_id)s"), "TRUE" for none
     created_desc: bool
     id_desc: bool
@@ -42,15 +43,14 @@ class Keyset:
         created_desc = self.created_desc == forward
         id_desc = self.id_desc == forward
         where = [self.where] + ([self._after(created_desc, id_desc)] if with_key else [])
-        return (f"{self.select}, created_at, id WHERE {' AND '.join(where)} "
+        return (f"SELECT {self.columns}, created_at, id FROM {self.table} WHERE {' AND '.join(where)} "
                 f"ORDER BY created_at {_dir(created_desc)}, id {_dir(id_desc)} LIMIT %(k_limit)s")
 
     def exists_sql(self, forward):
         """Is there any row strictly after (forward) or before the key?"""
         created_desc = self.created_desc == forward
         id_desc = self.id_desc == forward
-        table = self.select.rsplit(" FROM ", 1)[1]
-        return (f"SELECT EXISTS (SELECT 1 FROM {table} WHERE {self.where} AND "
+        return (f"SELECT EXISTS (SELECT 1 FROM {self.table} WHERE {self.where} AND "
                 f"{self._after(created_desc, id_desc)})")
 
     def beside(self, key, forward):

@@ -11,7 +11,7 @@ from services.comments.exceptions import InvalidPostId
 from services.comments.models import database
 from services.comments.schemas import ITEM_COLUMNS, comment_row
 
-THREAD_PAGES = Keyset(f"SELECT {', '.join(ITEM_COLUMNS)} FROM comments", "post_id = %(post_id)s",
+THREAD_PAGES = Keyset(", ".join(ITEM_COLUMNS), "comments", "post_id = %(post_id)s",
                       created_desc=False, id_desc=False)
 
 

@@ -59,9 +59,9 @@ COUNT_SQL = f"SELECT count(*) FROM posts, {_QUERY} WHERE {SEARCHABLE}"
 # reads the index of the same order (posts_created_desc, posts_created_asc).
 # Removal (issue 18) puts its condition in `where`.
 FEED_PAGES = {
-    "-created_at": Keyset(f"SELECT {', '.join(FEED_COLUMNS)} FROM posts", "TRUE",
+    "-created_at": Keyset(", ".join(FEED_COLUMNS), "posts", "TRUE",
                           created_desc=True, id_desc=True),
-    "created_at": Keyset(f"SELECT {', '.join(FEED_COLUMNS)} FROM posts", "TRUE",
+    "created_at": Keyset(", ".join(FEED_COLUMNS), "posts", "TRUE",
                          created_desc=False, id_desc=True),
 }
 

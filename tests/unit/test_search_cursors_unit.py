@@ -83,14 +83,15 @@ def test_services_refuse_a_key_that_is_not_one(key):
 # --- imageboard/keyset.py ------------------------------------------------------------
 
 def test_keyset_conditions_follow_the_order_and_let_the_index_start_at_the_key():
-    feed = Keyset("SELECT id FROM posts", "TRUE", created_desc=True, id_desc=True)
+    feed = Keyset("title", "posts", "TRUE", created_desc=True, id_desc=True)
     sql = feed.sql(forward=True, with_key=True)
     assert "created_at <= %(k_created)s::timestamptz AND (created_at < %(k_created)s" in sql
     assert "id < %(k_id)s" in sql and sql.endswith("ORDER BY created_at DESC, id DESC LIMIT %(k_limit)s")
     back = feed.sql(forward=False, with_key=True)
     assert "created_at >= " in back and "id > %(k_id)s" in back
     assert back.endswith("ORDER BY created_at ASC, id ASC LIMIT %(k_limit)s")
-    thread = Keyset("SELECT id FROM comments", "post_id = %(post_id)s", created_desc=False, id_desc=False)
+    thread = Keyset("content", "comments", "post_id = %(post_id)s", created_desc=False, id_desc=False)
+    assert thread.sql(True, False).startswith("SELECT content, created_at, id FROM comments WHERE")
     assert thread.sql(True, False).endswith(
         "WHERE post_id = %(post_id)s ORDER BY created_at ASC, id ASC LIMIT %(k_limit)s")
     # Inclusive neighbours of an emptied page step one id the right way.
