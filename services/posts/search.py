@@ -32,23 +32,31 @@ MAX_SEARCH = 200  # characters (decision 27)
 SEARCHABLE = "posts.search_vector @@ q.query"
 
 _QUERY = "(SELECT websearch_to_tsquery(%(config)s::regconfig, %(search)s) AS query) AS q"
-_RANK = "ts_rank(posts.search_vector, q.query) DESC, posts.created_at DESC, posts.id DESC"
+_RANK = "m_rank DESC, m_created DESC, m_id DESC"
+_KEYS = {"created_at": "m_created", "likes_count": "m_likes"}
 
 
 def _order(ordering):
     if ordering is None:
         return _RANK
     field, direction = ORDERINGS[ordering]
-    order = [f"posts.{field} {direction.upper()}"]
+    order = [f"{_KEYS[field]} {direction.upper()}"]
     if field != "created_at":
-        order.append("posts.created_at DESC")
-    return ", ".join(order + ["posts.id DESC"])
+        order.append("m_created DESC")
+    return ", ".join(order + ["m_id DESC"])
 
 
 def _search_sql(ordering):
-    # The page and the number of matches in one statement: ranking reads every match anyway.
-    return (f"SELECT {', '.join(FEED_COLUMNS)}, count(*) OVER () FROM posts, {_QUERY} "
-            f"WHERE {SEARCHABLE} ORDER BY {_order(ordering)} LIMIT %(limit)s OFFSET %(offset)s")
+    """The matches as narrow rows (id, the sort keys, the rank only when ranking), read
+    once: counted, and sorted for the page, whose full rows alone are then joined (a
+    window count over full rows made heavy queries three times slower)."""
+    rank = "ts_rank(posts.search_vector, q.query)" if ordering is None else "0"
+    return (f"WITH matches AS MATERIALIZED (SELECT posts.id AS m_id, posts.created_at AS m_created, "
+            f"posts.likes_count AS m_likes, {rank} AS m_rank FROM posts, {_QUERY} "
+            f"WHERE {SEARCHABLE}) "
+            f"SELECT {', '.join(FEED_COLUMNS)}, (SELECT count(*) FROM matches) FROM "
+            f"(SELECT * FROM matches ORDER BY {_order(ordering)} LIMIT %(limit)s OFFSET %(offset)s) AS page "
+            f"JOIN posts ON posts.id = page.m_id ORDER BY {_order(ordering)}")
 
 
 # Fixed statements, one per ordering (None: by rank); nothing from the request is SQL.

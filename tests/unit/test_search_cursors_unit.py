@@ -103,9 +103,11 @@ def test_keyset_conditions_follow_the_order_and_let_the_index_start_at_the_key()
 # --- services/posts/search.py ----------------------------------------------------------
 
 def test_search_sql_ranks_without_ordering_and_filters_in_one_place():
-    assert "ts_rank(posts.search_vector, q.query) DESC, posts.created_at DESC, posts.id DESC" in SEARCH_SQL[None]
-    assert "ORDER BY posts.likes_count DESC, posts.created_at DESC, posts.id DESC" in SEARCH_SQL["-likes_count"]
-    assert all(f"WHERE {SEARCHABLE} " in sql for sql in SEARCH_SQL.values())
+    assert "ts_rank(posts.search_vector, q.query) AS m_rank" in SEARCH_SQL[None]
+    assert SEARCH_SQL[None].endswith("ORDER BY m_rank DESC, m_created DESC, m_id DESC")
+    assert "ts_rank" not in SEARCH_SQL["-likes_count"]  # search only filters
+    assert SEARCH_SQL["-likes_count"].endswith("ORDER BY m_likes DESC, m_created DESC, m_id DESC")
+    assert all(f"WHERE {SEARCHABLE})" in sql for sql in SEARCH_SQL.values())
     assert all("websearch_to_tsquery(%(config)s::regconfig, %(search)s)" in sql for sql in SEARCH_SQL.values())
 
 
