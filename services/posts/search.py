@@ -149,7 +149,12 @@ class PostsQueriesProvider(DependencyProvider):
     PostsDatabase, whose worker teardown returns the connection)."""
 
     def start(self):
-        sync_search_config(self.container.config)
+        try:
+            sync_search_config(self.container.config)
+        except psycopg2.OperationalError as exc:
+            # PostgreSQL down at start: the service still starts (requests get 503 until it
+            # is back); the stored configuration is checked again at the next start.
+            log.error("search configuration not checked", extra={"error": repr(exc)})
 
     def get_dependency(self, worker_ctx):
         return PostsQueries(database, self.container.config)
