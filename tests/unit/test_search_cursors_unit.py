@@ -208,3 +208,14 @@ def test_comments_cursor_mode_is_a_plain_array_with_next_and_prev_links_only(cli
     assert 'rel="prev"' in again.headers["Link"]
     other_post = client.simulate_get("/api/comments/", query_string="post_id=2&" + urlparse(nxt).query.split("&", 1)[1])
     assert other_post.json["error"]["code"] == "invalid_cursor"
+
+
+def test_an_empty_comments_cursor_page_asks_whether_the_post_exists(client, rpc):
+    from services.posts.exceptions import PostNotFound
+    rpc.answers = {("comments", "list_comments_cursor"): {"results": [], "next": None, "previous": None},
+                   ("posts", "post_exists"): PostNotFound()}
+    resp = client.simulate_get("/api/comments/", query_string="post_id=9&pagination=cursor")
+    assert resp.status_code == 404 and resp.json["error"]["code"] == "post_not_found"
+    rpc.answers[("posts", "post_exists")] = True
+    resp = client.simulate_get("/api/comments/", query_string="post_id=9&pagination=cursor")
+    assert resp.status_code == 200 and resp.json == [] and "Link" not in resp.headers
