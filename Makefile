@@ -4,7 +4,7 @@ PYTHON ?= python3
 IB := $(VENV)/bin/imageboard
 PYTEST_ARGS ?=
 
-.PHONY: install run up down status infra migrate admin lint deadcode test test-unit test-faults fuzz mutate bench soak clean
+.PHONY: install run up down status infra migrate admin lint deadcode test test-unit test-faults fuzz mutate bench bench-search soak clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -101,6 +101,12 @@ mutate: install
 bench: install
 	$(IB) infra up
 	$(VENV)/bin/python -m bench.run $(BENCH_ARGS)
+
+## make bench-search: post search and cursor pages at 100,000 posts inserted in SQL, through
+## the API (bench/search.py; docs/performance.md "Search and cursor pages").
+bench-search: install
+	$(IB) infra up
+	$(VENV)/bin/python -m bench.search $(BENCH_ARGS)
 
 ## make soak: its own instance (private PostgreSQL, RabbitMQ, Kafka) under k6 at 70% of the
 ## measured capacity for SOAK_MINUTES, with a service killed, RabbitMQ restarted and Kafka

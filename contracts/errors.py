@@ -153,6 +153,21 @@ class InvalidImage(BadRequest):
     default_message = "The image must be a JPEG or PNG file"
 
 
+class InvalidSearch(BadRequest):
+    """Contract v2 section 3.5: a search of over 200 characters (or not text)."""
+
+    code = "invalid_search"
+    default_message = "search must be at most 200 characters"
+
+
+class InvalidCursor(BadRequest):
+    """Contract v2 section 3.6: a cursor that is malformed, altered, from another list or
+    ordering, or used with search or a likes_count ordering."""
+
+    code = "invalid_cursor"
+    default_message = "Invalid cursor"
+
+
 # --- comments -----------------------------------------------------------------
 class InvalidParent(BadRequest):
     """A parent that does not exist or belongs to another post: the body refers to

@@ -67,7 +67,7 @@ def create_app(config, rpc=None, limiter=None, access=None):
     app.add_route("/api/posts", PostsResource(rpc, config))
     app.add_route("/api/posts/{post_id:int(min=1)}", PostResource(rpc))
     app.add_route("/api/posts/{post_id:int(min=1)}/like", PostLikeResource(rpc))
-    app.add_route("/api/comments", CommentsResource(rpc))
+    app.add_route("/api/comments", CommentsResource(rpc, config))
     app.add_route("/api/notifications", NotificationsResource(rpc))
     app.add_route("/api/notifications/unread-count", UnreadCountResource(rpc))
     app.add_route("/api/notifications/mark-all-read", MarkAllReadResource(rpc))

@@ -24,7 +24,7 @@ from contracts.schemas import (AvatarForm, Comment, CommentCreated, CommentCreat
                                Export, Health, LikeToggled, LoggedIn, LoginRequest, MarkedAllRead,
                                Me, Notification, ProfileUpdate,
                                NotificationRead, PostCreated, PostCreateForm, PostDetail,
-                               PasswordChangeRequest, PostPage, PostStats, Profile, Ready,
+                               PasswordChangeRequest, PostCursorPage, PostPage, PostStats, Profile, Ready,
                                Registered, RegisterRequest, UnreadCount, UserActivity)
 from contracts.schemas.types import DEFAULT_LIMIT, MAX_LIMIT, Id
 from gateway.ratelimit import RULES
@@ -73,7 +73,7 @@ REQUEST_ID = {"description": "The caller's X-Request-ID (if short and plain) or 
                              "it is in every log line of the request.",
               "schema": {"type": "string"}}
 PAGINATION_HEADERS = {
-    "X-Total-Count": {"description": "Items in the whole list (decision 3).",
+    "X-Total-Count": {"description": "Items in the whole list (decision 3); not in cursor mode.",
                       "schema": {"type": "integer", "minimum": 0}},
     "Link": {"description": "RFC 8288 `next`/`prev` neighbours, absolute URLs.",
              "schema": {"type": "string"}},
@@ -143,6 +143,17 @@ PAGE = query("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "def
 LIMIT = query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT,
                         "default": DEFAULT_LIMIT},
               f"Items per page, at most {MAX_LIMIT}.")
+# Contract v2 section 3.6 (gateway/cursors.py).
+PAGINATION = query("pagination", {"type": "string", "enum": ["cursor"]},
+                   "`cursor`: keyset pages on (created_at, id) with next/previous cursors; "
+                   "not with `page` (400 invalid_pagination).")
+CURSOR = query("cursor", {"type": "string", "maxLength": 400},
+               "Opaque, from a next/previous link (implies cursor mode); altered, or from "
+               "another list or ordering: 400 invalid_cursor.")
+SEARCH = query("search", {"type": "string", "maxLength": 200},
+               "Full-text search over title and content (websearch syntax: words, "
+               "\"phrase\", -word, or); ranked unless `ordering`; over 200 characters 400 "
+               "invalid_search; not with cursor pagination (400 invalid_pagination).")
 
 
 def operation(tag, summary, responses, *, description="", auth=False, rpc=True,
@@ -282,14 +293,16 @@ PATHS = {
                          "content": {"application/json": {"schema": ref(Export)}}}})},
     "/api/posts/": {
         "get": operation(
-            "posts", "The feed, paginated", operation_id="list_posts",
-            params=[PAGE, LIMIT, query(
+            "posts", "The feed, paginated; searchable", operation_id="list_posts",
+            params=[PAGE, LIMIT, SEARCH, PAGINATION, CURSOR, query(
                 "ordering", {"type": "string", "enum": ["created_at", "-created_at",
                                                         "likes_count", "-likes_count"],
                              "default": "-created_at"},
                 "`-` descending; ties break newest first; anything else -> 400.")],
             errors=(400,),
-            responses={200: json_response("One page", ref(PostPage))}),
+            responses={200: json_response(
+                "One page: with count (pages), or next/previous/results (pagination=cursor)",
+                {"anyOf": [ref(PostPage), ref(PostCursorPage)]})}),
         "post": operation(
             "posts", "Create a post (multipart, optional image)", auth=True,
             operation_id="create_post", errors=(400, 413, 422, 429),
@@ -324,10 +337,12 @@ PATHS = {
     "/api/comments/": {
         "get": operation(
             "comments", "A post's comments, oldest first", operation_id="list_comments",
-            params=[query("post_id", INT_ID, "The post", required=True), PAGE, LIMIT],
+            params=[query("post_id", INT_ID, "The post", required=True), PAGE, LIMIT,
+                    PAGINATION, CURSOR],
             errors=(400, 404),
             responses={200: json_response(
-                "A plain array; the total and neighbours are in headers",
+                "A plain array; the total and neighbours are in headers (in cursor mode "
+                "only Link next/prev, no X-Total-Count)",
                 {"type": "array", "items": ref(Comment), "maxItems": MAX_LIMIT},
                 PAGINATION_HEADERS)}),
         "post": operation(

@@ -76,6 +76,8 @@ class Settings(BaseModel):
     DB_PREFIX: str = Field(pattern=r"^[a-z_][a-z0-9_]*$")
     JWT_SECRET: str = Field(min_length=16)
     JWT_LIFETIME_SECONDS: PositiveInt
+    # A PostgreSQL text search configuration name (regconfig), e.g. simple, russian.
+    SEARCH_CONFIG: str = Field(pattern=r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$")
 
     KAFKA_BOOTSTRAP_SERVERS: str = Field(min_length=1)
     KAFKA_TOPIC_PREFIX: EmptyableStr

@@ -15,7 +15,8 @@ from contracts.schemas.loading import load
 from contracts.schemas.notifications import (Broadcast, MarkedAllRead, Notification,
                                              NotificationData, NotificationRead, UnreadCount)
 from contracts.schemas.posts import (LikeRef, LikeToggled, PostCreate, PostCreated,
-                                     PostCreateForm, PostDetail, PostPage, PostSummary)
+                                     PostCreateForm, PostCursorPage, PostDetail, PostPage,
+                                     PostSummary)
 from contracts.schemas.types import DEFAULT_LIMIT, MAX_LIMIT
 from contracts.schemas.users import (EDITABLE_FIELDS, AvatarForm, Ban, LoggedIn, LoginRequest, Me,
                                      PasswordChangeRequest, Profile, ProfileUpdate, RegisterRequest,
@@ -26,7 +27,7 @@ __all__ = [
     "Error", "ErrorBody", "AuthorRef", "Health", "Ready",
     "RegisterRequest", "Registered", "LoginRequest", "LoggedIn", "Profile",
     "Me", "Ban", "ProfileUpdate", "AvatarForm", "EDITABLE_FIELDS", "PasswordChangeRequest",
-    "PostCreate", "PostCreateForm", "PostSummary", "PostPage", "PostCreated", "LikeRef",
+    "PostCreate", "PostCreateForm", "PostSummary", "PostPage", "PostCursorPage", "PostCreated", "LikeRef",
     "PostDetail", "LikeToggled",
     "CommentCreateRequest", "Comment", "CommentCreated",
     "Broadcast", "NotificationData", "Notification", "NotificationRead", "UnreadCount",

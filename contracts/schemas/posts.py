@@ -45,6 +45,14 @@ class PostPage(Response):
     results: list[PostSummary] = Field(max_length=MAX_LIMIT)
 
 
+class PostCursorPage(Response):
+    """Contract v2 section 3.6: a keyset page of the feed, without count."""
+
+    next: Url | None = Field(description="Absolute URL with the next page's cursor.")
+    previous: Url | None = Field(description="null on the first page.")
+    results: list[PostSummary] = Field(max_length=MAX_LIMIT)
+
+
 class PostCreated(Response):
     id: Id
     title: str

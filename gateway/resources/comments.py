@@ -1,14 +1,16 @@
 import falcon
 
 from gateway.auth import require_user
+from gateway.cursors import cursor_mode, set_cursor_link_header
 from gateway.media import json_body
 from gateway.pagination import parse_page, query_int, set_list_headers
 from contracts.errors import BadRequest
 
 
 class CommentsResource:
-    def __init__(self, rpc):
+    def __init__(self, rpc, config):
         self.rpc = rpc
+        self.secret = config["JWT_SECRET"]  # signs cursors (gateway/cursors.py)
 
     def on_get(self, req, resp):
         """The documented plain array, oldest first; totals and neighbours in headers."""
@@ -16,6 +18,16 @@ class CommentsResource:
         if not post_id:
             raise BadRequest("post_id is required: /api/comments/?post_id=<id>", code="invalid_post_id",
                              fields={"post_id": "a positive integer is required"})
+        scope = f"comments:{post_id}"
+        cursor = cursor_mode(req, self.secret, scope)
+        if cursor:
+            result = self.rpc.read("comments", "list_comments_cursor", post_id, cursor.limit,
+                                   cursor.direction, cursor.key)
+            if not result["results"]:
+                self.rpc.read("posts", "post_exists", post_id)  # 404 for an unknown post
+            resp.media = result["results"]
+            set_cursor_link_header(req, resp, self.secret, scope, result)
+            return
         page = parse_page(req)
         result = self.rpc.read("comments", "list_comments", post_id, page.page, page.limit)
         if result["count"] == 0:

@@ -1,6 +1,7 @@
 import falcon
 
 from gateway.auth import require_user
+from gateway.cursors import cursor_links, cursor_mode, search_term
 from gateway.pagination import envelope, parse_page
 from gateway.uploads import read_post_form
 
@@ -29,12 +30,30 @@ class PostsResource:
         self.config = config
 
     def on_get(self, req, resp):
-        page = parse_page(req)
         ordering = req.get_param("ordering")
-        result = self.rpc.read("posts", "list_posts", page.page, page.limit, ordering)
+        search = search_term(req)
+        scope = f"posts:{ordering or '-created_at'}"
+        cursor = cursor_mode(req, self.config["JWT_SECRET"], scope, search, ordering)
+        if cursor:
+            self._cursor_page(req, resp, cursor, ordering, scope)
+            return
+        page = parse_page(req)
+        if search is not None:
+            result = self.rpc.read("posts", "search_posts", search, page.page, page.limit, ordering)
+        else:
+            result = self.rpc.read("posts", "list_posts", page.page, page.limit, ordering)
         for post in result["results"]:
             absolute_image_url(req, post)
         resp.media = envelope(req, page, result)
+
+    def _cursor_page(self, req, resp, cursor, ordering, scope):
+        """Contract v2 section 3.6: next, previous, results; no count."""
+        result = self.rpc.read("posts", "list_posts_cursor", cursor.limit, ordering,
+                               cursor.direction, cursor.key)
+        for post in result["results"]:
+            absolute_image_url(req, post)
+        next_url, previous_url = cursor_links(req, self.config["JWT_SECRET"], scope, result)
+        resp.media = {"next": next_url, "previous": previous_url, "results": result["results"]}
 
     @falcon.before(require_user)
     def on_post(self, req, resp):

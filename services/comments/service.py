@@ -5,6 +5,7 @@ from imageboard.events.relay import OutboxRelay
 from imageboard.rpc_queues import WRITE_PRIORITY
 from imageboard import service_kit  # bases by module: `nameko run` runs every class imported here
 from imageboard.service_kit import RequestContext, rpc
+from services.comments.cursor_pages import CommentPagesProvider
 from services.comments.dependencies import CommentsDatabase
 from services.comments import export
 
@@ -15,6 +16,7 @@ class CommentsService(service_kit.OutboxService):
     metrics_port_offset = 3
 
     comments = CommentsDatabase()
+    pages = CommentPagesProvider()  # cursor pages (services/comments/cursor_pages.py)
     posts = RpcProxy("posts", priority=WRITE_PRIORITY)  # only calls made for a new comment
     context = RequestContext()
     relay = OutboxRelay()  # publishes comment-events from the outbox table
@@ -27,6 +29,10 @@ class CommentsService(service_kit.OutboxService):
     @rpc
     def list_comments(self, post_id, page=1, limit=20):
         return self.comments.list(post_id, page, limit)
+
+    @rpc
+    def list_comments_cursor(self, post_id, limit=20, direction="next", key=None):
+        return self.pages.page(post_id, limit, direction, key)
 
     @rpc
     def delete_for_post(self, post_id):

@@ -12,6 +12,7 @@ from imageboard import service_kit  # bases by module: `nameko run` runs every c
 from imageboard.service_kit import RequestContext, rpc
 from services.posts.dependencies import PostsDatabase
 from services.posts import export
+from services.posts.search import PostsQueriesProvider
 
 log = logging.getLogger(__name__)
 COMMENTS_CLEANUP_WAIT = 3  # seconds
@@ -23,6 +24,7 @@ class PostsService(service_kit.OutboxService):
     metrics_port_offset = 2
 
     posts = PostsDatabase()
+    queries = PostsQueriesProvider()  # search and cursor pages (services/posts/search.py)
     comments = RpcProxy("comments")
     context = RequestContext()
     relay = OutboxRelay()  # publishes post-events from the outbox table
@@ -37,6 +39,14 @@ class PostsService(service_kit.OutboxService):
     @rpc
     def list_posts(self, page=1, limit=20, ordering=None):
         return self.posts.list(page, limit, ordering)
+
+    @rpc
+    def search_posts(self, search, page=1, limit=20, ordering=None):
+        return self.queries.search(search, page, limit, ordering)
+
+    @rpc
+    def list_posts_cursor(self, limit=20, ordering=None, direction="next", key=None):
+        return self.queries.cursor_page(limit, ordering, direction, key)
 
     @rpc
     def get_post(self, post_id, viewer_id=None):
