@@ -96,6 +96,13 @@ class InvalidCredentials(Unauthorized):
     default_message = "Invalid username or password"
 
 
+class InvalidPassword(ValidationFailed):
+    """Contract v2 decision 21: a wrong password is an invalid value (422), not a dead token."""
+
+    code = "invalid_password"
+    default_message = "The password is not correct"
+
+
 # --- posts --------------------------------------------------------------------
 class PostNotFound(NotFound):
     code = "post_not_found"

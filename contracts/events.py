@@ -233,6 +233,25 @@ class UserLoggedIn(Payload):
     username: Text
 
 
+@event("user.updated", 1, "user-events", key="user id")
+class UserUpdated(Payload):
+    """A user changed their profile; `fields` names what changed, `avatar` is the avatar's
+    file name now (or null). Posts and comments copy it into their author objects."""
+
+    user_id: Id
+    username: Text
+    fields: list[str]
+    avatar: Optional[Text]
+
+
+@event("user.deleted", 1, "user-events", key="user id")
+class UserDeleted(Payload):
+    """A user deleted their account. Every service erases what it holds of user_id (contract
+    v2 section 6.3) and remembers the id, so later or replayed events never bring it back."""
+
+    user_id: Id
+
+
 @event("post.created", 1, "post-events", key="post id")
 class PostCreated(Payload):
     """A post was created."""
@@ -285,6 +304,19 @@ class CommentCreated(Payload):
     parent_author_id: Optional[Id]
     author_id: Id
     author_username: Text
+
+
+@event("comment.deleted", 1, "comment-events", key="post id")
+class CommentDeleted(Payload):
+    """A comment was deleted (by its author, an admin, or the erasure of its author's account:
+    then deleted_by is the author). placeholder: it stays listed, author and content erased,
+    because it has replies."""
+
+    comment_id: Id
+    post_id: Id
+    author_id: Id
+    deleted_by: Id
+    placeholder: bool
 
 
 @event("notification.created", 1, "notification-events", key="user id")

@@ -9,6 +9,7 @@ from gateway.media_files import add_media_route
 from gateway.metrics import MetricsResource, PrometheusMiddleware
 from gateway.middleware import (DrainUnreadBodyMiddleware, RequestIdMiddleware,
                                 SecurityHeadersMiddleware)
+from gateway.resources.account import MeResource
 from gateway.resources.comments import CommentsResource
 from gateway.resources.analytics import PostStatsResource, UserActivityResource
 from gateway.resources.docs import DocsResource, OpenApiResource
@@ -41,6 +42,7 @@ def create_app(config, rpc=None):
     app.add_route("/api/docs", DocsResource())
     app.add_route("/api/users/register", RegisterResource(rpc))
     app.add_route("/api/users/login", LoginResource(rpc))
+    app.add_route("/api/users/me", MeResource(rpc))
     app.add_route("/api/users/profile/{user_id:int(min=1)}", ProfileResource(rpc, services))
     app.add_route("/api/analytics/posts/stats", PostStatsResource(rpc))
     app.add_route("/api/analytics/user-activity", UserActivityResource(rpc))

@@ -19,7 +19,8 @@ import functools
 from pydantic import TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 
-from contracts.schemas import (Comment, CommentCreated, CommentCreateRequest, Error, Health,
+from contracts.schemas import (Comment, CommentCreated, CommentCreateRequest,
+                               DeleteAccountRequest, Error, Health,
                                LikeToggled, LoggedIn, LoginRequest, MarkedAllRead, Notification,
                                NotificationRead, PostCreated, PostCreateForm, PostDetail,
                                PostPage, PostStats, Profile, Ready, Registered, RegisterRequest,
@@ -210,6 +211,14 @@ PATHS = {
         body=json_body(LoginRequest), errors=(400, 413, 422, 429),
         responses={200: linked(json_response("A fresh token", ref(LoggedIn)),
                                Profile=("profile", "id", "user_id"))})},
+    "/api/users/me/": {"delete": operation(
+        "users", "Delete the caller's account, with the password", auth=True,
+        operation_id="delete_account", body=json_body(DeleteAccountRequest),
+        errors=(400, 413, 422),
+        description="204: the user is gone (profile 404, login refused, username and email "
+                    "free); posts, comments, likes, notifications, analytics rows and files "
+                    "are erased within 60 s. Wrong password 422 `invalid_password`.",
+        responses={204: {"description": "Deleted", "headers": {"X-Request-ID": REQUEST_ID}}})},
     "/api/users/profile/{id}/": {"get": operation(
         "users", "A user's public profile", operation_id="profile",
         params=[path_id(description="User id")], errors=(404,),

@@ -16,13 +16,14 @@ from contracts.schemas.notifications import (Broadcast, MarkedAllRead, Notificat
 from contracts.schemas.posts import (LikeRef, LikeToggled, PostCreate, PostCreated,
                                      PostCreateForm, PostDetail, PostPage, PostSummary)
 from contracts.schemas.types import DEFAULT_LIMIT, MAX_LIMIT
-from contracts.schemas.users import (LoggedIn, LoginRequest, Profile, RegisterRequest,
-                                     Registered)
+from contracts.schemas.users import (DeleteAccountRequest, LoggedIn, LoginRequest, Profile,
+                                     RegisterRequest, Registered)
 
 __all__ = [
     "load", "DEFAULT_LIMIT", "MAX_LIMIT",
     "Error", "ErrorBody", "AuthorRef", "Health", "Ready",
     "RegisterRequest", "Registered", "LoginRequest", "LoggedIn", "Profile",
+    "DeleteAccountRequest",
     "PostCreate", "PostCreateForm", "PostSummary", "PostPage", "PostCreated", "LikeRef",
     "PostDetail", "LikeToggled",
     "CommentCreateRequest", "Comment", "CommentCreated",

@@ -1,14 +1,15 @@
 """The users service's domain wrapper, handed to each worker by the Database provider."""
 from peewee import IntegrityError, fn
 
-from contracts.schemas import LoginRequest, RegisterRequest, load
+from contracts.schemas import DeleteAccountRequest, LoginRequest, RegisterRequest, load
 from contracts.events import UserLoggedIn, UserRegistered
 from imageboard.events.outbox import record_event
 from imageboard.service_kit import Database
 from imageboard.timefmt import iso, utcnow
 from imageboard.tokens import issue_token
-from services.users.exceptions import (InvalidCredentials, UserAlreadyExists,
-                                       UserNotFound)
+from services.users import erasure
+from services.users.exceptions import (InvalidCredentials, InvalidPassword,
+                                       UserAlreadyExists, UserNotFound)
 from services.users.models import Outbox, User, database
 from services.users.passwords import hash_password, verify_password
 from services.users.schemas import user_public
@@ -93,6 +94,22 @@ class UsersStore:
         user.updated_at = utcnow()
         user.save(only=[User.is_admin, User.updated_at])
         return {"id": user.id, "username": user.username, "is_admin": user.is_admin}
+
+    def delete_me(self, user_id, payload):
+        """DELETE /api/users/me/: the caller's password again, then erasure.py."""
+        password = load(DeleteAccountRequest, payload)["password"]
+        user = self.get(user_id)
+        if not verify_password(user.password_hash, password):
+            raise InvalidPassword(fields={"password": "is not correct"})
+        erasure.delete_files(self.config, erasure.erase_user(self.db, user, actor_id=user.id))
+
+    def delete_user(self, username):
+        """Operators (`imageboard delete-user`, nameko shell): no password asked."""
+        user = self._find_by_username(username)
+        if user is None:
+            raise UserNotFound(f"No user named {username!r}")
+        erasure.delete_files(self.config, erasure.erase_user(self.db, user, actor_id=None))
+        return {"id": user.id, "username": user.username, "deleted": True}
 
 
 def _is_id(value):

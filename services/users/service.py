@@ -36,3 +36,13 @@ class UsersService(service_kit.OutboxService):
     def set_admin(self, username, is_admin=True):
         """Operators: n.rpc.users.set_admin("alice") / set_admin("alice", False)."""
         return self.users.set_admin(username, is_admin)
+
+    @rpc(sensitive_arguments=("payload.password",))
+    def delete_me(self, user_id, payload):
+        """DELETE /api/users/me/ (contract v2 section 6.3)."""
+        return self.users.delete_me(user_id, payload)
+
+    @rpc
+    def delete_user(self, username):
+        """Operators: n.rpc.users.delete_user("alice") erases the account, no password."""
+        return self.users.delete_user(username)

@@ -1,0 +1,53 @@
+"""Account deletion in the users store (contract v2 section 6.3): the one place that removes a
+user row. Everything else the person left elsewhere is erased by the services that own it
+when they consume the `user.deleted` recorded here, in the same transaction as the
+deletion (docs/architecture.md, "Erasure").
+
+Kept apart from dependencies.py on purpose: the coordinator adds the token revocation of
+the access feed (feat/access) to `erase_user` at merge, and other branches edit the store.
+"""
+import logging
+import os
+
+from contracts.events import UserDeleted
+from imageboard.events.outbox import record_event
+from imageboard.media import media_root
+from services.users.models import Outbox, User
+
+log = logging.getLogger(__name__)
+
+
+def files_of(user):
+    """The media files (names under MEDIA_ROOT) that belong to this user alone: the avatar
+    once users.avatar exists (feat/profile), nothing before."""
+    avatar = getattr(user, "avatar", None)
+    return [avatar] if isinstance(avatar, str) and avatar else []
+
+
+def erase_user(db, user, actor_id):
+    """Delete the user row and record `user.deleted`, in one transaction; returns the files
+    to delete once it has committed. Username and email are free at once (decision 22).
+    The published outbox rows naming the user go too (user.registered, user.logged_in and
+    the rest of user-events keyed by their id); unpublished ones are left for the relay,
+    so no event is lost before Kafka has it (Kafka retention bounds them)."""
+    files = files_of(user)
+    with db.atomic():
+        User.delete().where(User.id == user.id).execute()
+        Outbox.delete().where((Outbox.event_key == str(user.id))
+                              & Outbox.published_at.is_null(False)).execute()
+        record_event(Outbox, UserDeleted(user_id=user.id), key=user.id, actor_id=actor_id)
+    return files
+
+
+def delete_files(config, names):
+    """After the commit: a crash in between leaves a file no row names (found by listing
+    MEDIA_ROOT against the tables), never a row naming a missing file."""
+    root = media_root(config)
+    for name in names:
+        try:
+            os.unlink(os.path.join(root, os.path.basename(name)))
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            log.error("could not delete a file of an erased user", extra={"file": name,
+                                                                           "error": repr(exc)})
