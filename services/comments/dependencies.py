@@ -29,17 +29,26 @@ from nameko.exceptions import UnknownService
 
 from contracts.errors import ServiceUnavailable
 from contracts.schemas import CommentCreateRequest, load
-from contracts.events import CommentCreated
+from contracts.events import CommentCreated, PostDeleted, UserDeleted
+from imageboard.events.dead_letters import record_dead_letter
 from imageboard.events.outbox import record_event
 from imageboard.pagination import check_page, is_id
 from imageboard.service_kit import Database
 from imageboard.timefmt import utcnow
+from services.comments import erasure
 from services.comments.exceptions import InvalidParent, InvalidPostId, PostNotFound
 from services.comments.models import Comment, Outbox, database
 from services.comments.schemas import ITEM_COLUMNS, comment_created, comment_row
 from imageboard.settings import settings_of
 
 log = logging.getLogger(__name__)
+
+# A post's live comments (neither deleted nor removed: contract v2 section 4.2) and a number
+# ordering this count among all counts of the post: taken under a per-post transaction lock,
+# so a larger number always comes with a count that saw at least as many commits.
+LIVE_COUNT_LOCK = "SELECT pg_advisory_xact_lock(7245002, (%s %% 2147483647)::int)"
+LIVE_COUNT_SQL = ("SELECT count(*) FILTER (WHERE NOT is_deleted), nextval('comments_count_version') "
+                  "FROM comments WHERE post_id = %s")
 
 # A post's comments, oldest first, each row with the post's total (a window count).
 LIST_SQL = (f"SELECT {', '.join(ITEM_COLUMNS)}, count(*) OVER () FROM comments "
@@ -142,10 +151,42 @@ class CommentsStore:
             raise InvalidParent(fields={"parent": "must be a comment on the same post"})
         return parent
 
-    def _sync_count(self, posts, comment, event):
-        count = Comment.select().where(Comment.post_id == comment.post_id).count()
+    def live_count(self, post_id):
+        """(live comments of the post, version) for posts.sync_comments_count."""
+        with self.db.atomic():
+            self.db.execute_sql(LIVE_COUNT_LOCK, (post_id,))
+            return tuple(self.db.execute_sql(LIVE_COUNT_SQL, (post_id,)).fetchone())
+
+    def sync_live_count(self, posts_proxy, post_id):
+        """After comments of a post were deleted: set its comments_count. If posts is slow
+        the request stays queued there (a later count outranks it by its version)."""
+        posts = PostsClient(posts_proxy, self.rpc_timeout)
+        count, version = self.live_count(post_id)
         try:
-            posts.call("sync_comments_count", comment.post_id, count)
+            posts.call("sync_comments_count", post_id, count, version)
+        except PostNotFound:
+            pass  # deleted meanwhile: nothing to count
+        except ServiceUnavailable:
+            log.warning("comments_count sync still queued at the posts service",
+                        extra={"post_id": post_id, "count": count})
+
+    def handle_event(self, event, posts_proxy):
+        """post.deleted: the post's comments go (also when the posts service's direct call
+        did not arrive); user.deleted: erasure.py. Both idempotent."""
+        if isinstance(event.payload, PostDeleted):
+            return self.delete_for_post(event.payload.post_id)
+        if isinstance(event.payload, UserDeleted):
+            return erasure.erase_user(self, event.payload.user_id, posts_proxy)
+        return None
+
+    def record_dead_letter(self, letter):
+        with self.db.atomic():
+            record_dead_letter(self.db, letter)
+
+    def _sync_count(self, posts, comment, event):
+        count, version = self.live_count(comment.post_id)
+        try:
+            posts.call("sync_comments_count", comment.post_id, count, version)
         except PostNotFound:
             POST_TARGETS.forget(comment.post_id)
             with self.db.atomic():
@@ -179,7 +220,8 @@ class CommentsStore:
     def count_by_author(self, user_id):
         if not is_id(user_id):
             return 0
-        return Comment.select().where(Comment.author_id == user_id).count()
+        return Comment.select().where((Comment.author_id == user_id)
+                                      & (Comment.is_deleted == False)).count()  # noqa: E712
 
 
 class CommentsDatabase(Database):

@@ -22,6 +22,7 @@ class Post(BaseModel):
     author_username = CharField(max_length=32)
     likes_count = IntegerField(default=0)
     comments_count = IntegerField(default=0)
+    comments_count_version = BigIntegerField(default=0)  # see sync_comments_count
     created_at = DateTimeTZField(default=utcnow)
     updated_at = DateTimeTZField(default=utcnow)
 
