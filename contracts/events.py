@@ -235,8 +235,7 @@ class UserLoggedIn(Payload):
 
 @event("user.updated", 1, "user-events", key="user id")
 class UserUpdated(Payload):
-    """A user changed their profile; `fields` names what changed, `avatar` is the avatar's
-    file name now (or null). Posts and comments copy it into their author objects."""
+    """A user changed their profile: `fields` names what changed, `avatar` is the avatar's file name now (or null); posts and comments copy it into their author objects."""  # noqa: E501
 
     user_id: Id
     username: Text
@@ -246,8 +245,7 @@ class UserUpdated(Payload):
 
 @event("user.deleted", 1, "user-events", key="user id")
 class UserDeleted(Payload):
-    """A user deleted their account. Every service erases what it holds of user_id (contract
-    v2 section 6.3) and remembers the id, so later or replayed events never bring it back."""
+    """A user deleted their account: every service erases what it holds of user_id and remembers the id, so later or replayed events never bring it back (docs/events.md, "Erasure")."""  # noqa: E501
 
     user_id: Id
 
@@ -308,9 +306,7 @@ class CommentCreated(Payload):
 
 @event("comment.deleted", 1, "comment-events", key="post id")
 class CommentDeleted(Payload):
-    """A comment was deleted (by its author, an admin, or the erasure of its author's account:
-    then deleted_by is the author). placeholder: it stays listed, author and content erased,
-    because it has replies."""
+    """A comment was deleted (by its author, an admin, or its author's account erasure); placeholder: it stays listed without author and content because it has replies."""  # noqa: E501
 
     comment_id: Id
     post_id: Id

@@ -98,6 +98,7 @@ posts_created
 comments_written
 likes_given
 activity_timeline
+avatar_url
 previous
 _.field_title_should_be_set
 

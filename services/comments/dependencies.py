@@ -29,7 +29,8 @@ from nameko.exceptions import UnknownService
 
 from contracts.errors import ServiceUnavailable
 from contracts.schemas import CommentCreateRequest, load
-from contracts.events import CommentCreated, PostDeleted, UserDeleted
+from contracts.events import CommentCreated, PostDeleted, UserDeleted, UserUpdated
+from imageboard import avatars
 from imageboard.events.dead_letters import record_dead_letter
 from imageboard.events.outbox import record_event
 from imageboard.pagination import check_page, is_id
@@ -130,9 +131,10 @@ class CommentsStore:
         parent = self._parent(data["parent"], post_id)
         with self.db.atomic():
             now = utcnow()
+            avatar, _ = avatars.current(self.db, author["id"])
             comment = Comment.create(post_id=post_id, parent=data["parent"], content=data["content"],
                                      author_id=author["id"], author_username=author["username"],
-                                     created_at=now, updated_at=now)
+                                     author_avatar=avatar, created_at=now, updated_at=now)
             event = record_event(Outbox, CommentCreated(
                 comment_id=comment.id, post_id=post_id,
                 post_author_id=target["author_id"], post_title=target["title"],
@@ -177,6 +179,9 @@ class CommentsStore:
             return self.delete_for_post(event.payload.post_id)
         if isinstance(event.payload, UserDeleted):
             return erasure.erase_user(self, event.payload.user_id, posts_proxy)
+        if isinstance(event.payload, UserUpdated):
+            return avatars.apply_update(self.db, "comments", event.payload.user_id,
+                                        event.payload.avatar)
         return None
 
     def record_dead_letter(self, letter):
@@ -209,7 +214,7 @@ class CommentsStore:
         if not rows:  # no comments, or past the last page
             return {"count": Comment.select().where(Comment.post_id == post_id).count(),
                     "results": []}
-        return {"count": rows[0][-1], "results": [comment_row(row) for row in rows]}
+        return {"count": rows[0][-1], "results": [comment_row(row, self.config) for row in rows]}
 
     def delete_for_post(self, post_id):
         if not is_id(post_id):

@@ -7,6 +7,7 @@ touched post's comments_count is set to its live count, and the published outbox
 naming the user go (imageboard/erasure.py).
 """
 from contracts.events import CommentDeleted
+from imageboard import avatars
 from imageboard.erasure import purge_outbox_when_published
 from imageboard.events.outbox import record_event
 from services.comments.models import Comment, Outbox
@@ -23,6 +24,7 @@ def erase_user(store, user_id, posts):
             record_event(Outbox, CommentDeleted(
                 comment_id=comment.id, post_id=comment.post_id, author_id=user_id,
                 deleted_by=user_id, placeholder=placeholder), key=comment.post_id, actor_id=user_id)
+        avatars.mark_erased(store.db, user_id)
     for post_id in sorted({c.post_id for c in comments}):
         store.sync_live_count(posts, post_id)
     purge_outbox_when_published(store.db, user_id)

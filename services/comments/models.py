@@ -20,6 +20,7 @@ class Comment(BaseModel):
                              lazy_load=False)
     author_id = BigIntegerField(null=True)  # null: a placeholder (placeholders.py)
     author_username = CharField(max_length=32, null=True)
+    author_avatar = CharField(max_length=100, null=True)  # imageboard/avatars.py
     content = CharField(max_length=1000)
     is_deleted = BooleanField(default=False)
     created_at = DateTimeTZField(default=utcnow)

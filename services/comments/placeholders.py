@@ -11,7 +11,8 @@ from services.comments.models import Comment
 def delete_comment(comment):
     """Call inside a transaction. Returns True if the comment stays as a placeholder."""
     if Comment.select().where(Comment.parent == comment.id).exists():
-        (Comment.update(author_id=None, author_username=None, content="", is_deleted=True)
+        (Comment.update(author_id=None, author_username=None, author_avatar=None, content="",
+                        is_deleted=True)
          .where(Comment.id == comment.id).execute())
         return True
     parent_id = comment.parent_id

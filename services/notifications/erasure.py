@@ -9,7 +9,6 @@ it consumes `user.deleted`, idempotent:
   their posts (others' replies there carry the post's title) go when those posts'
   `post.deleted` arrive.
 """
-from contracts.events import PostDeleted
 from imageboard.erasure import USER_ID_FIELDS, purge_outbox_when_published
 from services.notifications.models import KnownUser
 
@@ -42,8 +41,6 @@ def names_erased_user(db, event):
 
 def forget_erased_post(db, event):
     """post.deleted of an erased user's post: the notifications about it go."""
-    if not isinstance(event.payload, PostDeleted):
-        return 0
     if db.execute_sql(_ANY_ERASED, ([event.payload.author_id],)).fetchone() is None:
         return 0
     with db.atomic():

@@ -6,7 +6,9 @@ from peewee import fn
 
 from contracts.errors import BadRequest
 from contracts.schemas import PostCreate, load
-from contracts.events import PostCreated, PostDeleted, PostLiked, PostUnliked, UserDeleted
+from contracts.events import (PostCreated, PostDeleted, PostLiked, PostUnliked, UserDeleted,
+                              UserUpdated)
+from imageboard import avatars
 from imageboard.events.dead_letters import record_dead_letter
 from imageboard.events.outbox import record_event
 from imageboard.pagination import check_page, is_id
@@ -84,9 +86,10 @@ class PostsStore:
         image = images.store_upload(self.config, upload) if upload else None
         with self.db.atomic():
             now = utcnow()
+            avatar, _ = avatars.current(self.db, author["id"])
             post = Post.create(title=data["title"], content=data["content"], image=image,
                                author_id=author["id"], author_username=author["username"],
-                               created_at=now, updated_at=now)
+                               author_avatar=avatar, created_at=now, updated_at=now)
             record_event(Outbox, PostCreated(
                 post_id=post.id, author_id=author["id"],
                 author_username=author["username"], title=post.title,
@@ -191,6 +194,9 @@ class PostsStore:
     def handle_user_event(self, event):
         if isinstance(event.payload, UserDeleted):
             return erasure.erase_user(self.db, self.config, event.payload.user_id)
+        if isinstance(event.payload, UserUpdated):
+            return avatars.apply_update(self.db, "posts", event.payload.user_id,
+                                        event.payload.avatar)
         return None
 
     def record_dead_letter(self, letter):

@@ -9,6 +9,7 @@ consumes `user.deleted`: idempotent, so a redelivered or replayed event changes 
 - published outbox rows naming the user go (imageboard/erasure.py).
 """
 from contracts.events import PostDeleted
+from imageboard import avatars
 from imageboard.erasure import purge_outbox_when_published
 from imageboard.events.outbox import record_event
 from services.posts import images
@@ -38,6 +39,7 @@ def erase_user(db, config, user_id):
                                              title=post.title, deleted_by=user_id),
                          key=post.id, actor_id=user_id)
         withdrawn = db.execute_sql(WITHDRAW_LIKES_SQL, {"uid": user_id}).fetchall()
+        avatars.mark_erased(db, user_id)
     for image in {post.image for post in posts if post.image}:
         if not Post.select().where(Post.image == image).exists():
             images.delete_images(config, image)

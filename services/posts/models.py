@@ -20,6 +20,7 @@ class Post(BaseModel):
     image = CharField(max_length=100, null=True)
     author_id = BigIntegerField()
     author_username = CharField(max_length=32)
+    author_avatar = CharField(max_length=100, null=True)  # imageboard/avatars.py
     likes_count = IntegerField(default=0)
     comments_count = IntegerField(default=0)
     comments_count_version = BigIntegerField(default=0)  # see sync_comments_count
