@@ -4,6 +4,7 @@
   imageboard infra up | down | status      only RabbitMQ, PostgreSQL, Kafka, ClickHouse
   imageboard migrate [SERVICE ...]         apply schema migrations
   imageboard make-admin USERNAME [--revoke]
+  imageboard delete-user USERNAME          erase an account (docs/operations.md)
 """
 import argparse
 import json
@@ -17,7 +18,7 @@ import requests
 from imageboard import logs
 from imageboard.config import load_config
 from imageboard.settings import ConfigError
-from imageboard_ops import infra, processes, system
+from imageboard_ops import accounts, infra, processes, system
 from imageboard_ops.system import gateway_url
 from imageboard.config import var_dir
 from imageboard_ops.util import pid_alive, read_pid
@@ -137,6 +138,7 @@ def build_parser():
     adm.add_argument("username")
     adm.add_argument("--revoke", action="store_true")
     adm.set_defaults(func=cmd_make_admin)
+    accounts.add_commands(sub)
     return parser
 
 

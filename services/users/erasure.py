@@ -27,14 +27,13 @@ def files_of(user):
 def erase_user(db, user, actor_id):
     """Delete the user row and record `user.deleted`, in one transaction; returns the files
     to delete once it has committed. Username and email are free at once (decision 22).
-    The published outbox rows naming the user go too (user.registered, user.logged_in and
-    the rest of user-events keyed by their id); unpublished ones are left for the relay,
-    so no event is lost before Kafka has it (Kafka retention bounds them)."""
+    The outbox rows of the user's earlier events (user-events keyed by their id: they carry
+    the username) go too, sent or not: an unsent one would only tell the consumers about a
+    person they are about to forget."""
     files = files_of(user)
     with db.atomic():
         User.delete().where(User.id == user.id).execute()
-        Outbox.delete().where((Outbox.event_key == str(user.id))
-                              & Outbox.published_at.is_null(False)).execute()
+        Outbox.delete().where(Outbox.event_key == str(user.id)).execute()
         record_event(Outbox, UserDeleted(user_id=user.id), key=user.id, actor_id=actor_id)
     return files
 
