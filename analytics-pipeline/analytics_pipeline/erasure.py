@@ -56,7 +56,7 @@ def user_ids_of(event):
 
 
 def erased_among(client, ids):
-    ids = sorted(set(ids))
+    ids = tuple(sorted(set(ids)))  # a tuple: clickhouse-driver writes a list as an Array
     if not ids:
         return set()
     return {row[0] for row in client.execute(ERASED_AMONG, {"ids": ids})}
@@ -102,7 +102,7 @@ def _withdraw_likes(client, uid, their_posts):
     posts = [p for (p,) in client.execute(STANDING_LIKES, {"uid": uid}) if p not in their_posts]
     if not posts:
         return
-    latest = client.execute(LATEST_TOGGLES, {"posts": posts})
+    latest = client.execute(LATEST_TOGGLES, {"posts": tuple(posts)})
     if not latest:
         return
     client.execute("INSERT INTO post_likes (post_id, likes_count, toggled_us) VALUES",
