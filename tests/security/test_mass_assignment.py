@@ -87,7 +87,7 @@ def assert_post_is_the_callers(api, created, owner, before, after):
     detail = api("GET", f"/api/posts/{created['id']}/")
     assert detail.status_code == 200, detail.text
     detail = detail.json()
-    assert detail["author"] == {"id": owner["id"], "username": owner["username"]}
+    assert detail["author"] == {"id": owner["id"], "username": owner["username"], "avatar_url": None}
     assert (detail["likes_count"], detail["comments_count"], detail["likes"]) == (0, 0, [])
     assert detail["created_at"] == created["created_at"]
     assert detail["image_url"] is None
