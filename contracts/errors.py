@@ -103,6 +103,14 @@ class InvalidPassword(ValidationFailed):
     default_message = "The password is not correct"
 
 
+class AccountErased(Unauthorized):
+    """A write by a user whose account was erased, arriving before the revocation of their
+    tokens reached the gateway (contract v2 section 3.3 names the code)."""
+
+    code = "token_revoked"
+    default_message = "This account was deleted"
+
+
 # --- posts --------------------------------------------------------------------
 class PostNotFound(NotFound):
     code = "post_not_found"

@@ -4,6 +4,7 @@ services: each keeps `author_avatars` (the latest avatar file name per author, f
 service. `user.deleted` leaves a row with `erased` only: a replayed `user.updated` of an
 erased user then changes nothing. Idempotent: the same event applied twice sets the same.
 """
+from contracts.errors import AccountErased
 from imageboard.media import image_url
 
 _UPSERT = ("INSERT INTO author_avatars (user_id, avatar) VALUES (%(uid)s, %(avatar)s) "
@@ -33,6 +34,15 @@ def current(db, user_id):
     """(avatar file name or None, erased) for a new post or comment of this author."""
     row = db.execute_sql(_CURRENT, (user_id,)).fetchone()
     return (row[0], row[1]) if row else (None, False)
+
+
+def refuse_erased(db, user_id):
+    """A write by an erased user (a token still valid for a moment) writes nothing of theirs:
+    AccountErased; returns the author's avatar otherwise."""
+    avatar, erased = current(db, user_id)
+    if erased:
+        raise AccountErased()
+    return avatar
 
 
 def author(config, user_id, username, avatar):

@@ -131,7 +131,7 @@ class CommentsStore:
         parent = self._parent(data["parent"], post_id)
         with self.db.atomic():
             now = utcnow()
-            avatar, _ = avatars.current(self.db, author["id"])
+            avatar = avatars.refuse_erased(self.db, author["id"])
             comment = Comment.create(post_id=post_id, parent=data["parent"], content=data["content"],
                                      author_id=author["id"], author_username=author["username"],
                                      author_avatar=avatar, created_at=now, updated_at=now)

@@ -4,7 +4,7 @@ import os
 
 from peewee import fn
 
-from contracts.errors import BadRequest
+from contracts.errors import AccountErased, BadRequest
 from contracts.schemas import PostCreate, load
 from contracts.events import (PostCreated, PostDeleted, PostLiked, PostUnliked, UserDeleted,
                               UserUpdated)
@@ -82,6 +82,11 @@ class PostsStore:
         except Exception:
             _discard_upload(self.config, upload)
             raise
+        try:
+            avatars.refuse_erased(self.db, author["id"])
+        except AccountErased:
+            _discard_upload(self.config, upload)
+            raise
         # Pillow work happens before the transaction: no connection is held meanwhile.
         image = images.store_upload(self.config, upload) if upload else None
         with self.db.atomic():
@@ -127,6 +132,7 @@ class PostsStore:
         also locked would decide on a snapshot older than a concurrent toggle's commit)."""
         with self.db.atomic():
             post = self._get(post_id, lock=True)
+            avatars.refuse_erased(self.db, user["id"])
             liked, likes_count = self.db.execute_sql(TOGGLE_SQL, {
                 "post_id": post.id, "user_id": user["id"], "username": user["username"],
                 "now": utcnow()}).fetchone()
