@@ -316,3 +316,19 @@ print("DELETED", json.dumps(n.rpc.users.delete_user("{by_shell['username']}")))
                              cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
     assert missing.returncode == 1
     assert "No user named" in missing.stderr
+
+
+def test_every_topic_of_the_stack_keeps_events_kafka_retention_hours(config, stack):
+    """The bound on how long usernames and titles in old events live (docs/events.md,
+    "Erasure"): every topic of the catalogue, as the running stack created them."""
+    from confluent_kafka.admin import AdminClient, ConfigResource
+
+    from imageboard.events.kafka import retention_ms
+
+    admin = AdminClient(client_config(config))
+    futures = admin.describe_configs([ConfigResource(ConfigResource.Type.TOPIC, topic(config, name))
+                                      for name in ALL_TOPICS])
+    retention = {resource.name: future.result(timeout=10)["retention.ms"].value
+                 for resource, future in futures.items()}
+    assert retention == {topic(config, name): str(retention_ms(config)) for name in ALL_TOPICS}
+    assert retention_ms(config) == round(config["KAFKA_RETENTION_HOURS"] * 3_600_000)
