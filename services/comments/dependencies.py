@@ -10,10 +10,12 @@ comments live here, so creating one is a write in two databases. How it stays ex
    reads in its queue, and a comment made two such calls. Whether the post still exists
    is settled by step 3, which every comment makes anyway.
 2. One local transaction: the comment and its outbox event.
-3. posts.sync_comments_count(post_id, <fresh COUNT(*) of the post's comments>): the post
-   keeps max(current, count). Comments are only ever deleted together with their post,
-   so the true count only grows; a max of fresh counts is idempotent and insensitive to
-   order, so concurrent, late or repeated syncs all converge on the exact number.
+3. posts.sync_comments_count(post_id, <live COUNT of the post's comments>, <version>): the
+   count leaves out deleted ones (placeholders.py), and is taken after the write committed,
+   under a per-post transaction lock, with a number from the comments_count_version
+   sequence; posts applies a count only if its version is newer than the one applied. So
+   concurrent, late or repeated syncs converge on the exact number, deletions included
+   (the erasure of an account lowers it: erasure.py).
 4. If step 3 says the post is gone (deleted between 1 and 3), the comment and its
    unpublished event are removed again and the caller gets 404: no orphan.
    If posts does not answer in time, the comment stands (answering an error would invite
