@@ -184,10 +184,10 @@ def of_group(config, tps, names):
     return [tp for tp in tps if tp.topic in wanted]
 
 
-def lagging_groups(config, tps, ends):
+def lagging_groups(config, tps, ends, groups=GROUPS):
     """The groups whose committed offsets have not reached the topics' ends yet."""
     lagging = []
-    for group, names in GROUPS.items():
+    for group, names in groups.items():
         consumer = Consumer(client_config(config, **{"group.id": topic(config, group)}))
         try:
             committed = consumer.committed(of_group(config, tps, names), timeout=10)
@@ -332,3 +332,48 @@ def test_every_topic_of_the_stack_keeps_events_kafka_retention_hours(config, sta
                  for resource, future in futures.items()}
     assert retention == {topic(config, name): str(retention_ms(config)) for name in ALL_TOPICS}
     assert retention_ms(config) == round(config["KAFKA_RETENTION_HOURS"] * 3_600_000)
+
+
+def test_erasure_waits_out_a_stopped_service_and_finishes_when_it_is_back(api, register, config):
+    """Resumed after outages (contract v2 section 6.3): with the posts and comments services
+    and the pipeline stopped, the deletion still answers 204 and the user is gone; their posts
+    and comments go once the services consume user.deleted after their restart."""
+    from imageboard_ops import processes
+
+    victim, other = register("outage"), register("outage_other")
+    post = api("POST", "/api/posts/", headers=bearer(victim),
+               files={"title": (None, "soon gone"), "content": (None, "c")}).json()
+    other_post = api("POST", "/api/posts/", headers=bearer(other),
+                     files={"title": (None, "stays"), "content": (None, "c")}).json()
+    comment = api("POST", "/api/comments/", headers=bearer(victim),
+                  json={"post_id": other_post["id"], "content": "soon gone"}).json()
+    # The consumers are running and caught up first: tansu (the development broker) leaves
+    # a group without assignments for a long time when its only member left mid-join.
+    tps, ends = partitions(config)
+    consumers = {name: GROUPS[name] for name in ("posts", "comments", "analytics-pipeline")}
+    poll(lambda: lagging_groups(config, tps, ends, consumers), 60, "consumers not caught up")
+    stopped = [processes.service_process("posts"), processes.service_process("comments"),
+               processes.pipeline_process()]
+    for spec in stopped:
+        processes.stop(spec.name)
+    try:
+        assert api("DELETE", "/api/users/me/", headers=bearer(victim),
+                   json={"password": "password1"}).status_code == 204
+        # The profile asks posts and comments for counts: the login is the users' alone.
+        login = api("POST", "/api/users/login/", json={"username": victim["username"],
+                                                       "password": "password1"})
+        assert login.status_code == 401
+    finally:
+        for spec in stopped:
+            processes.start(spec)
+
+    def left():
+        wrong = []
+        if api("GET", f"/api/posts/{post['id']}/").status_code != 404:
+            wrong.append("their post")
+        thread = api("GET", f"/api/comments/?post_id={other_post['id']}")
+        if thread.status_code != 200 or thread.json() != []:
+            wrong.append(("their comment", comment["id"], thread.text))
+        return wrong
+    poll(left, ERASURE_DEADLINE + 30, "the erasure did not resume")  # + the restart
+    assert api("GET", f"/api/posts/{other_post['id']}/").json()["comments_count"] == 0
