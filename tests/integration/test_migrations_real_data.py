@@ -261,7 +261,10 @@ def test_postgres_upgrade_from_the_first_migration_keeps_every_row(pg_configs, s
         assert migrate(cfg, service) == []
         after = snapshot(conn)
         for table, table_rows in before.items():
-            assert after[table] == table_rows, f"{table} changed in the upgrade"
+            # Columns a later migration adds come last (ADD COLUMN): the old ones are unchanged.
+            width = len(table_rows[0])
+            assert [row[:width] for row in after[table]] == table_rows, \
+                f"{table} changed in the upgrade"
         assert rows(conn, "SELECT version FROM schema_migrations ORDER BY 1") == \
             [(v,) for v in files(service)]
         # The upgraded schema is the one a new database gets.
