@@ -7,6 +7,7 @@ import random
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from contracts.errors import AccountErased
 from imageboard.erasure import USER_ID_FIELDS
 from imageboard.events.envelope import make_event
 from services.comments.service import CommentsService
@@ -100,6 +101,14 @@ def test_user_deleted_erases_posts_likes_and_comments_with_placeholders(rpc, kaf
     assert sql(kafka_config, "posts", "SELECT count(*) FROM outbox WHERE event_type = "
                "'post.unliked'") == [(0,)]
     assert rpc.comments.count_by_author(gone["id"]) == 0
+
+    # A token of theirs not revoked yet writes nothing of theirs.
+    for write in (lambda: rpc.posts.create_post({"title": "t", "content": "c"}, gone),
+                  lambda: rpc.posts.toggle_like(post["id"], gone),
+                  lambda: rpc.comments.create_comment({"post_id": post["id"], "content": "c"}, gone)):
+        with pytest.raises(AccountErased):
+            write()
+    assert rpc.posts.get_post(post["id"])["likes_count"] == 1
 
     # A second user.deleted (a replay) changes nothing.
     produce_events(kafka_config, [user_deleted(gone), user_updated(gone, "late_avatar.png")])
