@@ -130,6 +130,13 @@ class UserBanned(Forbidden):
         self.details = details
 
 
+class AccountErased(TokenRevoked):
+    """A write by a user whose account was erased, arriving before the revocation of their
+    tokens reached the gateway (contract v2 section 3.3 names the code)."""
+
+    default_message = "This account was deleted"
+
+
 # --- posts --------------------------------------------------------------------
 class PostNotFound(NotFound):
     code = "post_not_found"

@@ -245,6 +245,13 @@ class UserUpdated(Payload):
     avatar: Optional[Text]
 
 
+@event("user.deleted", 1, "user-events", key="user id")
+class UserDeleted(Payload):
+    """A user deleted their account: every service erases what it holds of user_id and remembers the id, so later or replayed events never bring it back (docs/events.md, "Erasure")."""  # noqa: E501
+
+    user_id: Id
+
+
 @event("post.created", 1, "post-events", key="post id")
 class PostCreated(Payload):
     """A post was created."""
@@ -297,6 +304,17 @@ class CommentCreated(Payload):
     parent_author_id: Optional[Id]
     author_id: Id
     author_username: Text
+
+
+@event("comment.deleted", 1, "comment-events", key="post id")
+class CommentDeleted(Payload):
+    """A comment was deleted (by its author, an admin, or its author's account erasure); placeholder: it stays listed without author and content because it has replies."""  # noqa: E501
+
+    comment_id: Id
+    post_id: Id
+    author_id: Id
+    deleted_by: Id
+    placeholder: bool
 
 
 @event("notification.created", 1, "notification-events", key="user id")

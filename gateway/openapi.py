@@ -20,7 +20,8 @@ import re
 from pydantic import TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 
-from contracts.schemas import (AvatarForm, Comment, CommentCreated, CommentCreateRequest, Error,
+from contracts.schemas import (AvatarForm, Comment, CommentCreated, CommentCreateRequest,
+                               DeleteAccountRequest, Error,
                                Export, Health, LikeToggled, LoggedIn, LoginRequest, MarkedAllRead,
                                Me, Notification, ProfileUpdate,
                                NotificationRead, PostCreated, PostCreateForm, PostDetail,
@@ -260,6 +261,14 @@ PATHS = {
                         "nothing (no user.updated event).",
             responses={200: linked(json_response("Me after the change", ref(Me)),
                                    Profile=("profile", "id", "id"))}),
+        "delete": operation(
+            "users", "Delete the caller's account, with the password", auth=True,
+            operation_id="delete_account", body=json_body(DeleteAccountRequest),
+            errors=(400, 413, 422),
+            description="204: the user is gone (profile 404, login refused, username and email "
+                        "free); posts, comments, likes, notifications, analytics rows and files "
+                        "are erased within 60 s. Wrong password 422 `invalid_password`.",
+            responses={204: {"description": "Deleted", "headers": {"X-Request-ID": REQUEST_ID}}}),
     },
     "/api/users/me/avatar/": {
         "put": operation(

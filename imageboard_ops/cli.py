@@ -5,6 +5,7 @@
   imageboard migrate [SERVICE ...]         apply schema migrations
   imageboard make-admin USERNAME [--revoke]   rights follow within 1 s, old tokens too
   imageboard revoke-sessions USERNAME        every token of the user refused within 1 s
+  imageboard delete-user USERNAME           erase an account (docs/operations.md)
 """
 import argparse
 import json
@@ -18,7 +19,7 @@ import requests
 from imageboard import logs
 from imageboard.config import load_config
 from imageboard.settings import ConfigError
-from imageboard_ops import infra, processes, system
+from imageboard_ops import accounts, infra, processes, system
 from imageboard_ops.system import gateway_url
 from imageboard.config import var_dir
 from imageboard_ops.util import pid_alive, read_pid
@@ -150,6 +151,7 @@ def build_parser():
     rev = sub.add_parser("revoke-sessions", help="log a user out everywhere (every token)")
     rev.add_argument("username")
     rev.set_defaults(func=cmd_revoke_sessions)
+    accounts.add_commands(sub)
     return parser
 
 

@@ -104,6 +104,7 @@ posts_created
 comments_written
 likes_given
 activity_timeline
+avatar_url
 previous
 avatar_url
 expires_at
@@ -135,4 +136,3 @@ AccessHeartbeat
 current_password       # PasswordChangeRequest
 new_password
 _.on_change            # AccessState listeners: the live-updates process closes streams on it
-_.record_erasure       # UsersStore: account deletion (erasure branch) calls it in its transaction

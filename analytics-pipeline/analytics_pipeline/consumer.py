@@ -24,10 +24,11 @@ from dataclasses import dataclass, field
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
-from analytics_pipeline import metrics
+from analytics_pipeline import erasure, metrics
 from analytics_pipeline.like_totals import like_total_rows
 from analytics_pipeline.rows import COLUMNS, Malformed, parse, rows_for
 from analytics_pipeline.unique_posts import unstored_deletions, unstored_posts
+from contracts.events import UserDeleted
 from imageboard.config import topic
 from imageboard.events.envelope import ALL_TOPICS
 from imageboard.events.kafka import TopicsUnavailable, consumer_config, ensure_topics
@@ -53,6 +54,8 @@ class Batch:
     offsets: dict = field(default_factory=dict)       # (topic, partition) -> [first, last]
     per_topic: dict = field(default_factory=dict)     # topic -> message count
     seen: set = field(default_factory=set)            # event ids, to drop in-batch duplicates
+    named: dict = field(default_factory=dict)         # table -> [user ids each row's event names]
+    deleted_users: list = field(default_factory=list)  # ids of the batch's user.deleted
 
     def add(self, message):
         if not self.size:
@@ -71,8 +74,23 @@ class Batch:
             self.dead_letters.append((message, exc))
             return
         self.seen.add(event.event_id)
+        if isinstance(event.payload, UserDeleted):
+            self.deleted_users.append(event.payload.user_id)
+        names = erasure.user_ids_of(event)
         for table, row in produced:
             self.rows.setdefault(table, []).append(row)
+            self.named.setdefault(table, []).append(names)
+
+    def user_ids(self):
+        """Every user id the batch's events name."""
+        return set().union(*(ids for named in self.named.values() for ids in named))
+
+    def rows_without(self, erased):
+        """The rows of events that name none of `erased` (contract v2 section 6.3)."""
+        if not erased:
+            return self.rows
+        return {table: [row for row, names in zip(rows, self.named[table]) if not names & erased]
+                for table, rows in self.rows.items()}
 
     def age(self):
         return time.monotonic() - self.started if self.size else 0.0
@@ -94,6 +112,16 @@ def write_order(table):
 class ClickHouseSink:
     def __init__(self, client):
         self.client = client
+
+    def write_batch(self, batch):
+        """A batch's rows, without those naming an erased user; then the batch's erasures
+        (erasure.py: recorded first, so no row of theirs is written after the mutations)."""
+        erased = erasure.erased_among(self.client, batch.user_ids()) | set(batch.deleted_users)
+        if batch.deleted_users:
+            erasure.record(self.client, sorted(set(batch.deleted_users)), "started")
+        self.write(batch.rows_without(erased))
+        for user_id in sorted(set(batch.deleted_users)):
+            erasure.erase(self.client, user_id)
 
     def write(self, rows_by_table):
         rows_by_table = dict(rows_by_table)
@@ -205,7 +233,7 @@ class Pipeline:
         batch, self.batch = self.batch, Batch()
         started = time.monotonic()
         try:
-            self.sink.write(batch.rows)
+            self.sink.write_batch(batch)
             self._dead_letter(batch.dead_letters)
         except Exception as exc:  # ClickHouse or broker down: rewind and retry, never skip
             metrics.INSERT_ERRORS.inc()

@@ -18,15 +18,16 @@ from contracts.schemas.posts import (LikeRef, LikeToggled, PostCreate, PostCreat
                                      PostCreateForm, PostCursorPage, PostDetail, PostPage,
                                      PostSummary)
 from contracts.schemas.types import DEFAULT_LIMIT, MAX_LIMIT
-from contracts.schemas.users import (EDITABLE_FIELDS, AvatarForm, Ban, LoggedIn, LoginRequest, Me,
-                                     PasswordChangeRequest, Profile, ProfileUpdate, RegisterRequest,
-                                     Registered)
+from contracts.schemas.users import (EDITABLE_FIELDS, AvatarForm, Ban, DeleteAccountRequest, LoggedIn,
+                                     LoginRequest, Me, PasswordChangeRequest, Profile,
+                                     ProfileUpdate, RegisterRequest, Registered)
 
 __all__ = [
     "load", "DEFAULT_LIMIT", "MAX_LIMIT",
     "Error", "ErrorBody", "AuthorRef", "Health", "Ready",
     "RegisterRequest", "Registered", "LoginRequest", "LoggedIn", "Profile",
     "Me", "Ban", "ProfileUpdate", "AvatarForm", "EDITABLE_FIELDS", "PasswordChangeRequest",
+    "DeleteAccountRequest",
     "PostCreate", "PostCreateForm", "PostSummary", "PostPage", "PostCursorPage", "PostCreated", "LikeRef",
     "PostDetail", "LikeToggled",
     "CommentCreateRequest", "Comment", "CommentCreated",

@@ -18,11 +18,12 @@ class CommentCreateRequest(Request):
 class Comment(Response):
     id: Id
     post_id: Id
-    author: AuthorRef
+    author: AuthorRef | None = Field(description="null for a placeholder (contract v2 section 4.2).")
     content: str
     created_at: Timestamp
     updated_at: Timestamp
     parent: Id | None
+    is_deleted: bool = Field(description="A deleted comment kept as a placeholder for its replies.")
 
 
 class CommentCreated(Response):

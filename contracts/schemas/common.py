@@ -24,6 +24,8 @@ class Error(Response):
 class AuthorRef(Response):
     id: Id
     username: str
+    avatar_url: str | None = Field(description="The author's avatar (contract v2 section 3.1); "
+                                               "null without one.")
 
 
 class Health(Response):

@@ -49,6 +49,12 @@ class LoginRequest(Request):
     password: Annotated[str, Field(max_length=128)]
 
 
+class DeleteAccountRequest(Request):
+    """DELETE /api/users/me/ (contract v2 section 6.3): the password, checked again."""
+
+    password: Annotated[str, Field(max_length=128)]
+
+
 class LoggedIn(Response):
     token: str
     user_id: Id

@@ -4,6 +4,7 @@ from gateway.auth import require_user
 from gateway.cursors import cursor_mode, set_cursor_link_header
 from gateway.media import json_body
 from gateway.pagination import parse_page, query_int, set_list_headers
+from gateway.resources.posts import absolute_avatar_url
 from contracts.errors import BadRequest
 
 
@@ -35,6 +36,8 @@ class CommentsResource:
             # that exist (deleting a post deletes them), so only an empty list needs the
             # posts service: one RPC on the common path instead of two (docs/performance-log.md).
             self.rpc.read("posts", "post_exists", post_id)
+        for comment in result["results"]:
+            absolute_avatar_url(req, comment.get("author"))
         resp.media = result["results"]
         set_list_headers(req, resp, page, result["count"])
 

@@ -1,4 +1,4 @@
-"""The caller's own account (contract v2 §6.2, decision 19): GET/PATCH /api/users/me/,
+"""The caller's own account (contract v2 §6.2, §6.3, decision 19): GET/PATCH/DELETE /api/users/me/,
 PUT/DELETE /api/users/me/avatar/. Changes are writes to the users service; every answer is
 "me", composed in one place (`me_view`)."""
 import falcon
@@ -26,6 +26,12 @@ class MeResource:
     def on_patch(self, req, resp):
         profile = self.rpc.write("users", "update_me", req.context.user.id, json_body(req))
         resp.media = me_view(self.counts.after_write(req, profile), req.context.user)
+
+    @falcon.before(require_user)
+    def on_delete(self, req, resp):
+        """Contract v2 §6.3: the account, with the password again (services/users/erasure.py)."""
+        self.rpc.write("users", "delete_me", req.context.user.id, json_body(req))
+        resp.status = falcon.HTTP_204
 
 
 class AvatarResource:

@@ -17,11 +17,20 @@ def _caller(req, with_admin=False):
 
 
 def absolute_image_url(req, post):
-    """Services know the path under MEDIA_URL; clients get an absolute URL."""
+    """Services know the path under MEDIA_URL; clients get an absolute URL (the image's and
+    the author's avatar's)."""
     url = post.get("image_url")
     if url and url.startswith("/"):
         post["image_url"] = req.forwarded_prefix + url  # the client's scheme and host behind nginx
+    absolute_avatar_url(req, post.get("author"))
     return post
+
+
+def absolute_avatar_url(req, author):
+    """An `author` object's avatar_url (contract v2 section 3.1), as image_url."""
+    url = author.get("avatar_url") if isinstance(author, dict) else None
+    if url and url.startswith("/"):
+        author["avatar_url"] = req.forwarded_prefix + url
 
 
 class PostsResource:

@@ -10,10 +10,12 @@ comments live here, so creating one is a write in two databases. How it stays ex
    reads in its queue, and a comment made two such calls. Whether the post still exists
    is settled by step 3, which every comment makes anyway.
 2. One local transaction: the comment and its outbox event.
-3. posts.sync_comments_count(post_id, <fresh COUNT(*) of the post's comments>): the post
-   keeps max(current, count). Comments are only ever deleted together with their post,
-   so the true count only grows; a max of fresh counts is idempotent and insensitive to
-   order, so concurrent, late or repeated syncs all converge on the exact number.
+3. posts.sync_comments_count(post_id, <live COUNT of the post's comments>, <version>): the
+   count leaves out deleted ones (placeholders.py), and is taken after the write committed,
+   under a per-post transaction lock, with a number from the comments_count_version
+   sequence; posts applies a count only if its version is newer than the one applied. So
+   concurrent, late or repeated syncs converge on the exact number, deletions included
+   (the erasure of an account lowers it: erasure.py).
 4. If step 3 says the post is gone (deleted between 1 and 3), the comment and its
    unpublished event are removed again and the caller gets 404: no orphan.
    If posts does not answer in time, the comment stands (answering an error would invite
@@ -29,17 +31,27 @@ from nameko.exceptions import UnknownService
 
 from contracts.errors import ServiceUnavailable
 from contracts.schemas import CommentCreateRequest, load
-from contracts.events import CommentCreated
+from contracts.events import CommentCreated, PostDeleted, UserDeleted, UserUpdated
+from imageboard import avatars
+from imageboard.events.dead_letters import record_dead_letter
 from imageboard.events.outbox import record_event
 from imageboard.pagination import check_page, is_id
 from imageboard.service_kit import Database
 from imageboard.timefmt import utcnow
+from services.comments import erasure
 from services.comments.exceptions import InvalidParent, InvalidPostId, PostNotFound
 from services.comments.models import Comment, Outbox, database
 from services.comments.schemas import ITEM_COLUMNS, comment_created, comment_row
 from imageboard.settings import settings_of
 
 log = logging.getLogger(__name__)
+
+# A post's live comments (neither deleted nor removed: contract v2 section 4.2) and a number
+# ordering this count among all counts of the post: taken under a per-post transaction lock,
+# so a larger number always comes with a count that saw at least as many commits.
+LIVE_COUNT_LOCK = "SELECT pg_advisory_xact_lock(7245002, (%s %% 2147483647)::int)"
+LIVE_COUNT_SQL = ("SELECT count(*) FILTER (WHERE NOT is_deleted), nextval('comments_count_version') "
+                  "FROM comments WHERE post_id = %s")
 
 # A post's comments, oldest first, each row with the post's total (a window count).
 LIST_SQL = (f"SELECT {', '.join(ITEM_COLUMNS)}, count(*) OVER () FROM comments "
@@ -121,9 +133,10 @@ class CommentsStore:
         parent = self._parent(data["parent"], post_id)
         with self.db.atomic():
             now = utcnow()
+            avatar = avatars.refuse_erased(self.db, author["id"])
             comment = Comment.create(post_id=post_id, parent=data["parent"], content=data["content"],
                                      author_id=author["id"], author_username=author["username"],
-                                     created_at=now, updated_at=now)
+                                     author_avatar=avatar, created_at=now, updated_at=now)
             event = record_event(Outbox, CommentCreated(
                 comment_id=comment.id, post_id=post_id,
                 post_author_id=target["author_id"], post_title=target["title"],
@@ -142,10 +155,45 @@ class CommentsStore:
             raise InvalidParent(fields={"parent": "must be a comment on the same post"})
         return parent
 
-    def _sync_count(self, posts, comment, event):
-        count = Comment.select().where(Comment.post_id == comment.post_id).count()
+    def live_count(self, post_id):
+        """(live comments of the post, version) for posts.sync_comments_count."""
+        with self.db.atomic():
+            self.db.execute_sql(LIVE_COUNT_LOCK, (post_id,))
+            return tuple(self.db.execute_sql(LIVE_COUNT_SQL, (post_id,)).fetchone())
+
+    def sync_live_count(self, posts_proxy, post_id):
+        """After comments of a post were deleted: set its comments_count. If posts is slow
+        the request stays queued there (a later count outranks it by its version)."""
+        posts = PostsClient(posts_proxy, self.rpc_timeout)
+        count, version = self.live_count(post_id)
         try:
-            posts.call("sync_comments_count", comment.post_id, count)
+            posts.call("sync_comments_count", post_id, count, version)
+        except PostNotFound:
+            pass  # deleted meanwhile: nothing to count
+        except ServiceUnavailable:
+            log.warning("comments_count sync still queued at the posts service",
+                        extra={"post_id": post_id, "count": count})
+
+    def handle_event(self, event, posts_proxy):
+        """post.deleted: the post's comments go (also when the posts service's direct call
+        did not arrive); user.deleted: erasure.py. Both idempotent."""
+        if isinstance(event.payload, PostDeleted):
+            return self.delete_for_post(event.payload.post_id)
+        if isinstance(event.payload, UserDeleted):
+            return erasure.erase_user(self, event.payload.user_id, posts_proxy)
+        if isinstance(event.payload, UserUpdated):
+            return avatars.apply_update(self.db, "comments", event.payload.user_id,
+                                        event.payload.avatar)
+        return None
+
+    def record_dead_letter(self, letter):
+        with self.db.atomic():
+            record_dead_letter(self.db, letter)
+
+    def _sync_count(self, posts, comment, event):
+        count, version = self.live_count(comment.post_id)
+        try:
+            posts.call("sync_comments_count", comment.post_id, count, version)
         except PostNotFound:
             POST_TARGETS.forget(comment.post_id)
             with self.db.atomic():
@@ -168,7 +216,7 @@ class CommentsStore:
         if not rows:  # no comments, or past the last page
             return {"count": Comment.select().where(Comment.post_id == post_id).count(),
                     "results": []}
-        return {"count": rows[0][-1], "results": [comment_row(row) for row in rows]}
+        return {"count": rows[0][-1], "results": [comment_row(row, self.config) for row in rows]}
 
     def delete_for_post(self, post_id):
         if not is_id(post_id):
@@ -179,7 +227,8 @@ class CommentsStore:
     def count_by_author(self, user_id):
         if not is_id(user_id):
             return 0
-        return Comment.select().where(Comment.author_id == user_id).count()
+        return Comment.select().where((Comment.author_id == user_id)
+                                      & (Comment.is_deleted == False)).count()  # noqa: E712
 
 
 class CommentsDatabase(Database):

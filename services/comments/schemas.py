@@ -1,3 +1,4 @@
+from imageboard.avatars import author
 from imageboard.timefmt import iso
 
 # The rules of a new comment: contracts.schemas.comments.CommentCreateRequest. The shapes
@@ -17,20 +18,23 @@ def comment_created(comment):
 
 
 # What a listed comment shows, in the order comment_row reads them.
-ITEM_COLUMNS = ("id", "post_id", "author_id", "author_username", "content", "created_at",
-                "updated_at", "parent_id")
+ITEM_COLUMNS = ("id", "post_id", "author_id", "author_username", "author_avatar", "content",
+                "created_at", "updated_at", "parent_id", "is_deleted")
 
 
-def comment_row(row):
+def comment_row(row, config):
     """One comment of a list, from the values of ITEM_COLUMNS (a plain tuple)."""
-    (comment_id, post_id, author_id, author_username, content, created_at, updated_at,
-     parent_id) = row[:len(ITEM_COLUMNS)]
+    (comment_id, post_id, author_id, author_username, author_avatar, content, created_at,
+     updated_at, parent_id, is_deleted) = row[:len(ITEM_COLUMNS)]
     return {
         "id": comment_id,
         "post_id": post_id,
-        "author": {"id": author_id, "username": author_username},
+        # A placeholder (contract v2 section 4.2) has neither author nor content.
+        "author": None if author_id is None else author(config, author_id, author_username,
+                                                        author_avatar),
         "content": content,
         "created_at": iso(created_at),
         "updated_at": iso(updated_at),
         "parent": parent_id,
+        "is_deleted": is_deleted,
     }

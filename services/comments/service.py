@@ -1,6 +1,7 @@
 """Comments service: threaded comments on posts, over RPC."""
 from nameko.rpc import RpcProxy
 
+from imageboard.events.kafka_entrypoint import consume_events, dead_letters
 from imageboard.events.relay import OutboxRelay
 from imageboard.rpc_queues import WRITE_PRIORITY
 from imageboard import service_kit  # bases by module: `nameko run` runs every class imported here
@@ -47,3 +48,12 @@ class CommentsService(service_kit.OutboxService):
     def comments_of_author(self, author_id):
         """The data export: every comment of the user, oldest first."""
         return export.comments_of_author(self.comments, author_id)
+
+    @consume_events(["post-events", "user-events"])
+    def on_event(self, event):
+        """post.deleted and user.deleted (erasure.py); every other type changes nothing."""
+        return self.comments.handle_event(event, self.posts)
+
+    @dead_letters
+    def on_dead_letter(self, letter):
+        self.comments.record_dead_letter(letter)

@@ -4,13 +4,14 @@ import uuid
 from peewee import fn
 
 from contracts.schemas import Broadcast, load
-from contracts.events import NotificationCreated, NotificationRead
+from contracts.events import NotificationCreated, NotificationRead, PostDeleted, UserDeleted
 from imageboard.db import delete_older_than
 from imageboard.events.dead_letters import record_dead_letter
 from imageboard.events.outbox import record_event
 from imageboard.pagination import check_page
 from imageboard.service_kit import Database
 from imageboard.timefmt import utcnow
+from services.notifications import erasure
 from services.notifications.exceptions import NotificationNotFound, NotYourNotification
 from services.notifications.models import (KnownUser, Notification, Outbox, ProcessedEvent,
                                            database)
@@ -30,10 +31,18 @@ class NotificationsStore:
         """Apply one consumed event (a contracts.events.Event, parsed and validated by the
         consumer) exactly once; returns the ids of new notifications ([] for a redelivered
         event or one that notifies nobody)."""
+        payload = getattr(event, "payload", None)
+        if isinstance(payload, UserDeleted):
+            erasure.erase_user(self.db, payload.user_id)
+            return []
+        if isinstance(payload, PostDeleted):
+            erasure.forget_erased_post(self.db, event)
         drafts = notifications_for(event)
         user = known_user(event)
         if not drafts and user is None:
             return []  # nothing to do (post.created, post.unliked...): nothing to dedupe
+        if erasure.names_erased_user(self.db, event):
+            return []  # contract v2 section 6.3: nothing of an erased user comes back
         with self.db.atomic():
             claimed = list(
                 ProcessedEvent.insert(event_id=event.event_id, event_type=event.type)

@@ -4,14 +4,17 @@ import os
 
 from peewee import fn
 
-from contracts.errors import BadRequest
+from contracts.errors import AccountErased, BadRequest
 from contracts.schemas import PostCreate, load
-from contracts.events import PostCreated, PostDeleted, PostLiked, PostUnliked
+from contracts.events import (PostCreated, PostDeleted, PostLiked, PostUnliked, UserDeleted,
+                              UserUpdated)
+from imageboard import avatars
+from imageboard.events.dead_letters import record_dead_letter
 from imageboard.events.outbox import record_event
 from imageboard.pagination import check_page, is_id
 from imageboard.service_kit import Database
 from imageboard.timefmt import utcnow
-from services.posts import images
+from services.posts import erasure, images
 from services.posts.exceptions import InvalidOrdering, NotPostAuthor, PostNotFound
 from services.posts.models import Outbox, Post, PostsTotal, database
 from services.posts.schemas import (DEFAULT_ORDERING, FEED_COLUMNS, ORDERINGS, feed_row,
@@ -79,13 +82,19 @@ class PostsStore:
         except Exception:
             _discard_upload(self.config, upload)
             raise
+        try:
+            avatars.refuse_erased(self.db, author["id"])
+        except AccountErased:
+            _discard_upload(self.config, upload)
+            raise
         # Pillow work happens before the transaction: no connection is held meanwhile.
         image = images.store_upload(self.config, upload) if upload else None
         with self.db.atomic():
             now = utcnow()
+            avatar, _ = avatars.current(self.db, author["id"])
             post = Post.create(title=data["title"], content=data["content"], image=image,
                                author_id=author["id"], author_username=author["username"],
-                               created_at=now, updated_at=now)
+                               author_avatar=avatar, created_at=now, updated_at=now)
             record_event(Outbox, PostCreated(
                 post_id=post.id, author_id=author["id"],
                 author_username=author["username"], title=post.title,
@@ -123,6 +132,7 @@ class PostsStore:
         also locked would decide on a snapshot older than a concurrent toggle's commit)."""
         with self.db.atomic():
             post = self._get(post_id, lock=True)
+            avatars.refuse_erased(self.db, user["id"])
             liked, likes_count = self.db.execute_sql(TOGGLE_SQL, {
                 "post_id": post.id, "user_id": user["id"], "username": user["username"],
                 "now": utcnow()}).fetchone()
@@ -156,22 +166,27 @@ class PostsStore:
         post = self._get(post_id)
         return {"post_id": post.id, "author_id": post.author_id, "title": post.title}
 
-    def sync_comments_count(self, post_id, count):
-        """comments_count := max(comments_count, count), where `count` is the comments
-        service's fresh COUNT for the post taken after its insert committed.
-
-        Comments are never deleted one by one (only with their post), so the true count
-        only grows while the post exists; taking the maximum makes the call idempotent
-        and order-independent: a retried or late call can never undercount or double
-        count, unlike a "+1"."""
+    def sync_comments_count(self, post_id, count, version=None):
+        """comments_count := the comments service's live count of the post, taken after its
+        write committed, if `version` (a number the comments database hands out under a
+        per-post lock) is newer than the one applied: late, repeated or reordered syncs
+        converge on the exact count, deletions included. Without a version (a call queued
+        by a comments service of the previous release): max(current, count), as before."""
         if not is_id(post_id) or not isinstance(count, int) or count < 0:
             raise BadRequest("Invalid comment count")
-        post = (Post.update(comments_count=fn.GREATEST(Post.comments_count, count))
-                .where(Post.id == post_id).returning(Post.comments_count).execute())
-        rows = list(post)
-        if not rows:
-            raise PostNotFound()
-        return rows[0].comments_count
+        if version is None:
+            query = (Post.update(comments_count=fn.GREATEST(Post.comments_count, count))
+                     .where(Post.id == post_id))
+        elif not isinstance(version, int) or version < 1:
+            raise BadRequest("Invalid comment count version")
+        else:
+            query = (Post.update(comments_count=count, comments_count_version=version)
+                     .where((Post.id == post_id) & (Post.comments_count_version < version)))
+        rows = list(query.returning(Post.comments_count).execute())
+        if rows:
+            return rows[0].comments_count
+        post = self._get(post_id)  # PostNotFound, or a newer count is applied already
+        return post.comments_count
 
     def exists(self, post_id):
         self._get(post_id)
@@ -181,6 +196,18 @@ class PostsStore:
         if not is_id(user_id):
             return 0
         return Post.select().where(Post.author_id == user_id).count()
+
+    def handle_user_event(self, event):
+        if isinstance(event.payload, UserDeleted):
+            return erasure.erase_user(self.db, self.config, event.payload.user_id)
+        if isinstance(event.payload, UserUpdated):
+            return avatars.apply_update(self.db, "posts", event.payload.user_id,
+                                        event.payload.avatar)
+        return None
+
+    def record_dead_letter(self, letter):
+        with self.db.atomic():
+            record_dead_letter(self.db, letter)
 
 
 def _discard_upload(config, upload):

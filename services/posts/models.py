@@ -20,8 +20,10 @@ class Post(BaseModel):
     image = CharField(max_length=100, null=True)
     author_id = BigIntegerField()
     author_username = CharField(max_length=32)
+    author_avatar = CharField(max_length=100, null=True)  # imageboard/avatars.py
     likes_count = IntegerField(default=0)
     comments_count = IntegerField(default=0)
+    comments_count_version = BigIntegerField(default=0)  # see sync_comments_count
     created_at = DateTimeTZField(default=utcnow)
     updated_at = DateTimeTZField(default=utcnow)
 

@@ -1,3 +1,4 @@
+from imageboard.avatars import author
 from imageboard.media import image_url
 from imageboard.timefmt import iso
 
@@ -22,7 +23,7 @@ def iso_sql(column):
 
 
 # What a feed row shows, in the order feed_row reads them (the times already as text).
-FEED_COLUMNS = ("id", "title", "content", "image", "author_id", "author_username",
+FEED_COLUMNS = ("id", "title", "content", "image", "author_id", "author_username", "author_avatar",
                 iso_sql("created_at"), iso_sql("updated_at"), "likes_count", "comments_count")
 
 
@@ -46,14 +47,14 @@ def post_created(post, config):
 def feed_row(row, config):
     """One row of the feed, from the values of FEED_COLUMNS in order (the feed query
     selects them as plain tuples)."""
-    (post_id, title, content, image, author_id, author_username, created_at, updated_at,
-     likes_count, comments_count) = row[:len(FEED_COLUMNS)]
+    (post_id, title, content, image, author_id, author_username, author_avatar, created_at,
+     updated_at, likes_count, comments_count) = row[:len(FEED_COLUMNS)]
     return {
         "id": post_id,
         "title": title,
         "content": content,
         "image_url": image_url(config, image),
-        "author": {"id": author_id, "username": author_username},
+        "author": author(config, author_id, author_username, author_avatar),
         "created_at": created_at,
         "updated_at": updated_at,
         "likes_count": likes_count,

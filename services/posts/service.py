@@ -6,6 +6,7 @@ from nameko.exceptions import UnknownService
 from nameko.rpc import RpcProxy
 
 from contracts.events import PostViewed
+from imageboard.events.kafka_entrypoint import consume_events, dead_letters
 from imageboard.events.publisher import EventPublisher
 from imageboard.events.relay import OutboxRelay
 from imageboard import service_kit  # bases by module: `nameko run` runs every class imported here
@@ -72,8 +73,8 @@ class PostsService(service_kit.OutboxService):
         return self.posts.comment_target(post_id)
 
     @rpc
-    def sync_comments_count(self, post_id, count):
-        return self.posts.sync_comments_count(post_id, count)
+    def sync_comments_count(self, post_id, count, version=None):
+        return self.posts.sync_comments_count(post_id, count, version)
 
     @rpc
     def post_exists(self, post_id):
@@ -92,6 +93,15 @@ class PostsService(service_kit.OutboxService):
     def likes_of_user(self, user_id):
         """The data export: every like the user gave, oldest first."""
         return export.likes_of_user(self.posts, user_id)
+
+    @consume_events(["user-events"])
+    def on_user_event(self, event):
+        """user.deleted: erase the user's posts and likes (services/posts/erasure.py)."""
+        return self.posts.handle_user_event(event)
+
+    @dead_letters
+    def on_dead_letter(self, letter):
+        self.posts.record_dead_letter(letter)
 
     def _delete_comments(self, post_id):
         """The post is already gone (committed). Its comments live in the comments

@@ -1,13 +1,15 @@
 """The users service's domain wrapper, handed to each worker by the Database provider."""
 from peewee import IntegrityError, fn
 
-from contracts.schemas import LoginRequest, PasswordChangeRequest, RegisterRequest, load
+from contracts.schemas import (DeleteAccountRequest, LoginRequest, PasswordChangeRequest,
+                               RegisterRequest, load)
 from contracts.events import UserLoggedIn, UserRegistered
 from imageboard.access.log import record_access_change
 from imageboard.events.outbox import record_event
 from imageboard.service_kit import Database
 from imageboard.timefmt import iso, utcnow
 from imageboard.tokens import issue_token
+from services.users import erasure
 from services.users.exceptions import (InvalidCredentials, InvalidPassword,
                                        UserAlreadyExists, UserNotFound)
 from services.users.models import AccessChange, Outbox, User, database
@@ -146,10 +148,21 @@ class UsersStore:
             self._bump_token_version(user.id)
         return {"id": user.id, "username": user.username, "sessions_revoked": True}
 
-    def record_erasure(self, user_id):
-        """Account deletion's token part: every token of the user is refused within 1 s.
-        Call inside the transaction that deletes the user (DELETE /api/users/me/)."""
-        record_access_change(AccessChange, {"kind": "erased", "user_id": user_id})
+    def delete_me(self, user_id, payload):
+        """DELETE /api/users/me/: the caller's password again, then erasure.py."""
+        password = load(DeleteAccountRequest, payload)["password"]
+        user = self.get(user_id)
+        if not verify_password(user.password_hash, password):
+            raise InvalidPassword(fields={"password": "is not correct"})
+        erasure.delete_files(self.config, erasure.erase_user(self.db, user, actor_id=user.id))
+
+    def delete_user(self, username):
+        """Operators (`imageboard delete-user`, nameko shell): no password asked."""
+        user = self._find_by_username(username)
+        if user is None:
+            raise UserNotFound(f"No user named {username!r}")
+        erasure.delete_files(self.config, erasure.erase_user(self.db, user, actor_id=None))
+        return {"id": user.id, "username": user.username, "deleted": True}
 
 
 def _is_id(value):

@@ -76,3 +76,13 @@ class UsersService(service_kit.OutboxService, access_feed.AccessSource):
     def revoke_sessions(self, username):
         """Operators: n.rpc.users.revoke_sessions("alice") -> every token refused within 1 s."""
         return self.users.revoke_sessions(username)
+
+    @rpc(sensitive_arguments=("payload.password",))
+    def delete_me(self, user_id, payload):
+        """DELETE /api/users/me/ (contract v2 section 6.3)."""
+        return self.users.delete_me(user_id, payload)
+
+    @rpc
+    def delete_user(self, username):
+        """Operators: n.rpc.users.delete_user("alice") erases the account, no password."""
+        return self.users.delete_user(username)

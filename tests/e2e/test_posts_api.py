@@ -63,7 +63,7 @@ def test_post_like_comment_delete_flow(api, register):
     detail = api("GET", f"/api/posts/{post['id']}/").json()
     assert detail["likes"] == [{"user_id": bob["id"], "username": bob["username"]}]
     assert detail["likes_count"] == 1 and detail["comments_count"] == 2
-    assert detail["author"] == {"id": alice["id"], "username": alice["username"]}
+    assert detail["author"] == {"id": alice["id"], "username": alice["username"], "avatar_url": None}
     listing = api("GET", f"/api/comments/?post_id={post['id']}")
     assert [c["content"] for c in listing.json()] == ["nice", "thanks"]
     assert listing.headers["X-Total-Count"] == "2" and 'rel="first"' in listing.headers["Link"]

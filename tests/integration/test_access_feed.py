@@ -177,14 +177,15 @@ def test_changes_after_a_seq_and_snapshots(users, unique):
 
 def test_an_erasure_recorded_in_the_deleting_transaction_reaches_the_state(
         users, subscriber, state, config, unique):
-    """What DELETE /api/users/me/ calls (UsersStore.record_erasure), here outside any feed
-    worker: nothing is published for it, the next heartbeat shows the gateway is behind."""
-    from services.users.dependencies import UsersStore
-    from services.users.models import database
+    """What DELETE /api/users/me/ records (services/users/erasure.py erase_user), here outside
+    any feed worker: nothing is published for it, the next heartbeat shows the gateway is
+    behind."""
+    from imageboard.access.log import record_access_change
+    from services.users.models import AccessChange, database
 
     name, body, claims = signup(users, unique)
     with database.atomic():
-        UsersStore(database, config).record_erasure(body["id"])
+        record_access_change(AccessChange, {"kind": "erased", "user_id": body["id"]})
     database.close()
     wait_until(lambda: refused(state, claims), 1.0, "erasure")
     fresh = verify_token_claims(users.login({"username": name, "password": "password1"})["token"])

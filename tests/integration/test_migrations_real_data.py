@@ -282,9 +282,10 @@ def test_postgres_upgrade_from_the_first_migration_keeps_every_row(pg_configs, s
         assert migrate(cfg, service) == []
         after = snapshot(conn, columns)  # added columns aside, every value as it was
         for table, table_rows in before.items():
-            # A later migration may add columns (at the end); the old ones stay as they were.
+            # Columns a later migration adds come last (ADD COLUMN): the old ones are unchanged.
             width = len(table_rows[0])
-            assert [row[:width] for row in after[table]] == table_rows, f"{table} changed in the upgrade"
+            assert [row[:width] for row in after[table]] == table_rows, \
+                f"{table} changed in the upgrade"
         assert rows(conn, "SELECT version FROM schema_migrations ORDER BY 1") == \
             [(v,) for v in files(service)]
         # The upgraded schema is the one a new database gets.

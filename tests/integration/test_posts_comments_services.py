@@ -81,7 +81,7 @@ def test_create_detail_and_post_created_event(rpc, config, users):
     assert created["title"] == "Hello" and created["author"] == alice["id"] and created["likes_count"] == 0
     assert created["image_url"] is None and created["created_at"].endswith("+00:00")
     detail = rpc.posts.get_post(created["id"])
-    assert detail["author"] == {"id": alice["id"], "username": alice["username"]}
+    assert detail["author"] == {"id": alice["id"], "username": alice["username"], "avatar_url": None}
     assert detail["likes"] == [] and detail["comments_count"] == 0
     assert detail["created_at"] == detail["updated_at"] == created["created_at"]
     [event] = events(config, "posts", created["id"])
@@ -199,7 +199,8 @@ def test_comments_thread_counts_and_event(rpc, config, users):
     assert rpc.posts.get_post(post["id"])["comments_count"] == 2
     listing = rpc.comments.list_comments(post["id"], 1, 20)
     assert listing["count"] == 2 and [c["id"] for c in listing["results"]] == [first["id"], reply["id"]]
-    assert listing["results"][1]["author"] == {"id": carol["id"], "username": carol["username"]}
+    assert listing["results"][1]["author"] == {"id": carol["id"], "username": carol["username"],
+                                           "avatar_url": None}
     assert rpc.comments.list_comments(post["id"], 2, 1)["results"][0]["id"] == reply["id"]
     assert rpc.comments.list_comments(post["id"], 3, 1)["results"] == []
     [event] = [e for e in events(config, "comments", post["id"]) if e["payload"]["comment_id"] == reply["id"]]

@@ -87,7 +87,7 @@ def assert_post_is_the_callers(api, created, owner, before, after):
     detail = api("GET", f"/api/posts/{created['id']}/")
     assert detail.status_code == 200, detail.text
     detail = detail.json()
-    assert detail["author"] == {"id": owner["id"], "username": owner["username"]}
+    assert detail["author"] == {"id": owner["id"], "username": owner["username"], "avatar_url": None}
     assert (detail["likes_count"], detail["comments_count"], detail["likes"]) == (0, 0, [])
     assert detail["created_at"] == created["created_at"]
     assert detail["image_url"] is None
@@ -134,7 +134,8 @@ def test_a_comment_ignores_author_times_and_id(api, register, new_post):
     assert_server_time(created["created_at"], before, now())
     listed = api("GET", f"/api/comments/?post_id={post['id']}").json()
     assert [(c["id"], c["author"]) for c in listed] == [
-        (created["id"], {"id": commenter["id"], "username": commenter["username"]})]
+        (created["id"], {"id": commenter["id"], "username": commenter["username"],
+                         "avatar_url": None})]
     assert listed[0]["created_at"] == created["created_at"]
 
 

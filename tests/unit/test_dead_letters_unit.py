@@ -82,6 +82,9 @@ class FakeSink:
         self.rows, self.letters, self.fail_dead_letters = {}, [], fail_dead_letters
         self.calls = []
 
+    def write_batch(self, batch):
+        self.write(batch.rows)
+
     def write(self, rows_by_table):
         self.calls.append("rows")
         for table, rows in rows_by_table.items():

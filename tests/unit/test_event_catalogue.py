@@ -38,6 +38,11 @@ SAMPLE_PAYLOADS = {
                              "source_event_id": "0b7c35c6-6d3f-4a0e-a1b4-5bd1e3e8d7a1"},
     "notification.read": {"notification_id": 3, "user_id": 7},
     "post.viewed": {"post_id": 42, "viewer_id": None},
+    "user.updated": {"user_id": 7, "username": "alice", "fields": ["avatar"],
+                     "avatar": "3f2a_avatar.png"},
+    "user.deleted": {"user_id": 7},
+    "comment.deleted": {"comment_id": 5, "post_id": 42, "author_id": 8, "deleted_by": 8,
+                        "placeholder": True},
 }
 
 

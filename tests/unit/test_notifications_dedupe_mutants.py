@@ -72,6 +72,8 @@ def store(monkeypatch):
     store = NotificationsStore(db, {})
     claims = Claims(db)
     monkeypatch.setattr(dependencies, "ProcessedEvent", claims)
+    # No erased users here (tests/e2e/test_account_deletion.py covers them).
+    monkeypatch.setattr(dependencies.erasure, "names_erased_user", lambda db, event: False)
     store.remembered, store.notified = [], []
 
     def remember(*user):

@@ -34,7 +34,7 @@ def conforms(model, answer, gateway_url=True):
 
 
 def feed_tuple(image="abc.png"):
-    row = (7, "title", "content", image, 3, "alice", ISO, ISO, 2, 5)
+    row = (7, "title", "content", image, 3, "alice", "av.png", ISO, ISO, 2, 5)
     assert len(row) == len(FEED_COLUMNS)
     return row
 
@@ -57,10 +57,13 @@ def test_post_detail_and_created():
 
 
 def test_comments():
-    row = (9, 7, 3, "alice", "hello", NOW, NOW, None)
+    row = (9, 7, 3, "alice", None, "hello", NOW, NOW, None, False)
     assert len(row) == len(ITEM_COLUMNS)
-    conforms(Comment, comment_row(row))
-    conforms(Comment, comment_row(row[:-1] + (8,)))
+    conforms(Comment, comment_row(row, CONFIG))
+    conforms(Comment, comment_row(row[:-2] + (8, False), CONFIG))
+    placeholder = comment_row((9, 7, None, None, None, "", NOW, NOW, None, True), CONFIG)
+    assert placeholder["author"] is None and placeholder["is_deleted"] is True
+    conforms(Comment, placeholder)
     comment = SimpleNamespace(id=9, post_id=7, author_id=3, content="hi", created_at=NOW,
                               parent_id=None)
     conforms(CommentCreated, comment_created(comment))
