@@ -16,8 +16,9 @@ THREAD_PAGES = Keyset(", ".join(ITEM_COLUMNS), "comments", "post_id = %(post_id)
 
 
 class CommentPages:
-    def __init__(self, db):
+    def __init__(self, db, config):
         self.db = db
+        self.config = config  # comment_row builds avatar URLs from it
 
     def page(self, post_id, limit=20, direction="next", key=None):
         """{"results", "next", "previous"}; next/previous are keys or None."""
@@ -28,7 +29,7 @@ class CommentPages:
             raise InvalidCursor()
         key = None if key is None else check_key(key)
         page = THREAD_PAGES.page(self.db, limit, direction, key, {"post_id": post_id})
-        return {"results": [comment_row(row) for row in page["rows"]],
+        return {"results": [comment_row(row, self.config) for row in page["rows"]],
                 "next": page["next"], "previous": page["previous"]}
 
 
@@ -37,4 +38,4 @@ class CommentPagesProvider(DependencyProvider):
     returns the connection)."""
 
     def get_dependency(self, worker_ctx):
-        return CommentPages(database)
+        return CommentPages(database, self.container.config)

@@ -37,6 +37,9 @@ def erase_user(db, user, actor_id):
         User.delete().where(User.id == user.id).execute()
         Outbox.delete().where(Outbox.event_key == str(user.id)).execute()
         record_event(Outbox, UserDeleted(user_id=user.id), key=user.id, actor_id=actor_id)
+        # The user's earlier access changes (revoked jtis, versions, rights) say nothing the
+        # erasure does not: only its own row stays, the id alone, for the JWT lifetime.
+        AccessChange.delete().where(AccessChange.user_id == user.id).execute()
         record_access_change(AccessChange, {"kind": "erased", "user_id": user.id})
     return files
 

@@ -14,7 +14,7 @@ import pytest
 from confluent_kafka import Consumer, TopicPartition
 
 from analytics_store.client import make_client
-from imageboard.config import database_url, topic
+from imageboard.config import database_name, database_url, topic
 from imageboard.erasure import USER_ID_FIELDS
 from imageboard.events.envelope import ALL_TOPICS
 from imageboard.events.kafka import client_config
@@ -52,12 +52,9 @@ def poll(check, timeout, what):
 
 # ---- where the marker or the id could be left ------------------------------------------
 def instance_databases(config):
-    with psycopg2.connect(database_url(config, "users")) as conn, conn.cursor() as cur:
-        cur.execute("SELECT datname FROM pg_database WHERE datname LIKE %s",
-                    (config["DB_PREFIX"] + "\\_%",))
-        names = [row[0] for row in cur.fetchall()]
-    conn.close()
-    return names
+    """The running stack's databases, one per service (other tests' private databases under
+    the same prefix are not the stack's)."""
+    return [database_name(config, service) for service in config["SERVICES"]]
 
 
 def postgres_findings(config, marker, user_id):
@@ -80,8 +77,11 @@ def postgres_findings(config, marker, user_id):
                     keyed = (column in ID_COLUMNS or (column == "id" and table in
                                                       ("users", "known_users")))
                     if keyed and data_type == "bigint" and table not in TOMBSTONES:
-                        cur.execute(f"SELECT count(*) FROM \"{table}\" WHERE \"{column}\" = %s",
-                                    (user_id,))
+                        # The access log keeps the erasure itself (the id alone) for the JWT
+                        # lifetime: every token of the id stays refused (imageboard/access).
+                        kept = " AND kind <> 'erased'" if table == "access_changes" else ""
+                        cur.execute(f"SELECT count(*) FROM \"{table}\" WHERE \"{column}\" = %s"
+                                    + kept, (user_id,))
                         if cur.fetchone()[0]:
                             found.append(f"{name}.{table}.{column} = {user_id}")
                 if _has_table(cur, "outbox"):

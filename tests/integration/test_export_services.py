@@ -85,9 +85,9 @@ def test_me_is_the_profile_with_email_and_the_stored_admin_flag(rpc, unique):
     name = f"me_{unique}"
     registered = rpc.users.register({"username": name, "email": f"{name}@example.com",
                                      "password": "password1"})
-    me = rpc.users.me(registered["id"])
+    me = rpc.users.get_me(registered["id"])
     assert me == {"id": registered["id"], "username": name, "first_name": "", "last_name": "",
-                  "created_at": registered["created_at"], "email": f"{name}@example.com",
-                  "is_admin": False}
+                  "bio": "", "avatar_url": None, "created_at": registered["created_at"],
+                  "email": f"{name}@example.com", "is_admin": False}
     rpc.users.set_admin(name)
-    assert rpc.users.me(registered["id"])["is_admin"] is True
+    assert rpc.users.get_me(registered["id"])["is_admin"] is True
