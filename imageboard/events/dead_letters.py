@@ -7,7 +7,7 @@ in a dead-letter table, counts it in Prometheus, and only then commits the messa
 offset: it never stops consuming for one, and never drops one silently.
 
 - services (imageboard/events/kafka_entrypoint.py): the `dead_letters` table of the
-  service's own PostgreSQL database (services/notifications/migrations/0004_dead_letters.sql),
+  service's own PostgreSQL database (imageboard/events/dead_letters_table.sql, linked as a migration),
   written by `record_dead_letter` from the service's @dead_letters method;
 - the analytics pipeline: the `dead_letters` table of ClickHouse
   (analytics_store/migrations/0007_dead_letters.sql).
