@@ -21,11 +21,13 @@ from clickhouse_driver import Client
 from clickhouse_driver.errors import Error as ClickHouseError
 
 from contracts.events import CATALOGUE, decode
+from gateway.ratelimit import RULES as RATE_LIMIT_RULES
 from imageboard.config import database_url, load_config
 from imageboard.db import drop_database
 from imageboard_ops import infra, processes, system
 from imageboard_ops.components import components
 from imageboard_ops.util import pid_alive, read_pid, wait_for
+from nameko.standalone.rpc import ClusterRpcProxy
 from tests.ports import free_port
 from tests.private_servers import PrivatePostgres
 
@@ -80,6 +82,9 @@ class PrivateStack:
             "RPC_TIMEOUT": "3",
             "LOG_LEVEL": "INFO",
             "POSTGRES_URL": self.postgres.url,
+            # These tests prove durability under load from a few users; the per-user limits
+            # (tests/e2e/test_rate_limits_api.py) would answer their writes 429.
+            **{rule.setting: "0" for rule in RATE_LIMIT_RULES},
             **overrides,
         }
         self.saved = None
@@ -204,6 +209,17 @@ class PrivateStack:
             "username": name, "email": f"{name}@example.com", "password": "password1"})
         assert resp.status_code == 201, resp.text
         return resp.json()
+
+    def make_admin(self, user):
+        """The stored flag (set_admin), then the user's own token carries the right within
+        1 s: the gateway trusts current state, not the token's is_admin claim."""
+        with ClusterRpcProxy(self.config, timeout=10) as rpc:
+            rpc.users.set_admin(user["username"])
+        stats = "/api/analytics/posts/stats/?start_date=2026-01-01&end_date=2026-01-02"
+        wait_for(lambda: requests.get(self.url + stats, headers=auth(user),
+                                      timeout=10).status_code != 403,
+                 5, interval=0.05, what="admin rights on the gateway")
+        return user
 
     def create_post(self, user, title=None, content="c"):
         title = title or f"{self.tag}-seed{len(self.ledger)}"

@@ -18,7 +18,6 @@ import time
 import pytest
 import requests
 
-from imageboard.tokens import issue_token
 from tests.faults.support import (
     Load,
     PrivateStack,
@@ -42,7 +41,7 @@ def test_analytics_503_while_clickhouse_is_down_and_the_pipeline_catches_up():
         with PrivateStack("fd", CLICKHOUSE_URL=clickhouse.url(database),
                           RPC_TIMEOUT=str(RPC_TIMEOUT)) as stack:
             user, other = stack.register("fault_d_user"), stack.register("fault_d_other")
-            admin = {"token": issue_token(stack.config, user["id"], user["username"], True)}
+            admin = stack.make_admin(user)
             post = stack.create_post(other)
             today = datetime.date.today().isoformat()
             stats_path = f"/api/analytics/posts/stats/?start_date={today}&end_date={today}"
