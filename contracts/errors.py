@@ -209,6 +209,13 @@ class InvalidPeriod(BadRequest):
     default_message = "start_date and end_date must be YYYY-MM-DD dates, end not before start"
 
 
+class InvalidDays(BadRequest):
+    """Contract v2 section 8.3: `days` of the moderation analytics is 1-365."""
+
+    code = "invalid_days"
+    default_message = "days must be an integer from 1 to 365"
+
+
 class InvalidUserId(BadRequest):
     code = "invalid_user_id"
     default_message = "user_id must be a positive integer"

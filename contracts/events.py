@@ -343,6 +343,84 @@ class PostViewed(Payload):
     viewer_id: Optional[Id]
 
 
+# ---- moderation (contract v2 section 8.1): the sixth topic ------------------------------
+TargetType = Literal["post", "comment"]
+ReportReason = Literal["spam", "abuse", "illegal", "other"]
+ReportAction = Literal["dismiss", "remove", "ban"]
+
+
+@event("report.created", 1, "moderation-events", key="report id")
+class ReportCreated(Payload):
+    """A user reported a post or a comment (post_id: the post, or the comment's post)."""
+
+    report_id: Id
+    target_type: TargetType
+    target_id: Id
+    post_id: Id
+    target_author_id: Id
+    reporter_id: Id
+    reason: ReportReason
+
+
+@event("report.resolved", 1, "moderation-events", key="report id")
+class ReportResolved(Payload):
+    """An admin resolved a report; reported_at is when it was made (time to resolve)."""
+
+    report_id: Id
+    target_type: TargetType
+    target_id: Id
+    action: ReportAction
+    resolved_by: Id
+    reported_at: Timestamp
+
+
+@event("content.removed", 1, "moderation-events", key="post id")
+class ContentRemoved(Payload):
+    """An admin removed a post or a comment (report_id: the report it resolved, if any); the author gets a SYSTEM notification."""  # noqa: E501
+
+    target_type: TargetType
+    target_id: Id
+    post_id: Id
+    post_title: Text
+    author_id: Id
+    reason: Text
+    removed_by: Id
+    report_id: Optional[Id]
+
+
+@event("content.restored", 1, "moderation-events", key="post id")
+class ContentRestored(Payload):
+    """An admin restored a removed post or comment; the author gets a SYSTEM notification."""
+
+    target_type: TargetType
+    target_id: Id
+    post_id: Id
+    post_title: Text
+    author_id: Id
+    reason: Text
+    restored_by: Id
+
+
+@event("user.banned", 1, "moderation-events", key="user id")
+class UserBanned(Payload):
+    """An admin banned a user until expires_at (null: permanently); writes get 403 user_banned."""
+
+    user_id: Id
+    reason: Text
+    expires_at: Optional[Timestamp]
+    banned_by: Id
+    report_id: Optional[Id]
+
+
+@event("user.unbanned", 1, "moderation-events", key="user id")
+class UserUnbanned(Payload):
+    """An admin lifted a ban before its end (a ban that expires has no event)."""
+
+    user_id: Id
+    reason: str
+    unbanned_by: Id
+
+
 # ---- building, encoding, decoding ------------------------------------------------------
 _ENCODER = msgspec.json.Encoder()
 

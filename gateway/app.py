@@ -11,7 +11,8 @@ from gateway.ratelimit import RateLimitMiddleware
 from gateway.middleware import (DrainUnreadBodyMiddleware, RequestIdMiddleware,
                                 SecurityHeadersMiddleware)
 from gateway.resources.comments import CommentsResource
-from gateway.resources.analytics import PostStatsResource, UserActivityResource
+from gateway.resources.analytics import (ModerationStatsResource, PostStatsResource,
+                                        UserActivityResource)
 from gateway.resources.docs import DocsResource, OpenApiResource
 from gateway.resources.export import ExportResource
 from gateway.resources.health import HealthResource, ReadyResource
@@ -64,6 +65,7 @@ def create_app(config, rpc=None, limiter=None, access=None):
     app.add_route("/api/users/me/export", ExportResource(rpc, services))
     app.add_route("/api/analytics/posts/stats", PostStatsResource(rpc))
     app.add_route("/api/analytics/user-activity", UserActivityResource(rpc))
+    app.add_route("/api/analytics/moderation", ModerationStatsResource(rpc))
     app.add_route("/api/posts", PostsResource(rpc, config))
     app.add_route("/api/posts/{post_id:int(min=1)}", PostResource(rpc))
     app.add_route("/api/posts/{post_id:int(min=1)}/like", PostLikeResource(rpc))

@@ -23,7 +23,7 @@ from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 from contracts.schemas import (AvatarForm, Comment, CommentCreated, CommentCreateRequest,
                                DeleteAccountRequest, Error,
                                Export, Health, LikeToggled, LoggedIn, LoginRequest, MarkedAllRead,
-                               Me, Notification, ProfileUpdate,
+                               Me, ModerationStats, Notification, ProfileUpdate,
                                NotificationRead, PostCreated, PostCreateForm, PostDetail,
                                PasswordChangeRequest, PostCursorPage, PostPage, PostStats, Profile, Ready,
                                Registered, RegisterRequest, UnreadCount, UserActivity)
@@ -399,6 +399,14 @@ PATHS = {
         operation_id="user_activity", errors=(400, 404),
         params=[query("user_id", INT_ID, "Defaults to the caller")],
         responses={200: json_response("The activity", ref(UserActivity))})},
+    "/api/analytics/moderation/": {"get": operation(
+        "analytics", "Moderation figures: open reports, reports per day, time to resolve, "
+        "removals by reason (admins only)", auth=True,
+        operation_id="moderation_stats", errors=(400, 403),
+        params=[query("days", {"type": "integer", "minimum": 1, "maximum": 365, "default": 30},
+                      "Today (UTC) and the days before it, 1-365")],
+        description="From ClickHouse; 503 while ClickHouse is unreachable.",
+        responses={200: json_response("The figures", ref(ModerationStats))})},
 }
 
 

@@ -112,6 +112,10 @@ ban
 bio                    # the export's profile (contracts/schemas/export.py)
 removed
 removed_reason
+open_reports           # ModerationStats (contracts/schemas/analytics.py)
+reports_per_day
+median_time_to_resolve_seconds
+removals_by_reason
 _.field_title_should_be_set
 
 # --- operator API: called from `nameko shell` (docs/operations.md) and by tests.
@@ -122,6 +126,15 @@ republish              # imageboard_ops/outbox.py
 # pipeline benchmark sets.
 _.notification_type    # notification.created
 _.next_post            # bench/pipeline.py starts its markers' post ids high
+_.target_author_id     # moderation events (contract v2 section 8.1): who was reported,
+_.reporter_id          # who acted; read by analysts in ClickHouse's `events` and by the
+_.resolved_by          # erasure (imageboard/erasure.py USER_ID_FIELDS) by name
+_.removed_by
+_.restored_by
+_.banned_by
+_.unbanned_by
+ContentRestored        # declared for the catalogue; stored in `events` only
+UserUnbanned
 
 # --- the access feed (imageboard/access): its message models are declared for the feed's
 # catalogue (contracts/events.py FEED_CATALOGUE: schema files, docs/events.md, and
