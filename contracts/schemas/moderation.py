@@ -5,8 +5,6 @@ from pydantic import Field
 
 from contracts.schemas.types import STRIPPED, BigId, Count, Id, Request, Response, Timestamp
 
-REASONS = ("spam", "abuse", "illegal", "other")
-RESOLVE_ACTIONS = ("dismiss", "remove", "ban")
 REPORT_STATUSES = ("open", "resolved")
 MODLOG_ACTIONS = ("remove_post", "restore_post", "remove_comment", "restore_comment",
                   "delete_post", "delete_comment", "ban_user", "unban_user", "resolve_report")
