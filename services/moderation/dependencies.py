@@ -17,6 +17,7 @@ from contracts.events import (CommentDeleted, ContentRemoved, ContentRestored, P
 from contracts.schemas import BanCreate, BanLift, ReportCreate, ReportResolve, load
 from contracts.schemas.moderation import MODLOG_ACTIONS, REPORT_STATUSES
 from imageboard.access.log import record_access_change
+from imageboard.erasure import purge_outbox_when_published
 from imageboard.events.dead_letters import record_dead_letter
 from imageboard.events.outbox import record_event
 from imageboard.pagination import check_page, is_id
@@ -307,6 +308,7 @@ class ModerationStore:
                 Report.reporter_id == user_id).execute()
             Report.update(target_author_id=None, target_author_username=None, target_title=None,
                           target_content="").where(Report.target_author_id == user_id).execute()
+        purge_outbox_when_published(self.db, user_id)
         return True
 
     def reports_of_user(self, user_id):
