@@ -61,17 +61,16 @@ class Peers:
     def remove(self, target_type, target_id, reason, moderator_id, report_id=None):
         """Removes the item (contract v2 section 4.3); False if it was removed or gone
         already (a report's resolution then goes on)."""
-        service, method = (("posts", "remove_post") if target_type == "post"
-                           else ("comments", "remove_comment"))
         try:
-            self.call(service, method, target_id, reason, moderator_id, report_id)
+            self.content("remove", target_type, target_id, reason, moderator_id, report_id)
         except DomainError as exc:
             if exc.code in NOTHING_TO_REMOVE:
                 return False
             raise
         return True
 
-    def restore(self, target_type, target_id, reason, moderator_id):
-        service, method = (("posts", "restore_post") if target_type == "post"
-                           else ("comments", "restore_comment"))
-        return self.call(service, method, target_id, reason, moderator_id)
+    def content(self, action, target_type, *args):
+        """posts.remove_post / restore_post, comments.remove_comment / restore_comment
+        (`action`: remove or restore): the content service's answer."""
+        service = "posts" if target_type == "post" else "comments"
+        return self.call(service, f"{action}_{target_type}", *args)

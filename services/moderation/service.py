@@ -76,12 +76,12 @@ class ModerationService(service_kit.OutboxService, access_feed.AccessSource):
     @rpc
     def remove_content(self, target_type, target_id, reason, moderator_id):
         """Operators (`imageboard remove`): posts.remove_post / comments.remove_comment."""
-        return self._peers().remove(target_type, target_id, reason, moderator_id)
+        return self._peers().content("remove", target_type, target_id, reason, moderator_id)
 
     @rpc
     def restore_content(self, target_type, target_id, reason, moderator_id):
         """Operators (`imageboard restore`): posts.restore_post / comments.restore_comment."""
-        return self._peers().restore(target_type, target_id, reason, moderator_id)
+        return self._peers().content("restore", target_type, target_id, reason, moderator_id)
 
     # -- events in ---------------------------------------------------------------------
     @consume_events(["moderation-events", "post-events", "comment-events", "user-events"])
