@@ -145,6 +145,11 @@ def test_resolve_dismiss_and_its_refusals(api, register, config):
         (409, "already_resolved")
     # Resolved: the reporter may report the item again.
     assert report(api, reporter, "post", post["id"]).status_code == 201
+    # The reporter's export has both, oldest first, the moderator hidden (section 6.4).
+    exported = api("GET", "/api/users/me/export/", headers=bearer(reporter)).json()["reports"]
+    assert [r["id"] for r in exported][0] == report_id and len(exported) == 2
+    assert exported[0]["resolution"]["resolved_by"] is None
+    assert exported[0]["resolution"]["note"] == "not abuse"
 
     entries = api("GET", "/api/modlog/?action=resolve_report&limit=100").json()["results"]
     entry = next(e for e in entries if e["target_id"] == report_id)
