@@ -19,13 +19,14 @@ class _Refused(Exception):
 def _call(config, action):
     """Runs action(rpc) against the running services; prints its JSON result (0) or the
     error (1)."""
+    from nameko.exceptions import RemoteError
     from nameko.standalone.rpc import ClusterRpcProxy
 
     from contracts.errors import DomainError
     try:
         with ClusterRpcProxy(config, timeout=float(config["RPC_TIMEOUT"])) as rpc:
             result = action(rpc)
-    except (DomainError, _Refused) as exc:
+    except (DomainError, _Refused, RemoteError) as exc:
         print(f"imageboard: {getattr(exc, 'message', None) or exc}", file=sys.stderr)
         return 1
     print(json.dumps(result))
