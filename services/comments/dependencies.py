@@ -34,6 +34,7 @@ from contracts.schemas import CommentCreateRequest, load
 from contracts.events import CommentCreated, PostDeleted, UserDeleted, UserUpdated
 from imageboard import avatars
 from imageboard.events.dead_letters import record_dead_letter
+from imageboard.moderation import is_removed
 from imageboard.events.outbox import record_event
 from imageboard.pagination import check_page, is_id
 from imageboard.service_kit import Database
@@ -221,7 +222,7 @@ class CommentsStore:
 
     def report_target(self, comment_id):
         comment = Comment.get_or_none(Comment.id == comment_id) if is_id(comment_id) else None
-        if comment is None or comment.is_deleted or comment.author_id is None:
+        if comment is None or comment.is_deleted or comment.author_id is None or is_removed(comment):
             raise CommentNotFound()
         return {"comment_id": comment.id, "post_id": comment.post_id,
                 "author_id": comment.author_id, "author_username": comment.author_username,

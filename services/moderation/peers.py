@@ -1,9 +1,7 @@
 """The other services as the moderation service sees them: each call with a deadline.
 
-- posts.get_post: a report's post snapshot (404 post_not_found for a missing post; a
-  removed one is missing too for a caller that is not an admin);
-- comments.report_target: a report's comment snapshot (404 comment_not_found for a
-  missing comment or a placeholder);
+- posts.report_target / comments.report_target: a report's snapshot (404 post_not_found /
+  comment_not_found for a missing, removed or placeholder item: imageboard/moderation.py);
 - users.admin_status: a ban's target exists and is not an admin;
 - posts.remove_post / comments.remove_comment (and restore_*, for operators): removal.
 """
@@ -37,11 +35,10 @@ class Peers:
         """{"post_id", "author_id", "author_username", "title", "content"} of a reportable
         item, or PostNotFound / CommentNotFound."""
         if target_type == "post":
-            post = self.call("posts", "get_post", target_id)
-            author = post.get("author") or {}
-            return {"post_id": post["id"], "author_id": author.get("id"),
-                    "author_username": author.get("username"), "title": post.get("title"),
-                    "content": post.get("content") or ""}
+            post = self.call("posts", "report_target", target_id)
+            return {"post_id": post["post_id"], "author_id": post["author_id"],
+                    "author_username": post["author_username"], "title": post["title"],
+                    "content": post["content"]}
         comment = self.call("comments", "report_target", target_id)
         return {"post_id": comment["post_id"], "author_id": comment["author_id"],
                 "author_username": comment["author_username"], "title": None,

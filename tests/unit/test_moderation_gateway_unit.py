@@ -140,3 +140,15 @@ def test_a_banned_admin_write_is_refused_before_the_admin_check(client, rpc, acc
     assert code(resp) == (403, "user_banned")
     assert resp.json["error"]["details"] == {"reason": "spam", "expires_at": None}
     assert client.simulate_get("/api/modlog/", headers=auth()).status_code == 200  # reads stay open
+
+
+def test_an_expired_ban_lifts_by_itself_and_a_current_one_shows_its_expiry(client, rpc, access):
+    ban = {"kind": "ban", "user_id": 7, "reason": "spam", "created_at": "2026-01-01T00:00:00+00:00"}
+    access.apply("users", dict(ban, expires_at="2000-01-01T00:00:00+00:00"))
+    resp = client.simulate_post("/api/reports/", json={}, headers=auth())
+    assert resp.status_code == 201  # no message was needed for the expiry
+    access.apply("users", dict(ban, expires_at="2999-01-01T00:00:00+00:00"))
+    resp = client.simulate_post("/api/reports/", json={}, headers=auth())
+    assert code(resp) == (403, "user_banned")
+    assert resp.json["error"]["details"] == {"reason": "spam", "expires_at": "2999-01-01T00:00:00+00:00"}
+    assert resp.json["error"]["message"] == "You are banned until 2999-01-01T00:00:00+00:00: spam"
