@@ -261,3 +261,66 @@ def test_the_modlog_hides_moderators_from_everyone_but_admins(api, register, con
     assert all(e["action"] == "ban_user" for e in as_admin["results"])
     assert error_of(api("GET", "/api/modlog/?action=nuke")) == (400, "invalid_action")
     assert api("GET", "/api/modlog/?limit=1&page=2").json()["previous"] is not None
+
+
+def publish(config, payload, key, actor_id):
+    """An event as the posts or comments service publishes it (their remove/restore RPCs
+    come with the content work): straight onto its topic."""
+    from confluent_kafka import Producer
+
+    from contracts import events as ev
+    from imageboard.config import topic
+
+    event = ev.new_event(payload, key=key, actor_id=actor_id)
+    producer = Producer({"bootstrap.servers": config["KAFKA_BOOTSTRAP_SERVERS"], "acks": "all"})
+    producer.produce(topic(config, event.payload.spec.topic), ev.encode(event), key=str(key))
+    assert producer.flush(15) == 0
+
+
+def test_a_direct_removal_event_resolves_the_open_reports_and_is_logged(api, register, config):
+    from contracts import events as ev
+
+    admin = make_admin(config, api, register("dradm"))
+    alice, bob, carol = register("dra"), register("drb"), register("drc")
+    post = post_of(api, alice, "Removed soon", "spam spam")
+    ids = [report(api, who, "post", post["id"], reason).json()["id"]
+           for who, reason in ((bob, "spam"), (carol, "abuse"))]
+    publish(config, ev.ContentRemoved(target_type="post", target_id=post["id"], post_id=post["id"],
+                                      post_title="Removed soon", author_id=alice["id"],
+                                      reason="off-topic", removed_by=admin["id"], report_id=None),
+            key=post["id"], actor_id=admin["id"])
+
+    def resolved():
+        rows = api("GET", "/api/reports/?status=resolved&limit=100", headers=bearer(admin)).json()
+        return {r["id"]: r for r in rows["results"] if r["id"] in ids}
+    wait_for(lambda: len(resolved()) == 2, 15, interval=0.2, what="the reports resolved")
+    for row in resolved().values():
+        res = row["resolution"]
+        assert (res["action"], res["note"], res["ban_days"]) == ("remove", "off-topic", None)
+        assert res["resolved_by"] == {"id": admin["id"], "username": admin["username"]}
+    entries = api("GET", "/api/modlog/?action=remove_post&limit=100", headers=bearer(admin)).json()
+    entry = next(e for e in entries["results"] if e["target_id"] == post["id"])
+    assert (entry["target_type"], entry["reason"]) == ("post", "off-topic")
+    assert entry["moderator"] == {"id": admin["id"], "username": admin["username"]}
+
+    publish(config, ev.ContentRestored(target_type="post", target_id=post["id"], post_id=post["id"],
+                                       post_title="Removed soon", author_id=alice["id"],
+                                       reason="mistake", restored_by=admin["id"]),
+            key=post["id"], actor_id=admin["id"])
+    wait_for(lambda: any(e["target_id"] == post["id"] for e in api(
+        "GET", "/api/modlog/?action=restore_post&limit=100").json()["results"]), 15,
+        interval=0.2, what="the restore_post entry")
+
+
+def test_an_admin_deleting_someone_elses_post_is_logged_the_author_is_not(api, register, config):
+    admin = make_admin(config, api, register("dladm"))
+    alice = register("dla")
+    theirs, own = post_of(api, alice, "theirs"), post_of(api, alice, "own")
+    assert api("DELETE", f"/api/posts/{theirs['id']}/", headers=bearer(admin)).status_code == 204
+    assert api("DELETE", f"/api/posts/{own['id']}/", headers=bearer(alice)).status_code == 204
+
+    def logged():
+        rows = api("GET", "/api/modlog/?action=delete_post&limit=100").json()["results"]
+        return {e["target_id"]: e for e in rows}
+    wait_for(lambda: theirs["id"] in logged(), 15, interval=0.2, what="the delete_post entry")
+    assert logged()[theirs["id"]]["reason"] == "" and own["id"] not in logged()
