@@ -301,13 +301,18 @@ class ModerationStore:
 
     def erase_user(self, user_id):
         """Contract v2 section 6.3: the user's bans go; reports they made keep only
-        `reporter: null, details: ""`; snapshots of their items are blanked. Modlog stays."""
+        `reporter: null, details: ""`; snapshots of their items are blanked. Modlog entries
+        stay (an erased moderator's without the name)."""
         with self.db.atomic():
             Ban.delete().where(Ban.user_id == user_id).execute()
             Report.update(reporter_id=None, reporter_username=None, details="").where(
                 Report.reporter_id == user_id).execute()
             Report.update(target_author_id=None, target_author_username=None, target_title=None,
                           target_content="").where(Report.target_author_id == user_id).execute()
+            # An erased moderator's entries stay with the id only (no name).
+            Report.update(resolved_by_username=None).where(Report.resolved_by_id == user_id).execute()
+            ModlogEntry.update(moderator_username=None).where(
+                ModlogEntry.moderator_id == user_id).execute()
         purge_outbox_when_published(self.db, user_id)
         return True
 

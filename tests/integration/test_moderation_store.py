@@ -262,6 +262,10 @@ def test_erasure_anonymises_reports_and_drops_bans(store, peers):
     assert report["id"] == made["id"] and report["reporter"] is None and report["details"] == ""
     assert store.current_ban(BOB) is None and active_bans() == []
     assert [e["action"] for e in store.modlog()["results"]] == ["ban_user"]  # modlog stays
+    relayed()
+    store.erase_user(ROOT)  # an erased moderator: the id stays, the name goes
+    [entry] = store.modlog(is_admin=True)["results"]
+    assert entry["moderator"] == {"id": ROOT, "username": ""}
 
 
 def test_the_data_export_hides_the_moderator(store, peers):
