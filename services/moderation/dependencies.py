@@ -305,6 +305,11 @@ class ModerationStore:
         stay (an erased moderator's without the name)."""
         with self.db.atomic():
             Ban.delete().where(Ban.user_id == user_id).execute()
+            Ban.update(banned_by=None).where(Ban.banned_by == user_id).execute()
+            Ban.update(lifted_by=None).where(Ban.lifted_by == user_id).execute()
+            # Their bans leave the access log too (the users service's log keeps the
+            # erasure, which refuses every token of the id).
+            AccessChange.delete().where(AccessChange.user_id == user_id).execute()
             Report.update(reporter_id=None, reporter_username=None, details="").where(
                 Report.reporter_id == user_id).execute()
             Report.update(target_author_id=None, target_author_username=None, target_title=None,

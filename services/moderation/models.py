@@ -46,7 +46,7 @@ class Ban(BaseModel):
     reason = TextField()
     created_at = DateTimeTZField()
     expires_at = DateTimeTZField(null=True)
-    banned_by = BigIntegerField()
+    banned_by = BigIntegerField(null=True)
     report_id = BigIntegerField(null=True)
     lifted_at = DateTimeTZField(null=True)
     lifted_by = BigIntegerField(null=True)

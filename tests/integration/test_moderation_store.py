@@ -261,6 +261,7 @@ def test_erasure_anonymises_reports_and_drops_bans(store, peers):
     report = store.list_reports()["results"][0]
     assert report["id"] == made["id"] and report["reporter"] is None and report["details"] == ""
     assert store.current_ban(BOB) is None and active_bans() == []
+    assert access_kinds() == []  # the ban left the access log with the account
     assert [e["action"] for e in store.modlog()["results"]] == ["ban_user"]  # modlog stays
     relayed()
     store.erase_user(ROOT)  # an erased moderator: the id stays, the name goes

@@ -38,7 +38,7 @@ CREATE TABLE bans (
     reason     TEXT        NOT NULL,
     created_at TIMESTAMPTZ NOT NULL,
     expires_at TIMESTAMPTZ,                   -- null: permanent
-    banned_by  BIGINT      NOT NULL,
+    banned_by  BIGINT,                       -- null once the moderator was erased
     report_id  BIGINT,
     lifted_at  TIMESTAMPTZ,                   -- unbanned, or replaced by a new ban
     lifted_by  BIGINT
