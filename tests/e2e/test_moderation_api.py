@@ -324,3 +324,28 @@ def test_an_admin_deleting_someone_elses_post_is_logged_the_author_is_not(api, r
         return {e["target_id"]: e for e in rows}
     wait_for(lambda: theirs["id"] in logged(), 15, interval=0.2, what="the delete_post entry")
     assert logged()[theirs["id"]]["reason"] == "" and own["id"] not in logged()
+
+
+def test_an_erased_account_leaves_its_reports_anonymous_and_its_items_snapshots_blank(api, register, config):
+    admin = make_admin(config, api, register("eradm"))
+    victim, other = register("erv"), register("ero")
+    theirs = post_of(api, other, "other's", "neutral")
+    own = post_of(api, victim, "victim's", "victim's words")
+    made = report(api, victim, "post", theirs["id"], "other", details="personal words").json()
+    about = report(api, other, "post", own["id"]).json()
+    assert api("POST", f"/api/users/{victim['id']}/ban/", json={"reason": "spam", "days": 1},
+               headers=bearer(admin)).status_code == 200
+    assert api("DELETE", "/api/users/me/", json={"password": "password1"},
+               headers=bearer(victim)).status_code == 204
+
+    def rows():
+        listed = api("GET", "/api/reports/?limit=100", headers=bearer(admin)).json()["results"]
+        return {r["id"]: r for r in listed if r["id"] in (made["id"], about["id"])}
+    wait_for(lambda: rows()[made["id"]]["reporter"] is None
+             and rows()[about["id"]]["target"]["author"] is None, 60, interval=0.5,
+             what="the erasure in the moderation service")
+    assert rows()[made["id"]]["details"] == ""
+    assert rows()[about["id"]]["target"] == {"author": None, "title": None, "content": ""}
+    # The modlog keeps the ban (ids and the moderator's reason).
+    assert any(e["target_id"] == victim["id"] for e in
+               api("GET", "/api/modlog/?action=ban_user&limit=100").json()["results"])
