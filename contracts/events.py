@@ -343,40 +343,40 @@ class PostViewed(Payload):
     viewer_id: Optional[Id]
 
 
-# ---- moderation (contract v2 section 8.1): the sixth topic ------------------------------
+# ---- moderation (contract v2 section 8.1): topic moderation-events -------------------
 TargetType = Literal["post", "comment"]
 ReportReason = Literal["spam", "abuse", "illegal", "other"]
-ReportAction = Literal["dismiss", "remove", "ban"]
+ResolveAction = Literal["dismiss", "remove", "ban"]
 
 
 @event("report.created", 1, "moderation-events", key="report id")
 class ReportCreated(Payload):
-    """A user reported a post or a comment (post_id: the post, or the comment's post)."""
+    """A user reported a post or comment (report details stay out of events, decision 32)."""
 
     report_id: Id
     target_type: TargetType
     target_id: Id
     post_id: Id
-    target_author_id: Id
+    target_author_id: Optional[Id]
     reporter_id: Id
     reason: ReportReason
 
 
 @event("report.resolved", 1, "moderation-events", key="report id")
 class ReportResolved(Payload):
-    """An admin resolved a report; reported_at is when it was made (time to resolve)."""
+    """An admin resolved a report (dismiss, remove or ban); reported_at is the report's creation time."""
 
     report_id: Id
     target_type: TargetType
     target_id: Id
-    action: ReportAction
+    action: ResolveAction
     resolved_by: Id
     reported_at: Timestamp
 
 
 @event("content.removed", 1, "moderation-events", key="post id")
 class ContentRemoved(Payload):
-    """An admin removed a post or a comment (report_id: the report it resolved, if any); the author gets a SYSTEM notification."""  # noqa: E501
+    """An admin removed a post or comment; report_id is set when a report's resolution removed it (null: a direct removal, which resolves every open report on the item)."""  # noqa: E501
 
     target_type: TargetType
     target_id: Id
@@ -390,7 +390,7 @@ class ContentRemoved(Payload):
 
 @event("content.restored", 1, "moderation-events", key="post id")
 class ContentRestored(Payload):
-    """An admin restored a removed post or comment; the author gets a SYSTEM notification."""
+    """An admin restored a removed post or comment."""
 
     target_type: TargetType
     target_id: Id
@@ -403,7 +403,7 @@ class ContentRestored(Payload):
 
 @event("user.banned", 1, "moderation-events", key="user id")
 class UserBanned(Payload):
-    """An admin banned a user until expires_at (null: permanently); writes get 403 user_banned."""
+    """An admin banned user_id until expires_at (null: permanently); a re-ban replaces the ban."""
 
     user_id: Id
     reason: Text
@@ -414,7 +414,7 @@ class UserBanned(Payload):
 
 @event("user.unbanned", 1, "moderation-events", key="user id")
 class UserUnbanned(Payload):
-    """An admin lifted a ban before its end (a ban that expires has no event)."""
+    """An admin lifted user_id's ban before its expiry (a ban's natural end has no event)."""
 
     user_id: Id
     reason: str

@@ -17,6 +17,8 @@ from gateway.resources.docs import DocsResource, OpenApiResource
 from gateway.resources.export import ExportResource
 from gateway.resources.health import HealthResource, ReadyResource
 from gateway.resources.me import AvatarResource, MeResource
+from gateway.resources.moderation import (BanResource, ModlogResource, ReportResolveResource,
+                                          ReportsResource)
 from gateway.resources.notifications import (MarkAllReadResource, MarkReadResource,
                                              NotificationsResource, UnreadCountResource)
 from gateway.resources.posts import PostLikeResource, PostResource, PostsResource
@@ -74,5 +76,10 @@ def create_app(config, rpc=None, limiter=None, access=None):
     app.add_route("/api/notifications/unread-count", UnreadCountResource(rpc))
     app.add_route("/api/notifications/mark-all-read", MarkAllReadResource(rpc))
     app.add_route("/api/notifications/{notification_id:int(min=1)}/mark-read", MarkReadResource(rpc))
+    # Contract v2 section 5 (the moderation service).
+    app.add_route("/api/reports", ReportsResource(rpc))
+    app.add_route("/api/reports/{report_id:int(min=1)}/resolve", ReportResolveResource(rpc))
+    app.add_route("/api/users/{user_id:int(min=1)}/ban", BanResource(rpc))
+    app.add_route("/api/modlog", ModlogResource(rpc))
     add_media_route(app, config)
     return app

@@ -16,6 +16,7 @@ names, not places: `_.on_get` keeps every attribute called on_get.
 # the hooks nameko calls on entrypoints, extensions and dependency providers.
 AnalyticsService
 CommentsService
+ModerationService
 NotificationsService
 PostsService
 UsersService
@@ -126,15 +127,11 @@ republish              # imageboard_ops/outbox.py
 # pipeline benchmark sets.
 _.notification_type    # notification.created
 _.next_post            # bench/pipeline.py starts its markers' post ids high
-_.target_author_id     # moderation events (contract v2 section 8.1): who was reported,
-_.reporter_id          # who acted; read by analysts in ClickHouse's `events` and by the
-_.resolved_by          # erasure (imageboard/erasure.py USER_ID_FIELDS) by name
-_.removed_by
-_.restored_by
-_.banned_by
-_.unbanned_by
-ContentRestored        # declared for the catalogue; stored in `events` only
-UserUnbanned
+_.resolved_by          # report.resolved and the report's resolution (consumers, clients)
+_.reported_at          # report.resolved (the analytics of section 8.3)
+_.banned_by            # user.banned; bans.banned_by (set by keyword)
+_.unbanned_by          # user.unbanned
+_.lifted_by            # bans.lifted_by (set by keyword)
 
 # --- the access feed (imageboard/access): its message models are declared for the feed's
 # catalogue (contracts/events.py FEED_CATALOGUE: schema files, docs/events.md, and

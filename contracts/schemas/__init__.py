@@ -13,6 +13,9 @@ from contracts.schemas.comments import Comment, CommentCreated, CommentCreateReq
 from contracts.schemas.common import AuthorRef, Error, ErrorBody, Health, Ready
 from contracts.schemas.export import Export, ExportLike, ExportPost
 from contracts.schemas.loading import load
+from contracts.schemas.moderation import (BanCreate, BanLift, BanRecord, ModlogEntry,
+                                          ModlogPage, Report, ReportCreate, ReportPage,
+                                          ReportResolve, ReportTarget, Resolution, UserRef)
 from contracts.schemas.notifications import (Broadcast, MarkedAllRead, Notification,
                                              NotificationData, NotificationRead, UnreadCount)
 from contracts.schemas.posts import (LikeRef, LikeToggled, PostCreate, PostCreated,
@@ -37,4 +40,6 @@ __all__ = [
     "Period", "ActiveUser", "MostLikedPost", "LikesStatistics", "PostStats", "ActivityDay",
     "UserActivity", "ReportsDay", "RemovalReason", "ModerationStats",
     "Export", "ExportPost", "ExportLike",
+    "ReportCreate", "ReportResolve", "BanCreate", "BanLift", "UserRef", "ReportTarget",
+    "Resolution", "Report", "ReportPage", "BanRecord", "ModlogEntry", "ModlogPage",
 ]
