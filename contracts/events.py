@@ -317,6 +317,55 @@ class CommentDeleted(Payload):
     placeholder: bool
 
 
+@event("post.updated", 1, "post-events", key="post id")
+class PostUpdated(Payload):
+    """The author edited a post; `title` is the current title, `fields` names what changed (title, content)."""
+
+    post_id: Id
+    author_id: Id
+    title: Text
+    fields: list[Literal["title", "content"]]
+
+
+@event("comment.updated", 1, "comment-events", key="post id")
+class CommentUpdated(Payload):
+    """The author edited a comment's content."""
+
+    comment_id: Id
+    post_id: Id
+    author_id: Id
+
+
+ContentType = Literal["post", "comment"]
+
+
+@event("content.removed", 1, "moderation-events", key="post id")
+class ContentRemoved(Payload):
+    """An admin removed a post or comment (target_type, target_id; post_id is the post itself or the comment's post); it is hidden from everyone else until restored; report_id: the report that led to it, if any."""  # noqa: E501
+
+    target_type: ContentType
+    target_id: Id
+    post_id: Id
+    post_title: Text
+    author_id: Id
+    reason: Text
+    removed_by: Id
+    report_id: Optional[Id]
+
+
+@event("content.restored", 1, "moderation-events", key="post id")
+class ContentRestored(Payload):
+    """An admin restored a removed post or comment: it is shown again, unchanged."""
+
+    target_type: ContentType
+    target_id: Id
+    post_id: Id
+    post_title: Text
+    author_id: Id
+    reason: Text
+    restored_by: Id
+
+
 @event("notification.created", 1, "notification-events", key="user id")
 class NotificationCreated(Payload):
     """A notification was stored for user_id."""

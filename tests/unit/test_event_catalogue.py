@@ -43,6 +43,14 @@ SAMPLE_PAYLOADS = {
     "user.deleted": {"user_id": 7},
     "comment.deleted": {"comment_id": 5, "post_id": 42, "author_id": 8, "deleted_by": 8,
                         "placeholder": True},
+    "post.updated": {"post_id": 42, "author_id": 7, "title": "Sunrise", "fields": ["title"]},
+    "comment.updated": {"comment_id": 5, "post_id": 42, "author_id": 8},
+    "content.removed": {"target_type": "comment", "target_id": 5, "post_id": 42,
+                        "post_title": "Sunset", "author_id": 8, "reason": "spam",
+                        "removed_by": 1, "report_id": None},
+    "content.restored": {"target_type": "post", "target_id": 42, "post_id": 42,
+                         "post_title": "Sunset", "author_id": 7, "reason": "appeal",
+                         "restored_by": 1},
 }
 
 
