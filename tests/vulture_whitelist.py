@@ -66,6 +66,7 @@ Meta
 _.table_name
 _.event_key            # imageboard/events/outbox.py: the outbox table's key column
 _.processed_at         # services/notifications/models.py: processed_events' age column
+_.removed_at           # posts and comments: when an admin removed it (set in the update)
 
 # --- pydantic: model options, and the Settings fields (imageboard/settings.py) the code
 # reads by key from the config dict (config["AMQP_URI"]) or that nameko reads itself.
@@ -121,6 +122,8 @@ republish              # imageboard_ops/outbox.py
 # this repository read, and the synthetic events' (tests/synthetic_events.py) state the
 # pipeline benchmark sets.
 _.notification_type    # notification.created
+_.removed_by           # content.removed (also a posts/comments column)
+_.restored_by          # content.restored
 _.next_post            # bench/pipeline.py starts its markers' post ids high
 
 # --- the access feed (imageboard/access): its message models are declared for the feed's

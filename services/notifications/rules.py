@@ -7,11 +7,14 @@ validated them, so every payload field is there with its declared type.
                      comment's author, and the post author's COMMENT only if they are not
                      that parent author (one notification per person per reply)
 - user.registered -> SYSTEM welcome
+- content.removed / content.restored -> SYSTEM to the item's author (contract v2 section
+  8.2; the moderator stays anonymous: actor_id null)
 Nobody is notified of their own actions.
 """
 from dataclasses import dataclass, field
 
-from contracts.events import CommentCreated, PostLiked, UserLoggedIn, UserRegistered
+from contracts.events import (CommentCreated, ContentRemoved, ContentRestored, PostLiked,
+                              UserLoggedIn, UserRegistered)
 
 LIKE, COMMENT, REPLY, SYSTEM = "LIKE", "COMMENT", "REPLY", "SYSTEM"
 
@@ -52,11 +55,31 @@ def on_user_registered(p):
     return [Draft(p.user_id, SYSTEM, welcome_text(p.username), {"actor_id": None})]
 
 
+def _item(p):
+    """'Your post "Title"' or 'Your comment on "Title"', and the notification's data."""
+    if p.target_type == "post":
+        return f'Your post "{p.post_title}"', {"post_id": p.post_id, "actor_id": None}
+    return (f'Your comment on "{p.post_title}"',
+            {"post_id": p.post_id, "comment_id": p.target_id, "actor_id": None})
+
+
+def on_content_removed(p):
+    item, data = _item(p)
+    return [Draft(p.author_id, SYSTEM, f"{item} was removed by a moderator: {p.reason}", data)]
+
+
+def on_content_restored(p):
+    item, data = _item(p)
+    return [Draft(p.author_id, SYSTEM, f"{item} was restored", data)]
+
+
 # payload model -> rule: a new version of a type is a new model, and needs its own rule.
 RULES = {
     PostLiked: on_post_liked,
     CommentCreated: on_comment_created,
     UserRegistered: on_user_registered,
+    ContentRemoved: on_content_removed,
+    ContentRestored: on_content_restored,
 }
 
 
