@@ -6,8 +6,9 @@ Anything that does not fit raises Malformed(kind, reason): the pipeline dead-let
 """
 from datetime import datetime, timezone
 
-from contracts.events import (BAD_ENVELOPE, NOT_JSON, CommentCreated, InvalidEvent, PostCreated,
-                              PostDeleted, PostLiked, PostUnliked, UserRegistered, decode)
+from contracts.events import (BAD_ENVELOPE, NOT_JSON, CommentCreated, CommentDeleted, InvalidEvent,
+                              PostCreated, PostDeleted, PostLiked, PostUnliked, UserRegistered,
+                              decode)
 
 
 class Malformed(ValueError):
@@ -43,6 +44,11 @@ def _comments(e, p):
             p.post_title, p.parent_id, p.parent_author_id, p.author_id, p.author_username)
 
 
+def _comment_deletions(e, p):
+    return (e.event_id, e.occurred_at, e.day, p.comment_id, p.post_id, p.author_id,
+            p.deleted_by, 1 if p.placeholder else 0)
+
+
 def _users(e, p):
     return (e.event_id, e.occurred_at, e.day, p.user_id, p.username)
 
@@ -59,6 +65,8 @@ COLUMNS = {
               "post_title", "user_id", "username", "likes_count", "occurred_us"),
     "comments": ("event_id", "occurred_at", "day", "comment_id", "post_id", "post_author_id",
                  "post_title", "parent_id", "parent_author_id", "author_id", "author_username"),
+    "comment_deletions": ("event_id", "occurred_at", "day", "comment_id", "post_id",
+                          "author_id", "deleted_by", "placeholder"),
     "users": ("event_id", "occurred_at", "day", "user_id", "username"),
     # written by the sink from a batch's likes (like_totals.py), not from one event
     "post_like_totals": ("post_id", "likes", "known"),
@@ -75,6 +83,7 @@ TYPED = {
     PostLiked: ("likes", _likes(1)),
     PostUnliked: ("likes", _likes(-1)),
     CommentCreated: ("comments", _comments),
+    CommentDeleted: ("comment_deletions", _comment_deletions),
     UserRegistered: ("users", _users),
 }
 

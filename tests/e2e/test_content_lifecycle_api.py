@@ -7,6 +7,7 @@ import time
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from analytics_store.client import make_client
 from imageboard_ops.util import wait_for
 from tests.e2e.conftest import bearer
 from tests.e2e.test_posts_api import create, error_of, make_admin
@@ -394,3 +395,36 @@ def test_the_rpc_interface_of_the_moderation_service(api, register, config, admi
     events = [e for _, e in read_topic(config, "moderation-events", 4,
                                        keep=lambda e: e["key"] == str(post["id"]))]
     assert [e["payload"].get("report_id") for e in events if e["type"] == "content.removed"] == [31, 32]
+
+
+def test_analytics_store_the_new_events_and_a_deleted_comment_stops_counting(api, register, admin, config):
+    alice, bob = register("alice"), register("bob")
+    post = post_of(api, alice, title="Counted")
+    kept = comment_on(api, bob, post["id"], "kept")
+    gone = comment_on(api, bob, post["id"], "gone")
+
+    def written():
+        resp = api("GET", f"/api/analytics/user-activity/?user_id={bob['id']}", headers=bearer(admin))
+        assert resp.status_code == 200, resp.text
+        return resp.json()["comments_written"]
+
+    wait_for(lambda: written() == 2, 30, interval=0.5, what="both comments counted")
+    assert api("DELETE", f"/api/comments/{gone['id']}/", headers=bearer(bob)).status_code == 204
+    api("PATCH", f"/api/posts/{post['id']}/", json={"content": "edited"}, headers=bearer(alice))
+    api("PATCH", f"/api/comments/{kept['id']}/", json={"content": "kept, edited"}, headers=bearer(bob))
+    api("POST", f"/api/comments/{kept['id']}/remove/", json={"reason": "spam"}, headers=bearer(admin))
+    api("POST", f"/api/comments/{kept['id']}/restore/", json={"reason": "ok"}, headers=bearer(admin))
+    wait_for(lambda: written() == 1, 30, interval=0.5, what="the deleted comment not counted")
+
+    client = make_client(config)
+    wanted = {"post.updated", "comment.updated", "comment.deleted", "content.removed",
+              "content.restored"}
+
+    def stored():
+        rows = client.execute("SELECT DISTINCT type FROM events WHERE key = %(key)s",
+                              {"key": str(post["id"])})
+        return {row[0] for row in rows} >= wanted
+    wait_for(stored, 30, interval=0.5, what="the new event types in ClickHouse's events")
+    rows = client.execute("SELECT comment_id, author_id, deleted_by, placeholder FROM comment_deletions "
+                          "WHERE post_id = %(pid)s", {"pid": post["id"]})
+    assert set(rows) == {(gone["id"], bob["id"], bob["id"], 0)}
