@@ -428,3 +428,41 @@ def test_analytics_store_the_new_events_and_a_deleted_comment_stops_counting(api
     rows = client.execute("SELECT comment_id, author_id, deleted_by, placeholder FROM comment_deletions "
                           "WHERE post_id = %(pid)s", {"pid": post["id"]})
     assert set(rows) == {(gone["id"], bob["id"], bob["id"], 0)}
+
+
+def test_a_placeholder_leaves_with_its_last_listed_reply_and_returns_with_it(api, register, admin):
+    """Deleted a <- b <- c: removing c (b's only reply) takes b (live? no: deleted) and a out
+    only when nothing below them is listed; a restore brings the chain back."""
+    alice, bob = register("alice"), register("bob")
+    pid = post_of(api, alice)["id"]
+    a = comment_on(api, bob, pid, "a")
+    b = comment_on(api, bob, pid, "b", parent=a["id"])
+    c = comment_on(api, alice, pid, "c", parent=b["id"])
+    for comment in (a, b):
+        assert api("DELETE", f"/api/comments/{comment['id']}/", headers=bearer(bob)).status_code == 204
+    rows, total = listed(api, pid)
+    assert total == 3 and [(r["id"], r["is_deleted"]) for r in rows] == [
+        (a["id"], True), (b["id"], True), (c["id"], False)]
+    assert comments_count(api, pid) == 1
+
+    assert api("POST", f"/api/comments/{c['id']}/remove/", json={"reason": "spam"},
+               headers=bearer(admin)).status_code == 200
+    assert listed(api, pid) == ([], 0)
+    assert comments_count(api, pid) == 0
+    assert error_of(api("GET", f"/api/comments/{a['id']}/")) == (404, "comment_not_found")
+    # Cursor pages agree.
+    resp = api("GET", f"/api/comments/?post_id={pid}&pagination=cursor")
+    assert resp.status_code == 200 and resp.json() == []
+
+    assert api("POST", f"/api/comments/{c['id']}/restore/", json={"reason": "ok"},
+               headers=bearer(admin)).status_code == 200
+    rows, total = listed(api, pid)
+    assert total == 3 and [r["id"] for r in rows] == [a["id"], b["id"], c["id"]]
+    assert rows[2]["content"] == "c" and rows[2]["author"]["id"] == alice["id"]
+    assert api("GET", f"/api/comments/{a['id']}/").json()["is_deleted"] is True
+    resp = api("GET", f"/api/comments/?post_id={pid}&pagination=cursor&limit=2")
+    assert [r["id"] for r in resp.json()] == [a["id"], b["id"]] and 'rel="next"' in resp.headers["Link"]
+    assert comments_count(api, pid) == 1
+    # Deleting the last live reply takes every placeholder above it out (upward).
+    assert api("DELETE", f"/api/comments/{c['id']}/", headers=bearer(alice)).status_code == 204
+    assert listed(api, pid) == ([], 0)
