@@ -315,6 +315,9 @@ class CommentDeleted(Payload):
     author_id: Id
     deleted_by: Id
     placeholder: bool
+    # Added within version 1 (optional): the placeholders above it that left the list with
+    # it (contract v2 section 4.2, upward), so live streams drop them too.
+    unlisted: list[Id] = []
 
 
 @event("post.updated", 1, "post-events", key="post id")
@@ -351,6 +354,8 @@ class ContentRemoved(Payload):
     reason: Text
     removed_by: Id
     report_id: Optional[Id]
+    # For a comment: the placeholders above it that left the list with it (optional).
+    unlisted: list[Id] = []
 
 
 @event("content.restored", 1, "moderation-events", key="post id")
@@ -364,6 +369,8 @@ class ContentRestored(Payload):
     author_id: Id
     reason: Text
     restored_by: Id
+    # For a comment: the placeholders above it that came back into the list (optional).
+    relisted: list[Id] = []
 
 
 @event("notification.created", 1, "notification-events", key="user id")

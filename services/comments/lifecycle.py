@@ -121,10 +121,11 @@ def delete(store, comment_id, actor):
             raise CommentNotFound()
         if comment.author_id != actor["id"] and not admin:
             raise NotContentAuthor("Only the author or an administrator may delete this comment")
-        placeholder = delete_comment(comment)
+        unlisted = []
+        placeholder = delete_comment(comment, unlisted)
         record_event(Outbox, CommentDeleted(
             comment_id=comment.id, post_id=comment.post_id, author_id=comment.author_id,
-            deleted_by=actor["id"], placeholder=placeholder),
+            deleted_by=actor["id"], placeholder=placeholder, unlisted=unlisted),
             key=comment.post_id, actor_id=actor["id"])
     return comment.post_id
 
@@ -147,11 +148,11 @@ def remove(store, comment_id, reason, moderator_id, report_id, target_of):
         if comment.removed:
             raise AlreadyRemoved("This comment is removed already")
         target = target_of(comment.post_id)
-        set_removed(comment, True, reason, moderator_id, utcnow())
+        unlisted = set_removed(comment, True, reason, moderator_id, utcnow())
         record_event(Outbox, ContentRemoved(
             target_type="comment", target_id=comment.id, post_id=comment.post_id,
             post_title=target["title"], author_id=comment.author_id, reason=reason,
-            removed_by=moderator_id, report_id=report_id),
+            removed_by=moderator_id, report_id=report_id, unlisted=unlisted),
             key=comment.post_id, actor_id=moderator_id)
     return comment.post_id
 
@@ -169,10 +170,10 @@ def restore(store, comment_id, reason, moderator_id, target_of):
         if not comment.removed:
             raise NotRemoved("This comment is not removed")
         target = target_of(comment.post_id)
-        set_removed(comment, False)
+        relisted = set_removed(comment, False)
         record_event(Outbox, ContentRestored(
             target_type="comment", target_id=comment.id, post_id=comment.post_id,
             post_title=target["title"], author_id=comment.author_id, reason=reason,
-            restored_by=moderator_id),
+            restored_by=moderator_id, relisted=relisted),
             key=comment.post_id, actor_id=moderator_id)
     return comment.post_id

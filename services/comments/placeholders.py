@@ -23,9 +23,10 @@ def _has_listed_children(comment_id):
     return Comment.select().where((Comment.parent == comment_id) & Comment.listed).exists()
 
 
-def relist(comment_id):
+def relist(comment_id, joined=None):
     """Recompute `listed` of the comment and of its ancestors as far as anything changes.
-    Returns the ids of the comments that left the list."""
+    Returns the ids of the comments that left the list; `joined`, if given, gets those that
+    came (back) into it."""
     left = []
     while comment_id is not None:
         row = (Comment.select(Comment.id, Comment.parent, Comment.is_deleted, Comment.removed,
@@ -39,18 +40,24 @@ def relist(comment_id):
         Comment.update(listed=listed).where(Comment.id == row.id).execute()
         if not listed:
             left.append(row.id)
+        elif joined is not None:
+            joined.append(row.id)
         comment_id = row.parent_id
     return left
 
 
-def delete_comment(comment):
-    """Call inside a transaction. Returns True if the comment stays as a placeholder."""
+def delete_comment(comment, unlisted=None):
+    """Call inside a transaction. Returns True if the comment stays listed as a placeholder.
+    `unlisted`, if given, gets the ids of the placeholders above it that left the list with
+    it (the events carry them: live streams drop those rows too)."""
+    unlisted = [] if unlisted is None else unlisted
     if _has_children(comment.id):
         (Comment.update(author_id=None, author_username=None, author_avatar=None, content="",
                         is_deleted=True)
          .where(Comment.id == comment.id).execute())
-        relist(comment.id)
-        return True
+        left = relist(comment.id)  # unlisted too if none of its replies is listed
+        unlisted.extend(i for i in left if i != comment.id)
+        return comment.id not in left
     parent_id = comment.parent_id
     Comment.delete().where(Comment.id == comment.id).execute()
     while parent_id is not None:  # placeholders above without a reply left leave too
@@ -59,15 +66,21 @@ def delete_comment(comment):
             break
         parent_id = parent.parent_id
         Comment.delete().where(Comment.id == parent.id).execute()
-    relist(parent_id)
+        if parent.listed:
+            unlisted.append(parent.id)
+    unlisted.extend(relist(parent_id))
     return False
 
 
 def set_removed(comment, removed, reason=None, moderator_id=None, now=None):
-    """Call inside a transaction: mark the comment removed (or not) and relist upwards."""
+    """Call inside a transaction: mark the comment removed (or not) and relist upwards.
+    Returns the ids of the placeholders above it that left the list (a removal) or came
+    back into it (a restore)."""
     (Comment.update(removed=removed, removed_reason=reason if removed else None,
                     removed_at=now if removed else None,
                     removed_by=moderator_id if removed else None)
      .where(Comment.id == comment.id).execute())
-    relist(comment.id)
+    joined = []
+    left = relist(comment.id, joined)
+    return [i for i in (left if removed else joined) if i != comment.id]
 

@@ -103,7 +103,10 @@ def test_every_type_has_a_valid_schema_and_topics_come_from_the_catalogue():
         assert schema["properties"]["type"]["const"] == entry.type
         assert schema["properties"]["version"]["const"] == entry.version
         assert TOPICS[entry.type] == entry.topic
+        # Every field is required but those added within a version (optional, a default).
         assert set(schema["properties"]["payload"]["required"]) == {
+            f.name for f in msgspec.structs.fields(entry.payload) if f.required}
+        assert set(schema["properties"]["payload"]["properties"]) == {
             f.name for f in msgspec.structs.fields(entry.payload)}
 
 
