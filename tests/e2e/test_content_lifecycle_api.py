@@ -274,7 +274,8 @@ def test_admin_removes_and_restores_a_post(api, register, admin, config):
     assert [e["type"] for e in events] == ["content.removed", "content.restored"]
     assert events[0]["payload"] == {"target_type": "post", "target_id": pid, "post_id": pid,
                                     "post_title": "Removable quuxfoobar", "author_id": alice["id"],
-                                    "reason": "spam", "removed_by": admin["id"], "report_id": None}
+                                    "reason": "spam", "removed_by": admin["id"], "report_id": None,
+                                    "unlisted": []}
     assert events[1]["payload"]["restored_by"] == admin["id"]
     assert events[0]["actor_id"] == admin["id"]
     for event in events:
@@ -430,7 +431,8 @@ def test_analytics_store_the_new_events_and_a_deleted_comment_stops_counting(api
     assert set(rows) == {(gone["id"], bob["id"], bob["id"], 0)}
 
 
-def test_a_placeholder_leaves_with_its_last_listed_reply_and_returns_with_it(api, register, admin):
+def test_a_placeholder_leaves_with_its_last_listed_reply_and_returns_with_it(api, register, admin,
+                                                                             config):
     """Deleted a <- b <- c: removing c (b's only reply) takes b (live? no: deleted) and a out
     only when nothing below them is listed; a restore brings the chain back."""
     alice, bob = register("alice"), register("bob")
@@ -466,3 +468,13 @@ def test_a_placeholder_leaves_with_its_last_listed_reply_and_returns_with_it(api
     # Deleting the last live reply takes every placeholder above it out (upward).
     assert api("DELETE", f"/api/comments/{c['id']}/", headers=bearer(alice)).status_code == 204
     assert listed(api, pid) == ([], 0)
+
+    # The events name the placeholders that left (or came back) with it, nearest first.
+    key = str(pid)
+    moderation = [e for _, e in read_topic(config, "moderation-events", 2, keep=lambda e: e["key"] == key)]
+    assert [(e["type"], e["payload"].get("unlisted"), e["payload"].get("relisted")) for e in moderation] == [
+        ("content.removed", [b["id"], a["id"]], None), ("content.restored", None, [b["id"], a["id"]])]
+    deleted = [e["payload"] for _, e in read_topic(config, "comment-events", 3, keep=lambda e: e["key"] == key
+                                                   and e["type"] == "comment.deleted")]
+    assert [(d["comment_id"], d["placeholder"], d["unlisted"]) for d in deleted] == [
+        (a["id"], True, []), (b["id"], True, []), (c["id"], False, [b["id"], a["id"]])]
