@@ -5,7 +5,8 @@ live count (dependencies.py: sync_live_count), before the caller gets the answer
 
 Who sees what: a live comment, and a deleted one while it is listed (a placeholder), are
 there for everyone; a removed one, and every comment of a removed post, only for admins
-(404 `comment_not_found` / `post_not_found` for everyone else, the author included).
+(404 `comment_not_found` for everyone else, the author included; the list of a removed
+post's comments is 404 `post_not_found`).
 """
 from contracts.errors import (AlreadyRemoved, BadRequest, CommentNotFound, NotContentAuthor,
                               NotRemoved, PostNotFound)
@@ -68,11 +69,8 @@ def _visible(db, comment_id, admin):
         raise CommentNotFound()
     listed, post_is_removed = row[len(ITEM_COLUMNS)], row[len(ITEM_COLUMNS) + 1]
     removed, is_deleted = row[ITEM_COLUMNS.index("removed")], row[ITEM_COLUMNS.index("is_deleted")]
-    if not admin:
-        if post_is_removed:
-            raise PostNotFound()
-        if removed or (is_deleted and not listed):
-            raise CommentNotFound()
+    if not admin and (post_is_removed or removed or (is_deleted and not listed)):
+        raise CommentNotFound()
     return row
 
 

@@ -204,7 +204,7 @@ def test_admin_removes_and_restores_a_post(api, register, admin, config):
     alice, bob = register("alice"), register("bob")
     post = post_of(api, alice, title="Removable quuxfoobar", content="body")
     pid = post["id"]
-    comment_on(api, bob, pid)
+    comment = comment_on(api, bob, pid)
     before = api("GET", "/api/posts/?limit=100").json()["count"]
     profile = api("GET", f"/api/users/profile/{alice['id']}/").json()["posts_count"]
 
@@ -239,6 +239,10 @@ def test_admin_removes_and_restores_a_post(api, register, admin, config):
                             headers=headers)) == (404, "post_not_found")
     assert error_of(api("PATCH", f"/api/posts/{pid}/", json={"title": "x"}, headers=bearer(alice))) == \
         (404, "post_not_found")
+    for method, body in (("GET", None), ("PATCH", {"content": "x"}), ("DELETE", None)):
+        assert error_of(api(method, f"/api/comments/{comment['id']}/", json=body,
+                            headers=bearer(bob))) == (404, "comment_not_found")
+    assert api("GET", f"/api/comments/{comment['id']}/", headers=bearer(admin)).status_code == 200
     assert error_of(api("DELETE", f"/api/posts/{pid}/", headers=bearer(alice))) == (404, "post_not_found")
     assert error_of(api("POST", f"/api/posts/{pid}/like/", headers=bearer(bob))) == (404, "post_not_found")
     assert error_of(api("POST", "/api/comments/", json={"post_id": pid, "content": "x"},
