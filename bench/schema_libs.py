@@ -45,7 +45,7 @@ ISO = "2026-11-27T14:32:42.123456+00:00"
 
 def feed_rows(n=20):
     return [(1000 + i, f"Title {i}", "Some text. " * 20, f"{i:064x}.jpg" if i % 2 else None,
-             10 + i, f"user_{i}", ISO, ISO, i * 3, i) for i in range(n)]
+             10 + i, f"user_{i}", None, ISO, ISO, False, i * 3, i) for i in range(n)]
 
 
 CONFIG = {}

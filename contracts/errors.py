@@ -190,6 +190,33 @@ class InvalidPostId(BadRequest):
     default_message = "post_id must be a positive integer"
 
 
+class CommentNotFound(NotFound):
+    """Contract v2 section 4.2: a missing comment, a deleted one no longer listed, or (for
+    everyone but admins) a removed one."""
+
+    code = "comment_not_found"
+    default_message = "Comment not found"
+
+
+# --- content lifecycle (contract v2 section 4) ------------------------------------
+class NotContentAuthor(Forbidden):
+    """An edit by someone other than the author (admins too), or a comment deletion by
+    someone who is neither its author nor an admin."""
+
+    code = "forbidden"
+    default_message = "Only the author may do this"
+
+
+class AlreadyRemoved(Conflict):
+    code = "already_removed"
+    default_message = "This item is removed already"
+
+
+class NotRemoved(Conflict):
+    code = "not_removed"
+    default_message = "This item is not removed"
+
+
 # --- notifications ------------------------------------------------------------
 class NotificationNotFound(NotFound):
     code = "notification_not_found"

@@ -315,6 +315,62 @@ class CommentDeleted(Payload):
     author_id: Id
     deleted_by: Id
     placeholder: bool
+    # Added within version 1 (optional): the placeholders above it that left the list with
+    # it (contract v2 section 4.2, upward), so live streams drop them too.
+    unlisted: list[Id] = []
+
+
+@event("post.updated", 1, "post-events", key="post id")
+class PostUpdated(Payload):
+    """The author edited a post; `title` is the current title, `fields` names what changed (title, content)."""
+
+    post_id: Id
+    author_id: Id
+    title: Text
+    fields: list[Literal["title", "content"]]
+
+
+@event("comment.updated", 1, "comment-events", key="post id")
+class CommentUpdated(Payload):
+    """The author edited a comment's content."""
+
+    comment_id: Id
+    post_id: Id
+    author_id: Id
+
+
+ContentType = Literal["post", "comment"]
+
+
+@event("content.removed", 1, "moderation-events", key="post id")
+class ContentRemoved(Payload):
+    """An admin removed a post or comment (target_type, target_id; post_id is the post itself or the comment's post); it is hidden from everyone else until restored; report_id: the report that led to it, if any."""  # noqa: E501
+
+    target_type: ContentType
+    target_id: Id
+    post_id: Id
+    post_title: Text
+    author_id: Id
+    reason: Text
+    removed_by: Id
+    report_id: Optional[Id]
+    # For a comment: the placeholders above it that left the list with it (optional).
+    unlisted: list[Id] = []
+
+
+@event("content.restored", 1, "moderation-events", key="post id")
+class ContentRestored(Payload):
+    """An admin restored a removed post or comment: it is shown again, unchanged."""
+
+    target_type: ContentType
+    target_id: Id
+    post_id: Id
+    post_title: Text
+    author_id: Id
+    reason: Text
+    restored_by: Id
+    # For a comment: the placeholders above it that came back into the list (optional).
+    relisted: list[Id] = []
 
 
 @event("notification.created", 1, "notification-events", key="user id")
@@ -344,7 +400,7 @@ class PostViewed(Payload):
 
 
 # ---- moderation (contract v2 section 8.1): topic moderation-events -------------------
-TargetType = Literal["post", "comment"]
+TargetType = ContentType  # what a report is about: what can be removed
 ReportReason = Literal["spam", "abuse", "illegal", "other"]
 ResolveAction = Literal["dismiss", "remove", "ban"]
 
@@ -372,33 +428,6 @@ class ReportResolved(Payload):
     action: ResolveAction
     resolved_by: Id
     reported_at: Timestamp
-
-
-@event("content.removed", 1, "moderation-events", key="post id")
-class ContentRemoved(Payload):
-    """An admin removed a post or comment; report_id is set when a report's resolution removed it (null: a direct removal, which resolves every open report on the item)."""  # noqa: E501
-
-    target_type: TargetType
-    target_id: Id
-    post_id: Id
-    post_title: Text
-    author_id: Id
-    reason: Text
-    removed_by: Id
-    report_id: Optional[Id]
-
-
-@event("content.restored", 1, "moderation-events", key="post id")
-class ContentRestored(Payload):
-    """An admin restored a removed post or comment."""
-
-    target_type: TargetType
-    target_id: Id
-    post_id: Id
-    post_title: Text
-    author_id: Id
-    reason: Text
-    restored_by: Id
 
 
 @event("user.banned", 1, "moderation-events", key="user id")

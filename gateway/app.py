@@ -10,7 +10,8 @@ from gateway.metrics import MetricsResource, PrometheusMiddleware
 from gateway.ratelimit import RateLimitMiddleware
 from gateway.middleware import (DrainUnreadBodyMiddleware, RequestIdMiddleware,
                                 SecurityHeadersMiddleware)
-from gateway.resources.comments import CommentsResource
+from gateway.resources.comments import (CommentRemoveResource, CommentResource,
+                                        CommentRestoreResource, CommentsResource)
 from gateway.resources.analytics import (ModerationStatsResource, PostStatsResource,
                                         UserActivityResource)
 from gateway.resources.docs import DocsResource, OpenApiResource
@@ -21,7 +22,8 @@ from gateway.resources.moderation import (BanResource, ModlogResource, ReportRes
                                           ReportsResource)
 from gateway.resources.notifications import (MarkAllReadResource, MarkReadResource,
                                              NotificationsResource, UnreadCountResource)
-from gateway.resources.posts import PostLikeResource, PostResource, PostsResource
+from gateway.resources.posts import (PostLikeResource, PostRemoveResource, PostResource,
+                                     PostRestoreResource, PostsResource)
 from gateway.resources.sessions import LogoutAllResource, LogoutResource, PasswordResource
 from gateway.resources.users import LoginResource, ProfileResource, RegisterResource
 from gateway.rpc import RpcClient
@@ -71,7 +73,12 @@ def create_app(config, rpc=None, limiter=None, access=None):
     app.add_route("/api/posts", PostsResource(rpc, config))
     app.add_route("/api/posts/{post_id:int(min=1)}", PostResource(rpc))
     app.add_route("/api/posts/{post_id:int(min=1)}/like", PostLikeResource(rpc))
+    app.add_route("/api/posts/{post_id:int(min=1)}/remove", PostRemoveResource(rpc))
+    app.add_route("/api/posts/{post_id:int(min=1)}/restore", PostRestoreResource(rpc))
     app.add_route("/api/comments", CommentsResource(rpc, config))
+    app.add_route("/api/comments/{comment_id:int(min=1)}", CommentResource(rpc))
+    app.add_route("/api/comments/{comment_id:int(min=1)}/remove", CommentRemoveResource(rpc))
+    app.add_route("/api/comments/{comment_id:int(min=1)}/restore", CommentRestoreResource(rpc))
     app.add_route("/api/notifications", NotificationsResource(rpc))
     app.add_route("/api/notifications/unread-count", UnreadCountResource(rpc))
     app.add_route("/api/notifications/mark-all-read", MarkAllReadResource(rpc))

@@ -21,7 +21,8 @@ from pydantic import TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 
 from contracts.schemas import (AvatarForm, Comment, CommentCreated, CommentCreateRequest,
-                               DeleteAccountRequest, Error,
+                               CommentUpdate, DeleteAccountRequest, Error, PostUpdate,
+                               RemovalRequest,
                                Export, Health, LikeToggled, LoggedIn, LoginRequest, MarkedAllRead,
                                Me, ModerationStats, Notification, ProfileUpdate,
                                NotificationRead, PostCreated, PostCreateForm, PostDetail,
@@ -89,7 +90,7 @@ ERRORS = {
          "(v2 §3.3: `token_revoked`, also a token without `jti`).",
     403: "Authenticated, but not allowed (a banned user's write: `user_banned` with `details`).",
     404: "Not found.",
-    409: "Conflict with the current state (v2: `conflict`, `already_resolved`).",
+    409: "Conflict with the current state (v2: `conflict`, `already_resolved`, `already_removed`, `not_removed`).",
     413: "Body too large.",
     414: "Request line (path and query) over 4094 bytes (gunicorn's limit; nginx's: 8 KB).",
     422: "Fields present with invalid values (decision 1).",
@@ -334,6 +335,14 @@ PATHS = {
             "posts", "One post with its likes", operation_id="get_post",
             params=[path_id(description="Post id")], errors=(404,),
             responses={200: json_response("The post", ref(PostDetail))}),
+        "patch": operation(
+            "posts", "Edit a post's title and/or content (author only)", auth=True,
+            operation_id="update_post", params=[path_id(description="Post id")],
+            description="Contract v2 section 4.1: the rules of creation; no editable field "
+                        "400 missing_fields; someone else (admins too) 403 forbidden; JSON "
+                        "only (the image stays). Unchanged values change nothing.",
+            body=json_body(PostUpdate), errors=(400, 403, 404, 413, 422),
+            responses={200: json_response("The post, edited", ref(PostDetail))}),
         "delete": operation(
             "posts", "Delete a post (author or admin); its comments and likes go too",
             auth=True, operation_id="delete_post", params=[path_id(description="Post id")],
@@ -341,6 +350,17 @@ PATHS = {
             responses={204: {"description": "Deleted",
                              "headers": {"X-Request-ID": REQUEST_ID}}}),
     },
+    **{f"/api/posts/{{id}}/{action}/": {"post": operation(
+        "posts", f"{action.capitalize()} a post (admins)", auth=True,
+        operation_id=f"{action}_post", params=[path_id(description="Post id")],
+        description="Contract v2 section 4.3: " + (
+            "hidden from everyone but admins (lists, details, search, counts) until restored; "
+            "already removed 409 already_removed." if action == "remove" else
+            "shown again, unchanged; not removed 409 not_removed.")
+        + " Missing or deleted 404; reason missing 400, invalid 422.",
+        body=json_body(RemovalRequest), errors=(400, 403, 404, 409, 413, 422),
+        responses={200: json_response("The admin view of the post", ref(PostDetail))})}
+       for action in ("remove", "restore")},
     "/api/posts/{id}/like/": {"post": operation(
         "posts", "Toggle the caller's like", auth=True, operation_id="toggle_like",
         params=[path_id(description="Post id")], errors=(404, 429),
@@ -367,6 +387,41 @@ PATHS = {
                                    Reply=("create_comment", {"post_id": "post_id",
                                                              "parent": "id"}))}),
     },
+    "/api/comments/{id}/": {
+        "get": operation(
+            "comments", "One comment", operation_id="get_comment",
+            params=[path_id(description="Comment id")], errors=(404,),
+            description="Contract v2 section 4.2: a live comment or a listed deleted one "
+                        "(placeholder); a removed one, or one of a removed post, 404 except to "
+                        "admins (who see removed_reason).",
+            responses={200: json_response("The comment", ref(Comment))}),
+        "patch": operation(
+            "comments", "Edit a comment's content (author only)", auth=True,
+            operation_id="update_comment", params=[path_id(description="Comment id")],
+            body=json_body(CommentUpdate), errors=(400, 403, 404, 413, 422),
+            description="Contract v2 section 4.1: placeholders 404; someone else 403 forbidden.",
+            responses={200: json_response("The comment, edited", ref(Comment))}),
+        "delete": operation(
+            "comments", "Delete a comment (author or admin)", auth=True,
+            operation_id="delete_comment", params=[path_id(description="Comment id")],
+            errors=(403, 404),
+            description="Contract v2 section 4.2: with listed replies it stays as a placeholder "
+                        "(author null, content empty, is_deleted); without, it goes, and so do "
+                        "placeholders above it left without listed replies.",
+            responses={204: {"description": "Deleted",
+                             "headers": {"X-Request-ID": REQUEST_ID}}}),
+    },
+    **{f"/api/comments/{{id}}/{action}/": {"post": operation(
+        "comments", f"{action.capitalize()} a comment (admins)", auth=True,
+        operation_id=f"{action}_comment", params=[path_id(description="Comment id")],
+        description="Contract v2 section 4.3: " + (
+            "hidden from everyone but admins (a placeholder while it has listed replies); "
+            "already removed 409 already_removed." if action == "remove" else
+            "shown again, unchanged; not removed 409 not_removed.")
+        + " Missing or deleted 404; reason missing 400, invalid 422.",
+        body=json_body(RemovalRequest), errors=(400, 403, 404, 409, 413, 422),
+        responses={200: json_response("The admin view of the comment", ref(Comment))})}
+       for action in ("remove", "restore")},
     "/api/notifications/": {"get": operation(
         "notifications", "The caller's notifications, newest first", auth=True,
         operation_id="list_notifications", errors=(400,),

@@ -67,6 +67,7 @@ Meta
 _.table_name
 _.event_key            # imageboard/events/outbox.py: the outbox table's key column
 _.processed_at         # services/notifications/models.py: processed_events' age column
+_.removed_at           # posts and comments: when an admin removed it (set in the update)
 
 # --- pydantic: model options, and the Settings fields (imageboard/settings.py) the code
 # reads by key from the config dict (config["AMQP_URI"]) or that nameko reads itself.
@@ -126,6 +127,8 @@ republish              # imageboard_ops/outbox.py
 # this repository read, and the synthetic events' (tests/synthetic_events.py) state the
 # pipeline benchmark sets.
 _.notification_type    # notification.created
+_.removed_by           # content.removed (also a posts/comments column)
+_.restored_by          # content.restored
 _.next_post            # bench/pipeline.py starts its markers' post ids high
 _.resolved_by          # report.resolved and the report's resolution (consumers, clients)
 _.reported_at          # report.resolved (the analytics of section 8.3)

@@ -6,9 +6,9 @@ Anything that does not fit raises Malformed(kind, reason): the pipeline dead-let
 """
 from datetime import datetime, timezone
 
-from contracts.events import (BAD_ENVELOPE, NOT_JSON, CommentCreated, ContentRemoved, InvalidEvent,
-                              PostCreated, PostDeleted, PostLiked, PostUnliked, ReportCreated,
-                              ReportResolved, UserRegistered, decode)
+from contracts.events import (BAD_ENVELOPE, NOT_JSON, CommentCreated, CommentDeleted,
+                              ContentRemoved, InvalidEvent, PostCreated, PostDeleted, PostLiked,
+                              PostUnliked, ReportCreated, ReportResolved, UserRegistered, decode)
 
 
 class Malformed(ValueError):
@@ -42,6 +42,11 @@ def _likes(delta):
 def _comments(e, p):
     return (e.event_id, e.occurred_at, e.day, p.comment_id, p.post_id, p.post_author_id,
             p.post_title, p.parent_id, p.parent_author_id, p.author_id, p.author_username)
+
+
+def _comment_deletions(e, p):
+    return (e.event_id, e.occurred_at, e.day, p.comment_id, p.post_id, p.author_id,
+            p.deleted_by, 1 if p.placeholder else 0)
 
 
 def _users(e, p):
@@ -80,6 +85,8 @@ COLUMNS = {
               "post_title", "user_id", "username", "likes_count", "occurred_us"),
     "comments": ("event_id", "occurred_at", "day", "comment_id", "post_id", "post_author_id",
                  "post_title", "parent_id", "parent_author_id", "author_id", "author_username"),
+    "comment_deletions": ("event_id", "occurred_at", "day", "comment_id", "post_id",
+                          "author_id", "deleted_by", "placeholder"),
     "users": ("event_id", "occurred_at", "day", "user_id", "username"),
     "reports": ("event_id", "occurred_at", "day", "report_id", "target_type", "target_id",
                 "post_id", "reason"),
@@ -102,6 +109,7 @@ TYPED = {
     PostLiked: ("likes", _likes(1)),
     PostUnliked: ("likes", _likes(-1)),
     CommentCreated: ("comments", _comments),
+    CommentDeleted: ("comment_deletions", _comment_deletions),
     UserRegistered: ("users", _users),
     ReportCreated: ("reports", _reports),
     ReportResolved: ("report_resolutions", _resolutions),

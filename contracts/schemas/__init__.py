@@ -9,7 +9,7 @@ why pydantic and not msgspec.
 from contracts.schemas.analytics import (ActiveUser, ActivityDay, LikesStatistics,
                                          ModerationStats, MostLikedPost, Period, PostStats,
                                          RemovalReason, ReportsDay, UserActivity)
-from contracts.schemas.comments import Comment, CommentCreated, CommentCreateRequest
+from contracts.schemas.comments import Comment, CommentCreated, CommentCreateRequest, CommentUpdate
 from contracts.schemas.common import AuthorRef, Error, ErrorBody, Health, Ready
 from contracts.schemas.export import Export, ExportLike, ExportPost
 from contracts.schemas.loading import load
@@ -20,7 +20,7 @@ from contracts.schemas.notifications import (Broadcast, MarkedAllRead, Notificat
                                              NotificationData, NotificationRead, UnreadCount)
 from contracts.schemas.posts import (LikeRef, LikeToggled, PostCreate, PostCreated,
                                      PostCreateForm, PostCursorPage, PostDetail, PostPage,
-                                     PostSummary)
+                                     PostSummary, PostUpdate, RemovalRequest)
 from contracts.schemas.types import DEFAULT_LIMIT, MAX_LIMIT
 from contracts.schemas.users import (EDITABLE_FIELDS, AvatarForm, Ban, DeleteAccountRequest, LoggedIn,
                                      LoginRequest, Me, PasswordChangeRequest, Profile,
@@ -33,8 +33,8 @@ __all__ = [
     "Me", "Ban", "ProfileUpdate", "AvatarForm", "EDITABLE_FIELDS", "PasswordChangeRequest",
     "DeleteAccountRequest",
     "PostCreate", "PostCreateForm", "PostSummary", "PostPage", "PostCursorPage", "PostCreated", "LikeRef",
-    "PostDetail", "LikeToggled",
-    "CommentCreateRequest", "Comment", "CommentCreated",
+    "PostDetail", "LikeToggled", "PostUpdate", "RemovalRequest",
+    "CommentCreateRequest", "Comment", "CommentCreated", "CommentUpdate",
     "Broadcast", "NotificationData", "Notification", "NotificationRead", "UnreadCount",
     "MarkedAllRead",
     "Period", "ActiveUser", "MostLikedPost", "LikesStatistics", "PostStats", "ActivityDay",

@@ -19,6 +19,18 @@ class PostCreate(Request):
     content: Annotated[str, Field(min_length=1, max_length=CONTENT_MAX), STRIPPED]
 
 
+Title = Annotated[str, Field(min_length=1, max_length=TITLE_MAX), STRIPPED]
+Content = Annotated[str, Field(min_length=1, max_length=CONTENT_MAX), STRIPPED]
+
+
+class PostUpdate(Request):
+    """PATCH /api/posts/{id}/ (contract v2 section 4.1): either or both, the rules of
+    creation; neither (or both null) is 400 missing_fields. JSON only: the image stays."""
+
+    title: Title | None = None
+    content: Content | None = None
+
+
 class PostCreateForm(PostCreate):
     image: Annotated[bytes, WithJsonSchema({
         "type": "string", "contentMediaType": "application/octet-stream",
@@ -34,6 +46,7 @@ class PostSummary(Response):
     author: AuthorRef
     created_at: Timestamp
     updated_at: Timestamp
+    edited: bool = Field(description="True once the author changed title or content.")
     likes_count: Count
     comments_count: Count
 
@@ -69,8 +82,17 @@ class LikeRef(Response):
 
 
 class PostDetail(PostSummary):
-    """A feed row plus who liked it (the answer lists `likes` before the counters)."""
+    """A feed row plus who liked it (the answer lists `likes` before the counters) and
+    whether it is removed; admins also get `removed_reason`."""
     likes: list[LikeRef]
+    removed: bool
+    removed_reason: str | None = omittable(description="Admins only (contract v2 section 4.3).")
+
+
+class RemovalRequest(Request):
+    """POST .../remove/ and .../restore/ (contract v2 section 4.3)."""
+
+    reason: Annotated[str, Field(min_length=1, max_length=500), STRIPPED]
 
 
 class LikeToggled(Response):

@@ -1,7 +1,8 @@
 import falcon
 
-from gateway.auth import require_user
+from gateway.auth import require_admin, require_user
 from gateway.cursors import cursor_links, cursor_mode, search_term
+from gateway.media import json_body
 from gateway.pagination import envelope, parse_page
 from gateway.uploads import read_post_form
 
@@ -80,8 +81,17 @@ class PostResource:
         self.rpc = rpc
 
     def on_get(self, req, resp, post_id):
-        viewer = req.context.user.id if req.context.user else None  # for post.viewed
-        resp.media = absolute_image_url(req, self.rpc.read("posts", "get_post", post_id, viewer))
+        user = req.context.user
+        viewer = user.id if user else None  # for post.viewed
+        admin = bool(user and user.is_admin)  # a removed post: admins only (v2 section 4.3)
+        resp.media = absolute_image_url(req, self.rpc.read("posts", "get_post", post_id, viewer,
+                                                           admin=admin))
+
+    @falcon.before(require_user)
+    def on_patch(self, req, resp, post_id):
+        """Contract v2 section 4.1: the author edits title and/or content (JSON only)."""
+        resp.media = absolute_image_url(req, self.rpc.write(
+            "posts", "update_post", post_id, json_body(req), _caller(req, with_admin=True)))
 
     @falcon.before(require_user)
     def on_delete(self, req, resp, post_id):
@@ -96,3 +106,32 @@ class PostLikeResource:
     @falcon.before(require_user)
     def on_post(self, req, resp, post_id):
         resp.media = self.rpc.write("posts", "toggle_like", post_id, _caller(req))
+
+
+def removal_reason(req):
+    """The `reason` of a remove/restore body (the service checks it: missing 400, bad 422)."""
+    return json_body(req).get("reason")
+
+
+class PostRemoveResource:
+    """POST /api/posts/{id}/remove/ (contract v2 section 4.3): admins only."""
+
+    def __init__(self, rpc):
+        self.rpc = rpc
+
+    @falcon.before(require_admin)
+    def on_post(self, req, resp, post_id):
+        resp.media = absolute_image_url(req, self.rpc.write(
+            "posts", "remove_post", post_id, removal_reason(req), req.context.user.id))
+
+
+class PostRestoreResource:
+    """POST /api/posts/{id}/restore/ (contract v2 section 4.3): admins only."""
+
+    def __init__(self, rpc):
+        self.rpc = rpc
+
+    @falcon.before(require_admin)
+    def on_post(self, req, resp, post_id):
+        resp.media = absolute_image_url(req, self.rpc.write(
+            "posts", "restore_post", post_id, removal_reason(req), req.context.user.id))

@@ -192,10 +192,18 @@ WHERE day >= %(start)s AND day <= %(end)s AND {IN_PERIOD_RANGE}
 ORDER BY post_id LIMIT 1
 """
 
+# The comment.created events of the user's deleted comments (comment_deletions, migration
+# 0009: ordered by author): a deleted comment no longer counts (contract v2 section 8.3).
+DELETED_COMMENT_EVENTS = """
+    SELECT event_id FROM comments
+    WHERE post_id IN (SELECT post_id FROM comment_deletions WHERE author_id = %(user_id)s)
+      AND comment_id IN (SELECT comment_id FROM comment_deletions WHERE author_id = %(user_id)s)
+"""
+
 # One user's standing posts, comments and likes in [since, until], per action and day.
 # A like counts on the day it was (last) given, if it still stands; posts, comments and
-# likes of posts deleted since are left out.
-USER_ACTIVITY = """
+# likes of posts deleted since are left out, and so are deleted comments.
+USER_ACTIVITY = f"""
 SELECT action, action_day, count() AS n
 FROM
 (
@@ -203,6 +211,7 @@ FROM
     FROM user_actions
     WHERE user_id = %(user_id)s AND kind IN ('post', 'comment')
       AND day >= %(since)s AND day <= %(until)s
+      AND NOT (kind = 'comment' AND event_id IN ({DELETED_COMMENT_EVENTS}))
     GROUP BY post_id, kind, event_id
     UNION ALL
     SELECT post_id, 'like' AS action, maxIf(day, kind = 'like') AS action_day
@@ -221,7 +230,7 @@ GROUP BY action, action_day
 USER_REGISTERED = "SELECT count() FROM users WHERE user_id = %(user_id)s"
 
 
-# ---- moderation (contract v2 section 8.3; tables of migration 0009) ----------------------
+# ---- moderation (contract v2 section 8.3; tables of migration 0010) ----------------------
 # Each report is counted once however many copies of its events are stored: by report_id.
 
 # Reports open now: made and not resolved (any day).

@@ -7,11 +7,12 @@ from contracts.errors import InvalidCursor
 from imageboard.cursors import DIRECTIONS, check_key
 from imageboard.keyset import Keyset
 from imageboard.pagination import check_page, is_id
-from services.comments.exceptions import InvalidPostId
+from services.comments.exceptions import InvalidPostId, PostNotFound
+from services.comments.lifecycle import post_removed
 from services.comments.models import database
 from services.comments.schemas import ITEM_COLUMNS, comment_row
 
-THREAD_PAGES = Keyset(", ".join(ITEM_COLUMNS), "comments", "post_id = %(post_id)s",
+THREAD_PAGES = Keyset(", ".join(ITEM_COLUMNS), "comments", "post_id = %(post_id)s AND listed",
                       created_desc=False, id_desc=False)
 
 
@@ -28,6 +29,8 @@ class CommentPages:
         if direction not in DIRECTIONS:
             raise InvalidCursor()
         key = None if key is None else check_key(key)
+        if post_removed(post_id):  # a removed post's comments: 404 (section 4.3)
+            raise PostNotFound()
         page = THREAD_PAGES.page(self.db, limit, direction, key, {"post_id": post_id})
         return {"results": [comment_row(row, self.config) for row in page["rows"]],
                 "next": page["next"], "previous": page["previous"]}

@@ -3,12 +3,13 @@
 comments_count lives on the post (the feed sorts and shows it without asking us), but the
 comments live here, so creating one is a write in two databases. How it stays exact:
 
-1. posts.comment_target(post_id): 404 if the post is missing (nothing written yet); its
-   author and title go into the comment.created event. A post's author and title never
-   change and ids are never reused, so the answer is kept (POST_TARGETS) and asked for once
-   per post, not once per comment: under load every call to posts waits behind the feed
-   reads in its queue, and a comment made two such calls. Whether the post still exists
-   is settled by step 3, which every comment makes anyway.
+1. The post's author and title (for the comment.created event) and whether it is removed
+   come from post_targets, this database's copy (lifecycle.py): the posts service updates
+   it over RPC after every edit, removal and restore, before it answers, so a new comment
+   carries the current title and a removed post takes no comments (404). A post not known
+   yet is asked for once, posts.comment_target(post_id) (404 if missing or removed), not
+   once per comment: under load every call to posts waits behind the feed reads in its
+   queue. Whether the post still exists is settled by step 3, which every comment makes.
 2. One local transaction: the comment and its outbox event.
 3. posts.sync_comments_count(post_id, <live COUNT of the post's comments>, <version>): the
    count leaves out deleted ones (placeholders.py), and is taken after the write committed,
@@ -23,8 +24,6 @@ comments live here, so creating one is a write in two databases. How it stays ex
    later read, and the next comment's sync recounts anyway.
 """
 import logging
-import time
-from collections import OrderedDict
 
 import eventlet
 from nameko.exceptions import UnknownService
@@ -34,15 +33,14 @@ from contracts.schemas import CommentCreateRequest, load
 from contracts.events import CommentCreated, PostDeleted, UserDeleted, UserUpdated
 from imageboard import avatars
 from imageboard.events.dead_letters import record_dead_letter
-from imageboard.moderation import is_removed
 from imageboard.events.outbox import record_event
 from imageboard.pagination import check_page, is_id
 from imageboard.service_kit import Database
 from imageboard.timefmt import utcnow
-from services.comments import erasure
+from services.comments import erasure, lifecycle
 from services.comments.exceptions import (CommentNotFound, InvalidParent, InvalidPostId,
                                           PostNotFound)
-from services.comments.models import Comment, Outbox, database
+from services.comments.models import Comment, Outbox, PostTarget, database
 from services.comments.schemas import ITEM_COLUMNS, comment_created, comment_row
 from imageboard.settings import settings_of
 
@@ -52,45 +50,13 @@ log = logging.getLogger(__name__)
 # ordering this count among all counts of the post: taken under a per-post transaction lock,
 # so a larger number always comes with a count that saw at least as many commits.
 LIVE_COUNT_LOCK = "SELECT pg_advisory_xact_lock(7245002, (%s %% 2147483647)::int)"
-LIVE_COUNT_SQL = ("SELECT count(*) FILTER (WHERE NOT is_deleted), nextval('comments_count_version') "
-                  "FROM comments WHERE post_id = %s")
+LIVE_COUNT_SQL = ("SELECT count(*) FILTER (WHERE NOT is_deleted AND NOT removed), "
+                  "nextval('comments_count_version') FROM comments WHERE post_id = %s")
 
-# A post's comments, oldest first, each row with the post's total (a window count).
+# A post's listed comments (placeholders included: contract v2 section 4.2), oldest first,
+# each row with the number of listed rows (a window count: X-Total-Count).
 LIST_SQL = (f"SELECT {', '.join(ITEM_COLUMNS)}, count(*) OVER () FROM comments "
-            "WHERE post_id = %s ORDER BY created_at, id LIMIT %s OFFSET %s")
-
-
-class PostTargets:
-    """post_id -> comment_target answer, for up to `ttl` seconds (bounding how long another
-    instance keeps a deleted post's entry; see step 3/4 for why a stale one is harmless)
-    and at most `size` posts, least recently used first out."""
-
-    def __init__(self, size=50000, ttl=600.0):
-        self.size = size
-        self.ttl = ttl
-        self.entries = OrderedDict()  # post_id -> (stored at, target)
-
-    def get(self, post_id):
-        entry = self.entries.get(post_id)
-        if entry is None:
-            return None
-        if time.monotonic() - entry[0] > self.ttl:
-            self.entries.pop(post_id, None)
-            return None
-        self.entries.move_to_end(post_id)
-        return entry[1]
-
-    def put(self, post_id, target):
-        self.entries[post_id] = (time.monotonic(), target)
-        self.entries.move_to_end(post_id)
-        while len(self.entries) > self.size:
-            self.entries.popitem(last=False)
-
-    def forget(self, post_id):
-        self.entries.pop(post_id, None)
-
-
-POST_TARGETS = PostTargets()
+            "WHERE post_id = %s AND listed ORDER BY created_at, id LIMIT %s OFFSET %s")
 
 
 class PostsClient:
@@ -128,10 +94,8 @@ class CommentsStore:
         data = load(CommentCreateRequest, payload)
         posts = PostsClient(posts_proxy, self.rpc_timeout)
         post_id = data["post_id"]
-        target = POST_TARGETS.get(post_id)
-        if target is None:
-            target = posts.call("comment_target", post_id)
-            POST_TARGETS.put(post_id, target)
+        target = lifecycle.known_target(self.db, post_id,
+                                        lambda: posts.call("comment_target", post_id))
         parent = self._parent(data["parent"], post_id)
         with self.db.atomic():
             now = utcnow()
@@ -141,7 +105,7 @@ class CommentsStore:
                                      author_avatar=avatar, created_at=now, updated_at=now)
             event = record_event(Outbox, CommentCreated(
                 comment_id=comment.id, post_id=post_id,
-                post_author_id=target["author_id"], post_title=target["title"],
+                post_author_id=target.author_id, post_title=target.title,
                 parent_id=parent.id if parent else None,
                 parent_author_id=parent.author_id if parent else None,
                 author_id=author["id"], author_username=author["username"],
@@ -155,6 +119,9 @@ class CommentsStore:
         parent = Comment.get_or_none(Comment.id == parent_id)
         if parent is None or parent.post_id != post_id:
             raise InvalidParent(fields={"parent": "must be a comment on the same post"})
+        if parent.is_deleted or parent.removed:  # placeholders take no replies (section 4.2)
+            raise InvalidParent("The parent comment was deleted or removed",
+                                fields={"parent": "must be a live comment on the same post"})
         return parent
 
     def live_count(self, post_id):
@@ -197,8 +164,8 @@ class CommentsStore:
         try:
             posts.call("sync_comments_count", comment.post_id, count, version)
         except PostNotFound:
-            POST_TARGETS.forget(comment.post_id)
             with self.db.atomic():
+                PostTarget.delete().where(PostTarget.post_id == comment.post_id).execute()
                 Outbox.delete().where((Outbox.event_id == str(event.event_id))
                                       & Outbox.published_at.is_null()).execute()
                 Comment.delete().where(Comment.id == comment.id).execute()
@@ -212,17 +179,24 @@ class CommentsStore:
         if not is_id(post_id):
             raise InvalidPostId()
         check_page(page, limit)
+        if lifecycle.post_removed(post_id):  # a removed post's comments: 404 (section 4.3)
+            raise PostNotFound()
         # Page and total in one statement, as plain tuples (a hot read: peewee's query
         # building and model instances cost more than the query).
         rows = self.db.execute_sql(LIST_SQL, (post_id, limit, (page - 1) * limit)).fetchall()
         if not rows:  # no comments, or past the last page
-            return {"count": Comment.select().where(Comment.post_id == post_id).count(),
+            return {"count": Comment.select().where((Comment.post_id == post_id)
+                                                    & Comment.listed).count(),
                     "results": []}
         return {"count": rows[0][-1], "results": [comment_row(row, self.config) for row in rows]}
 
     def report_target(self, comment_id):
         comment = Comment.get_or_none(Comment.id == comment_id) if is_id(comment_id) else None
-        if comment is None or comment.is_deleted or comment.author_id is None or is_removed(comment):
+        # Missing for reporters as for every non-admin (contract v2 section 4.3): deleted
+        # (a placeholder), removed, or on a removed post.
+        if (comment is None or comment.is_deleted or comment.author_id is None or comment.removed
+                or PostTarget.select().where((PostTarget.post_id == comment.post_id)
+                                             & PostTarget.removed).exists()):
             raise CommentNotFound()
         return {"comment_id": comment.id, "post_id": comment.post_id,
                 "author_id": comment.author_id, "author_username": comment.author_username,
@@ -231,14 +205,52 @@ class CommentsStore:
     def delete_for_post(self, post_id):
         if not is_id(post_id):
             return 0
-        POST_TARGETS.forget(post_id)
-        return Comment.delete().where(Comment.post_id == post_id).execute()
+        with self.db.atomic():
+            PostTarget.delete().where(PostTarget.post_id == post_id).execute()
+            return Comment.delete().where(Comment.post_id == post_id).execute()
 
     def count_by_author(self, user_id):
         if not is_id(user_id):
             return 0
         return Comment.select().where((Comment.author_id == user_id)
-                                      & (Comment.is_deleted == False)).count()  # noqa: E712
+                                      & (Comment.is_deleted == False)  # noqa: E712
+                                      & (Comment.removed == False)).count()  # noqa: E712
+
+    # ---- the lifecycle (lifecycle.py): detail, edit, delete, remove, restore -------------
+    def get(self, comment_id, admin=False):
+        return lifecycle.get(self, comment_id, admin)
+
+    def update(self, comment_id, payload, actor):
+        return lifecycle.update(self, comment_id, payload, actor)[0]
+
+    def delete(self, comment_id, actor, posts_proxy):
+        post_id = lifecycle.delete(self, comment_id, actor)
+        self.sync_live_count(posts_proxy, post_id)
+        return {"comment_id": comment_id}
+
+    def remove(self, comment_id, reason, moderator_id, report_id, posts_proxy):
+        posts = PostsClient(posts_proxy, self.rpc_timeout)
+        post_id = lifecycle.remove(self, comment_id, reason, moderator_id, report_id,
+                                   lambda pid: self._target_of(posts, pid))
+        self.sync_live_count(posts_proxy, post_id)
+        return self.get(comment_id, admin=True)
+
+    def restore(self, comment_id, reason, moderator_id, posts_proxy):
+        posts = PostsClient(posts_proxy, self.rpc_timeout)
+        post_id = lifecycle.restore(self, comment_id, reason, moderator_id,
+                                    lambda pid: self._target_of(posts, pid))
+        self.sync_live_count(posts_proxy, post_id)
+        return self.get(comment_id, admin=True)
+
+    def update_post_target(self, post_id, author_id, title, removed):
+        return lifecycle.update_post_target(self.db, post_id, author_id, title, removed)
+
+    def _target_of(self, posts, post_id):
+        """{"title", ...} of a post, removed or not: post_targets, else the posts service."""
+        target = PostTarget.get_or_none(PostTarget.post_id == post_id)
+        if target is not None:
+            return {"title": target.title, "author_id": target.author_id}
+        return posts.call("get_post_admin", post_id)
 
 
 class CommentsDatabase(Database):

@@ -20,10 +20,12 @@ def erase_user(store, user_id, posts):
         comments = list(Comment.select().where(Comment.author_id == user_id)
                         .order_by(Comment.id.desc()).for_update())
         for comment in comments:
-            placeholder = delete_comment(comment)
+            unlisted = []
+            placeholder = delete_comment(comment, unlisted)
             record_event(Outbox, CommentDeleted(
                 comment_id=comment.id, post_id=comment.post_id, author_id=user_id,
-                deleted_by=user_id, placeholder=placeholder), key=comment.post_id, actor_id=user_id)
+                deleted_by=user_id, placeholder=placeholder, unlisted=unlisted),
+                key=comment.post_id, actor_id=user_id)
         avatars.mark_erased(store.db, user_id)
     for post_id in sorted({c.post_id for c in comments}):
         store.sync_live_count(posts, post_id)

@@ -25,9 +25,28 @@ class Comment(BaseModel):
     is_deleted = BooleanField(default=False)
     created_at = DateTimeTZField(default=utcnow)
     updated_at = DateTimeTZField(default=utcnow)
+    edited = BooleanField(default=False)  # contract v2 section 4.1
+    removed = BooleanField(default=False)  # section 4.3 (author and content kept for restore)
+    removed_reason = CharField(max_length=500, null=True)
+    removed_at = DateTimeTZField(null=True)
+    removed_by = BigIntegerField(null=True)
+    listed = BooleanField(default=True)  # in its post's list (placeholders.py)
 
     class Meta:
         table_name = "comments"
+
+
+class PostTarget(BaseModel):
+    """What this service knows of a post: author and title for comment.created, and whether
+    it is removed; kept by the posts service (update_post_target) and its events."""
+
+    post_id = BigIntegerField(primary_key=True)
+    author_id = BigIntegerField()
+    title = CharField(max_length=255)
+    removed = BooleanField(default=False)
+
+    class Meta:
+        table_name = "post_targets"
 
 
 Outbox = outbox_model(database)

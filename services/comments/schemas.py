@@ -19,22 +19,30 @@ def comment_created(comment):
 
 # What a listed comment shows, in the order comment_row reads them.
 ITEM_COLUMNS = ("id", "post_id", "author_id", "author_username", "author_avatar", "content",
-                "created_at", "updated_at", "parent_id", "is_deleted")
+                "created_at", "updated_at", "parent_id", "edited", "is_deleted", "removed",
+                "removed_reason")
 
 
-def comment_row(row, config):
-    """One comment of a list, from the values of ITEM_COLUMNS (a plain tuple)."""
+def comment_row(row, config, admin=False):
+    """One comment, from the values of ITEM_COLUMNS (a plain tuple). A placeholder
+    (contract v2 section 4.2: deleted, or removed and shown to anyone but an admin) has
+    neither author nor content; admins (`admin`) see a removed comment's author, content
+    and removed_reason."""
     (comment_id, post_id, author_id, author_username, author_avatar, content, created_at,
-     updated_at, parent_id, is_deleted) = row[:len(ITEM_COLUMNS)]
-    return {
+     updated_at, parent_id, edited, is_deleted, removed, removed_reason) = row[:len(ITEM_COLUMNS)]
+    hidden = author_id is None or (removed and not admin)
+    comment = {
         "id": comment_id,
         "post_id": post_id,
-        # A placeholder (contract v2 section 4.2) has neither author nor content.
-        "author": None if author_id is None else author(config, author_id, author_username,
-                                                        author_avatar),
-        "content": content,
+        "author": None if hidden else author(config, author_id, author_username, author_avatar),
+        "content": "" if hidden else content,
         "created_at": iso(created_at),
         "updated_at": iso(updated_at),
         "parent": parent_id,
+        "edited": edited,
         "is_deleted": is_deleted,
+        "removed": removed,
     }
+    if admin:
+        comment["removed_reason"] = removed_reason
+    return comment

@@ -42,6 +42,44 @@ class CommentsService(service_kit.OutboxService):
         return self.comments.report_target(comment_id)
 
     @rpc
+    def get_comment(self, comment_id, admin=False):
+        """GET /api/comments/{id}/ (contract v2 section 4.2): a live or listed deleted
+        comment; removed ones (and comments of removed posts) only if `admin`."""
+        return self.comments.get(comment_id, admin=bool(admin))
+
+    @rpc
+    def get_comment_admin(self, comment_id):
+        """The admin view of any comment that exists (removed too, with removed_reason and
+        its original author and content): for the moderation service's report snapshots."""
+        return self.comments.get(comment_id, admin=True)
+
+    @rpc
+    def update_comment(self, comment_id, payload, actor):
+        """PATCH /api/comments/{id}/ (section 4.1): payload {content}; actor {"id",
+        "username", "is_admin"?}. The comment."""
+        return self.comments.update(comment_id, payload, actor)
+
+    @rpc
+    def delete_comment(self, comment_id, actor):
+        """DELETE /api/comments/{id}/ by its author or an admin (section 4.2)."""
+        return self.comments.delete(comment_id, actor, self.posts)
+
+    @rpc
+    def remove_comment(self, comment_id, reason, moderator_id, report_id=None):
+        """Admin removal (section 4.3); the admin view. CommentNotFound, AlreadyRemoved."""
+        return self.comments.remove(comment_id, reason, moderator_id, report_id, self.posts)
+
+    @rpc
+    def restore_comment(self, comment_id, reason, moderator_id):
+        """Admin restore (section 4.3); the admin view. CommentNotFound, NotRemoved."""
+        return self.comments.restore(comment_id, reason, moderator_id, self.posts)
+
+    @rpc
+    def update_post_target(self, post_id, author_id, title, removed):
+        """Called by the posts service after an edit, removal or restore of a post."""
+        return self.comments.update_post_target(post_id, author_id, title, removed)
+
+    @rpc
     def delete_for_post(self, post_id):
         """Called by the posts service after it deleted the post."""
         return self.comments.delete_for_post(post_id)

@@ -1,7 +1,7 @@
 """The other services as the moderation service sees them: each call with a deadline.
 
 - posts.report_target / comments.report_target: a report's snapshot (404 post_not_found /
-  comment_not_found for a missing, removed or placeholder item: imageboard/moderation.py);
+  comment_not_found for a missing, removed or placeholder item);
 - users.admin_status: a ban's target exists and is not an admin;
 - posts.remove_post / comments.remove_comment (and restore_*, for operators): removal.
 """

@@ -9,12 +9,14 @@ validated them, so every payload field is there with its declared type.
 - user.registered -> SYSTEM welcome
 - user.banned, user.unbanned -> SYSTEM to the user (contract v2 section 8.2; the moderator
                      stays anonymous: actor_id null)
+- content.removed / content.restored -> SYSTEM to the item's author (contract v2 section
+  8.2; the moderator stays anonymous: actor_id null)
 Nobody is notified of their own actions.
 """
 from dataclasses import dataclass, field
 
-from contracts.events import (CommentCreated, PostLiked, UserBanned, UserLoggedIn, UserRegistered,
-                             UserUnbanned)
+from contracts.events import (CommentCreated, ContentRemoved, ContentRestored, PostLiked,
+                             UserBanned, UserLoggedIn, UserRegistered, UserUnbanned)
 from imageboard.timefmt import iso
 
 LIKE, COMMENT, REPLY, SYSTEM = "LIKE", "COMMENT", "REPLY", "SYSTEM"
@@ -70,6 +72,23 @@ def on_user_banned(p):
 def on_user_unbanned(p):
     return [Draft(p.user_id, SYSTEM, "Your ban was lifted", {"actor_id": None})]
 
+def _item(p):
+    """'Your post "Title"' or 'Your comment on "Title"', and the notification's data."""
+    if p.target_type == "post":
+        return f'Your post "{p.post_title}"', {"post_id": p.post_id, "actor_id": None}
+    return (f'Your comment on "{p.post_title}"',
+            {"post_id": p.post_id, "comment_id": p.target_id, "actor_id": None})
+
+
+def on_content_removed(p):
+    item, data = _item(p)
+    return [Draft(p.author_id, SYSTEM, f"{item} was removed by a moderator: {p.reason}", data)]
+
+
+def on_content_restored(p):
+    item, data = _item(p)
+    return [Draft(p.author_id, SYSTEM, f"{item} was restored", data)]
+
 
 # payload model -> rule: a new version of a type is a new model, and needs its own rule.
 RULES = {
@@ -78,6 +97,8 @@ RULES = {
     UserRegistered: on_user_registered,
     UserBanned: on_user_banned,
     UserUnbanned: on_user_unbanned,
+    ContentRemoved: on_content_removed,
+    ContentRestored: on_content_restored,
 }
 
 

@@ -10,16 +10,15 @@ from contracts.events import (PostCreated, PostDeleted, PostLiked, PostUnliked, 
                               UserUpdated)
 from imageboard import avatars
 from imageboard.events.dead_letters import record_dead_letter
-from imageboard.moderation import is_removed
 from imageboard.events.outbox import record_event
 from imageboard.pagination import check_page, is_id
 from imageboard.service_kit import Database
 from imageboard.timefmt import utcnow
-from services.posts import erasure, images
+from services.posts import erasure, images, lifecycle
 from services.posts.exceptions import InvalidOrdering, NotPostAuthor, PostNotFound
 from services.posts.models import Outbox, Post, PostsTotal, database
-from services.posts.schemas import (DEFAULT_ORDERING, FEED_COLUMNS, ORDERINGS, feed_row,
-                                    post_created, post_detail)
+from services.posts.schemas import (DEFAULT_ORDERING, FEED_COLUMNS, ORDERINGS, REMOVAL_COLUMNS,
+                                    feed_row, post_created, post_detail)
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +29,7 @@ def _feed_sql(field, direction):
         order.append("created_at DESC")
     order.append("id DESC")  # ties: newest first (decision 3)
     return (f"SELECT {', '.join(FEED_COLUMNS)}, (SELECT total FROM posts_total) FROM posts "
-            f"ORDER BY {', '.join(order)} LIMIT %s OFFSET %s")
+            f"WHERE NOT removed ORDER BY {', '.join(order)} LIMIT %s OFFSET %s")
 
 
 # Only these fixed statements run: the ordering is a key, never SQL from the request.
@@ -41,7 +40,7 @@ DETAIL_SQL = (
     f"SELECT {', '.join(FEED_COLUMNS)}, "
     "(SELECT coalesce(json_agg(json_build_object('user_id', user_id, 'username', username) "
     "                          ORDER BY created_at), '[]'::json) "
-    " FROM likes WHERE post_id = posts.id) "
+    f" FROM likes WHERE post_id = posts.id), {', '.join(REMOVAL_COLUMNS)} "
     "FROM posts WHERE id = %s"
 )
 
@@ -67,12 +66,13 @@ class PostsStore:
         self.db = db
         self.config = config
 
-    def _get(self, post_id, lock=False):
+    def _get(self, post_id, lock=False, include_removed=False):
+        """A removed post is missing (404) unless include_removed (contract v2 section 4.3)."""
         if not is_id(post_id):
             raise PostNotFound()
         query = Post.select().where(Post.id == post_id)
         post = (query.for_update() if lock else query).get_or_none()
-        if post is None:
+        if post is None or (post.removed and not include_removed):
             raise PostNotFound()
         return post
 
@@ -118,13 +118,26 @@ class PostsStore:
             return {"count": PostsTotal.select(PostsTotal.total).scalar() or 0, "results": []}
         return {"count": rows[0][-1], "results": [feed_row(row, self.config) for row in rows]}
 
-    def get(self, post_id):
+    def get(self, post_id, admin=False):
+        """The post detail; a removed post is 404 except to admins, who see its reason."""
         if not is_id(post_id):
             raise PostNotFound()
         row = self.db.execute_sql(DETAIL_SQL, (post_id,)).fetchone()
-        if row is None:
+        if row is None or (row[len(FEED_COLUMNS) + 1] and not admin):
             raise PostNotFound()
-        return post_detail(row, self.config)
+        return post_detail(row, self.config, admin=admin)
+
+    def update(self, post_id, payload, actor):
+        post, _ = lifecycle.update(self.db, post_id, payload, actor)
+        return post, self.get(post.id, admin=bool(actor.get("is_admin")))
+
+    def remove(self, post_id, reason, moderator_id, report_id=None):
+        post = lifecycle.remove(self.db, post_id, reason, moderator_id, report_id)
+        return post, self.get(post.id, admin=True)
+
+    def restore(self, post_id, reason, moderator_id):
+        post = lifecycle.restore(self.db, post_id, reason, moderator_id)
+        return post, self.get(post.id, admin=True)
 
     def toggle_like(self, post_id, user):
         """Decision 4: like if not liked, unlike otherwise. The post row is locked first, so
@@ -149,7 +162,8 @@ class PostsStore:
         """Decision 6: the author or an admin; likes go by ON DELETE CASCADE, comments by
         the comments service (see PostsService.delete_post)."""
         with self.db.atomic():
-            post = self._get(post_id, lock=True)
+            # A removed post is 404 for everyone but admins (section 4.3).
+            post = self._get(post_id, lock=True, include_removed=bool(actor.get("is_admin")))
             if post.author_id != actor["id"] and not actor.get("is_admin"):
                 raise NotPostAuthor()
             Post.delete().where(Post.id == post.id).execute()
@@ -164,7 +178,7 @@ class PostsStore:
 
     def report_target(self, post_id):
         post = self._get(post_id)
-        if is_removed(post):
+        if post.removed:  # missing for reporters as for every non-admin (section 4.3)
             raise PostNotFound()
         return {"post_id": post.id, "author_id": post.author_id,
                 "author_username": post.author_username, "title": post.title,
@@ -194,7 +208,8 @@ class PostsStore:
         rows = list(query.returning(Post.comments_count).execute())
         if rows:
             return rows[0].comments_count
-        post = self._get(post_id)  # PostNotFound, or a newer count is applied already
+        # PostNotFound, or a newer count is applied already (removed posts keep counting).
+        post = self._get(post_id, include_removed=True)
         return post.comments_count
 
     def exists(self, post_id):
@@ -204,7 +219,8 @@ class PostsStore:
     def count_by_author(self, user_id):
         if not is_id(user_id):
             return 0
-        return Post.select().where(Post.author_id == user_id).count()
+        return Post.select().where((Post.author_id == user_id)
+                                   & (Post.removed == False)).count()  # noqa: E712
 
     def handle_user_event(self, event):
         if isinstance(event.payload, UserDeleted):

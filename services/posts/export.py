@@ -2,14 +2,14 @@
 the posts service: a user's posts with their like lists, and the likes the user gave.
 Everything, oldest first, unpaginated (the export is limited per user instead)."""
 from imageboard.pagination import is_id
-from services.posts.schemas import FEED_COLUMNS, iso_sql, post_detail
+from services.posts.schemas import FEED_COLUMNS, REMOVAL_COLUMNS, iso_sql, post_detail
 
 # Like DETAIL_SQL (dependencies.py) for every post of an author, in one round trip.
 POSTS_OF_AUTHOR_SQL = (
     f"SELECT {', '.join(FEED_COLUMNS)}, "
     "(SELECT coalesce(json_agg(json_build_object('user_id', user_id, 'username', username) "
     "                          ORDER BY created_at), '[]'::json) "
-    " FROM likes WHERE post_id = posts.id) "
+    f" FROM likes WHERE post_id = posts.id), {', '.join(REMOVAL_COLUMNS)} "
     "FROM posts WHERE author_id = %s ORDER BY created_at, id"
 )
 LIKES_OF_USER_SQL = (f"SELECT post_id, {iso_sql('created_at')} FROM likes WHERE user_id = %s "
@@ -17,13 +17,12 @@ LIKES_OF_USER_SQL = (f"SELECT post_id, {iso_sql('created_at')} FROM likes WHERE 
 
 
 def posts_of_author(store, author_id):
-    """Post details (section 3.1) plus `removed_reason`. Removal does not exist yet (the
-    moderation issue): every post is `removed: false, removed_reason: null` until it does."""
+    """Post details (section 3.1) plus `removed_reason` (decision 25: own removed posts
+    with their reason; moderators stay hidden)."""
     if not is_id(author_id):
         return []
     rows = store.db.execute_sql(POSTS_OF_AUTHOR_SQL, (author_id,)).fetchall()
-    return [dict(post_detail(row, store.config), removed=False, removed_reason=None)
-            for row in rows]
+    return [post_detail(row, store.config, admin=True) for row in rows]
 
 
 def likes_of_user(store, user_id):

@@ -26,6 +26,11 @@ class Post(BaseModel):
     comments_count_version = BigIntegerField(default=0)  # see sync_comments_count
     created_at = DateTimeTZField(default=utcnow)
     updated_at = DateTimeTZField(default=utcnow)
+    edited = BooleanField(default=False)  # contract v2 section 4.1 (lifecycle.py)
+    removed = BooleanField(default=False)  # section 4.3: hidden from all but admins
+    removed_reason = CharField(max_length=500, null=True)
+    removed_at = DateTimeTZField(null=True)
+    removed_by = BigIntegerField(null=True)
 
     class Meta:
         table_name = "posts"

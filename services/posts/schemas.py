@@ -24,7 +24,10 @@ def iso_sql(column):
 
 # What a feed row shows, in the order feed_row reads them (the times already as text).
 FEED_COLUMNS = ("id", "title", "content", "image", "author_id", "author_username", "author_avatar",
-                iso_sql("created_at"), iso_sql("updated_at"), "likes_count", "comments_count")
+                iso_sql("created_at"), iso_sql("updated_at"), "edited", "likes_count",
+                "comments_count")
+# What a post detail adds after the likes: removal (contract v2 section 4.3).
+REMOVAL_COLUMNS = ("removed", "removed_reason")
 
 
 # The rules of a new post's title and content: contracts.schemas.posts.PostCreate. The
@@ -48,7 +51,7 @@ def feed_row(row, config):
     """One row of the feed, from the values of FEED_COLUMNS in order (the feed query
     selects them as plain tuples)."""
     (post_id, title, content, image, author_id, author_username, author_avatar, created_at,
-     updated_at, likes_count, comments_count) = row[:len(FEED_COLUMNS)]
+     updated_at, edited, likes_count, comments_count) = row[:len(FEED_COLUMNS)]
     return {
         "id": post_id,
         "title": title,
@@ -57,17 +60,24 @@ def feed_row(row, config):
         "author": author(config, author_id, author_username, author_avatar),
         "created_at": created_at,
         "updated_at": updated_at,
+        "edited": edited,
         "likes_count": likes_count,
         "comments_count": comments_count,
     }
 
 
-def post_detail(row, config):
+def post_detail(row, config, admin=False):
     """GET /api/posts/{id}/ from a row of FEED_COLUMNS followed by the likes (a list of
-    {"user_id", "username"}, oldest first)."""
+    {"user_id", "username"}, oldest first) and, if present, REMOVAL_COLUMNS. `removed` is
+    always shown; `removed_reason` to admins only (contract v2 section 3.1)."""
     detail = feed_row(row, config)
     detail["likes"] = row[len(FEED_COLUMNS)]
     # The contract lists likes before the counters; keep that order for readers.
     for key in ("likes_count", "comments_count"):
         detail[key] = detail.pop(key)
+    removal = row[len(FEED_COLUMNS) + 1:]
+    removed, reason = (removal[0], removal[1]) if len(removal) >= 2 else (False, None)
+    detail["removed"] = bool(removed)
+    if admin:
+        detail["removed_reason"] = reason
     return detail

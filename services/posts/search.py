@@ -27,9 +27,8 @@ log = logging.getLogger(__name__)
 
 MAX_SEARCH = 200  # characters (decision 27)
 
-# Which posts a search may find. Removal (issue 18) adds its condition here, once:
-# "AND NOT posts.removed".
-SEARCHABLE = "posts.search_vector @@ q.query"
+# Which posts a search may find: never a removed one (contract v2 section 3.5).
+SEARCHABLE = "posts.search_vector @@ q.query AND NOT posts.removed"
 
 _QUERY = "(SELECT websearch_to_tsquery(%(config)s::regconfig, %(search)s) AS query) AS q"
 _RANK = "m_rank DESC, m_created DESC, m_id DESC"
@@ -65,11 +64,11 @@ COUNT_SQL = f"SELECT count(*) FROM posts, {_QUERY} WHERE {SEARCHABLE}"
 
 # The feed's keyset orders: created_at keeps the page mode's ties (newest first), and each
 # reads the index of the same order (posts_created_desc, posts_created_asc).
-# Removal (issue 18) puts its condition in `where`.
+# Removed posts are left out (contract v2 section 4.3).
 FEED_PAGES = {
-    "-created_at": Keyset(", ".join(FEED_COLUMNS), "posts", "TRUE",
+    "-created_at": Keyset(", ".join(FEED_COLUMNS), "posts", "NOT removed",
                           created_desc=True, id_desc=True),
-    "created_at": Keyset(", ".join(FEED_COLUMNS), "posts", "TRUE",
+    "created_at": Keyset(", ".join(FEED_COLUMNS), "posts", "NOT removed",
                          created_desc=False, id_desc=True),
 }
 

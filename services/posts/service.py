@@ -50,12 +50,41 @@ class PostsService(service_kit.OutboxService):
         return self.queries.cursor_page(limit, ordering, direction, key)
 
     @rpc
-    def get_post(self, post_id, viewer_id=None):
-        post = self.posts.get(post_id)
+    def get_post(self, post_id, viewer_id=None, admin=False):
+        """The post detail; removed: 404 unless `admin` (then with removed_reason)."""
+        post = self.posts.get(post_id, admin=bool(admin))
         # Best effort, no outbox row: queued without waiting; dropped if Kafka is down.
         self.events.publish(PostViewed(post_id=post_id, viewer_id=viewer_id),
                             key=post_id, actor_id=viewer_id)
         return post
+
+    @rpc
+    def get_post_admin(self, post_id):
+        """The admin view of a post (removed ones too, with removed_reason), no post.viewed:
+        for the moderation service (report snapshots, checks before acting)."""
+        return self.posts.get(post_id, admin=True)
+
+    @rpc
+    def update_post(self, post_id, payload, actor):
+        """PATCH /api/posts/{id}/ (contract v2 section 4.1): payload {title?, content?};
+        actor {"id", "username", "is_admin"?}. The post detail."""
+        post, detail = self.posts.update(post_id, payload, actor)
+        self._tell_comments(post)
+        return detail
+
+    @rpc
+    def remove_post(self, post_id, reason, moderator_id, report_id=None):
+        """Admin removal (section 4.3); the admin view. PostNotFound, AlreadyRemoved."""
+        post, detail = self.posts.remove(post_id, reason, moderator_id, report_id)
+        self._tell_comments(post)
+        return detail
+
+    @rpc
+    def restore_post(self, post_id, reason, moderator_id):
+        """Admin restore (section 4.3); the admin view. PostNotFound, NotRemoved."""
+        post, detail = self.posts.restore(post_id, reason, moderator_id)
+        self._tell_comments(post)
+        return detail
 
     @rpc
     def toggle_like(self, post_id, user):
@@ -109,6 +138,25 @@ class PostsService(service_kit.OutboxService):
     @dead_letters
     def on_dead_letter(self, letter):
         self.posts.record_dead_letter(letter)
+
+    def _tell_comments(self, post):
+        """After an edit, removal or restore committed: the comments service's copy of the
+        post's title and removal (its post_targets) follows before we answer, so the next
+        comment.created carries the new title and a removed post's comments are 404. If the
+        comments service is slow the call stays queued; it also applies post.updated and
+        content.removed/restored from Kafka (idempotent), so it converges either way."""
+        try:
+            reply = self.comments.update_post_target.call_async(
+                post.id, post.author_id, post.title, post.removed)
+            with eventlet.Timeout(COMMENTS_CLEANUP_WAIT):
+                reply.result()
+        except UnknownService:
+            log.warning("comments service not deployed", extra={"post_id": post.id})
+        except eventlet.Timeout:
+            log.warning("comments post target update still queued", extra={"post_id": post.id})
+        except Exception as exc:
+            log.error("comments post target update failed",
+                      extra={"post_id": post.id, "error": repr(exc)})
 
     def _delete_comments(self, post_id):
         """The post is already gone (committed). Its comments live in the comments

@@ -34,7 +34,7 @@ ID_COLUMNS = set(USER_ID_FIELDS) | {"actor_id"}
 TEXT_TYPES = ("text", "character varying", "json", "jsonb", "bytea")
 # The consumer groups that replay and their topics (without KAFKA_TOPIC_PREFIX).
 GROUPS = {"posts": ("user-events",), "comments": ("post-events", "user-events"),
-          "notifications": ("post-events", "comment-events", "user-events"),
+          "notifications": ("post-events", "comment-events", "user-events", "moderation-events"),
           "analytics-pipeline": tuple(ALL_TOPICS)}
 
 

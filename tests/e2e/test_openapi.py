@@ -147,6 +147,56 @@ def test_comments(api, config, register):
     check(api, "GET", "/api/comments/", 400)
 
 
+def test_content_lifecycle(api, config, register):
+    """Contract v2 section 4: edit, comment detail and deletion, removal and restore."""
+    needs(config, "comments")
+    author, other = register(), register()
+    admin = make_admin(config, api, register())
+    post = api("POST", "/api/posts/", headers=bearer(author), files=form(title="l", content="c")).json()
+    pid = post["id"]
+    edited = check(api, "PATCH", f"/api/posts/{pid}/", 200, headers=bearer(author),
+                   json={"title": "edited"})
+    assert edited["edited"] is True
+    check(api, "PATCH", f"/api/posts/{pid}/", 403, headers=bearer(other), json={"title": "x"})
+    check(api, "PATCH", f"/api/posts/{pid}/", 400, headers=bearer(author), json={})
+    check(api, "PATCH", f"/api/posts/{pid}/", 422, headers=bearer(author), json={"title": ""})
+    check(api, "PATCH", "/api/posts/2147483647/", 404, headers=bearer(author), json={"title": "x"})
+    first = api("POST", "/api/comments/", headers=bearer(other),
+                json={"post_id": pid, "content": "first"}).json()
+    api("POST", "/api/comments/", headers=bearer(other),
+        json={"post_id": pid, "content": "reply", "parent": first["id"]})
+    check(api, "GET", f"/api/comments/{first['id']}/", 200)
+    check(api, "GET", "/api/comments/2147483647/", 404)
+    check(api, "PATCH", f"/api/comments/{first['id']}/", 200, headers=bearer(other),
+          json={"content": "changed"})
+    check(api, "PATCH", f"/api/comments/{first['id']}/", 403, headers=bearer(author),
+          json={"content": "changed"})
+    check(api, "PATCH", f"/api/comments/{first['id']}/", 422, headers=bearer(other),
+          json={"content": "x" * 1001})
+    for kind, item in (("posts", pid), ("comments", first["id"])):
+        check(api, "POST", f"/api/{kind}/{item}/remove/", 403, headers=bearer(other),
+              json={"reason": "spam"})
+        check(api, "POST", f"/api/{kind}/{item}/remove/", 400, headers=bearer(admin), json={})
+        check(api, "POST", f"/api/{kind}/{item}/remove/", 422, headers=bearer(admin),
+              json={"reason": ""})
+        check(api, "POST", f"/api/{kind}/2147483647/remove/", 404, headers=bearer(admin),
+              json={"reason": "spam"})
+        check(api, "POST", f"/api/{kind}/{item}/restore/", 409, headers=bearer(admin),
+              json={"reason": "ok"})
+        removed = check(api, "POST", f"/api/{kind}/{item}/remove/", 200, headers=bearer(admin),
+                        json={"reason": "spam"})
+        assert removed["removed_reason"] == "spam"
+        check(api, "POST", f"/api/{kind}/{item}/remove/", 409, headers=bearer(admin),
+              json={"reason": "spam"})
+        check(api, "GET", f"/api/{kind}/{item}/", 200, headers=bearer(admin))
+        check(api, "GET", f"/api/{kind}/{item}/", 404)
+        check(api, "POST", f"/api/{kind}/{item}/restore/", 200, headers=bearer(admin),
+              json={"reason": "ok"})
+    check(api, "DELETE", f"/api/comments/{first['id']}/", 403, headers=bearer(author))
+    check(api, "DELETE", f"/api/comments/{first['id']}/", 204, headers=bearer(other))
+    check(api, "DELETE", f"/api/comments/{first['id']}/", 404, headers=bearer(other))
+
+
 def test_notifications(api, config, register):
     needs(config, "notifications")
     user = register()

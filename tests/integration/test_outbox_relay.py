@@ -78,7 +78,8 @@ def test_topics_are_created_once_with_the_prefix(kafka_config):
     created = ensure_topics(kafka_config)
     prefix = kafka_config["KAFKA_TOPIC_PREFIX"]
     assert sorted(created) == [f"{prefix}{name}" for name in (
-        "analytics-events", "comment-events", "notification-events", "post-events", "user-events")]
+        "analytics-events", "comment-events", "moderation-events", "notification-events",
+        "post-events", "user-events")]
     assert ensure_topics(kafka_config) == []  # already there: nothing to do, no error
 
 

@@ -179,7 +179,7 @@ def test_feed_orderings_ties_newest_first_and_pages(rpc, config, users):
     assert rpc.posts.list_posts(3, 3, None) == {"count": 4, "results": []}
     row = rpc.posts.list_posts(1, 1, "-likes_count")["results"][0]
     assert set(row) == {"id", "title", "content", "image_url", "author", "created_at", "updated_at",
-                        "likes_count", "comments_count"}
+                        "edited", "likes_count", "comments_count"}
     with pytest.raises(InvalidOrdering):
         rpc.posts.list_posts(1, 20, "title")
     with pytest.raises(BadRequest):
@@ -301,8 +301,8 @@ def test_comments_without_the_posts_service_is_503_and_writes_nothing(service_co
     start(CommentsService)
     author = users()
     with ClusterRpcProxy(service_config, timeout=15) as proxy:
-        with pytest.raises(ServiceUnavailable):
-            proxy.comments.create_comment({"post_id": 1, "content": "x"}, author)
+        with pytest.raises(ServiceUnavailable):  # a post the comments service does not know yet
+            proxy.comments.create_comment({"post_id": 987654321, "content": "x"}, author)
     assert sql(config, "comments", "SELECT count(*) FROM comments WHERE author_id = %s", (author["id"],)) == [(0,)]
 
 

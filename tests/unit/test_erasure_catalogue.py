@@ -43,6 +43,6 @@ def test_the_new_user_events_are_declared_as_the_contract_says():
     assert ev.CATALOGUE.get("user.deleted", 1).topic == "user-events"
     assert [f for f, _ in ev.CATALOGUE.get("user.deleted", 1).fields()] == ["user_id"]
     assert [f for f, _ in ev.CATALOGUE.get("comment.deleted", 1).fields()] == [
-        "comment_id", "post_id", "author_id", "deleted_by", "placeholder"]
+        "comment_id", "post_id", "author_id", "deleted_by", "placeholder", "unlisted"]
     assert [f for f, _ in ev.CATALOGUE.get("user.updated", 1).fields()] == [
         "user_id", "username", "fields", "avatar"]

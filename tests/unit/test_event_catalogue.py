@@ -43,16 +43,18 @@ SAMPLE_PAYLOADS = {
     "user.deleted": {"user_id": 7},
     "comment.deleted": {"comment_id": 5, "post_id": 42, "author_id": 8, "deleted_by": 8,
                         "placeholder": True},
+    "post.updated": {"post_id": 42, "author_id": 7, "title": "Sunrise", "fields": ["title"]},
+    "comment.updated": {"comment_id": 5, "post_id": 42, "author_id": 8},
     "report.created": {"report_id": 31, "target_type": "comment", "target_id": 5, "post_id": 42,
                        "target_author_id": 8, "reporter_id": 7, "reason": "spam"},
     "report.resolved": {"report_id": 31, "target_type": "comment", "target_id": 5,
                         "action": "remove", "resolved_by": 1,
                         "reported_at": "2026-11-27T14:50:00+00:00"},
-    "content.removed": {"target_type": "post", "target_id": 42, "post_id": 42,
-                        "post_title": "Sunset", "author_id": 7, "reason": "spam",
+    "content.removed": {"target_type": "comment", "target_id": 5, "post_id": 42,
+                        "post_title": "Sunset", "author_id": 8, "reason": "spam",
                         "removed_by": 1, "report_id": None},
-    "content.restored": {"target_type": "comment", "target_id": 5, "post_id": 42,
-                         "post_title": "Sunset", "author_id": 8, "reason": "mistake",
+    "content.restored": {"target_type": "post", "target_id": 42, "post_id": 42,
+                         "post_title": "Sunset", "author_id": 7, "reason": "appeal",
                          "restored_by": 1},
     "user.banned": {"user_id": 8, "reason": "spam", "expires_at": "2026-12-04T14:32:42+00:00",
                     "banned_by": 1, "report_id": 31},
@@ -109,7 +111,10 @@ def test_every_type_has_a_valid_schema_and_topics_come_from_the_catalogue():
         assert schema["properties"]["type"]["const"] == entry.type
         assert schema["properties"]["version"]["const"] == entry.version
         assert TOPICS[entry.type] == entry.topic
+        # Every field is required but those added within a version (optional, a default).
         assert set(schema["properties"]["payload"]["required"]) == {
+            f.name for f in msgspec.structs.fields(entry.payload) if f.required}
+        assert set(schema["properties"]["payload"]["properties"]) == {
             f.name for f in msgspec.structs.fields(entry.payload)}
 
 

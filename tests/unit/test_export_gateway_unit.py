@@ -13,11 +13,12 @@ ME = {"id": 7, "username": "alice", "first_name": "A", "last_name": "", "bio": "
       "is_admin": False}
 POST = {"id": 3, "title": "t", "content": "c", "image_url": "/media/x.png",
         "author": {"id": 7, "username": "alice", "avatar_url": None}, "created_at": "2026-11-02T09:00:00+00:00",
-        "updated_at": "2026-11-02T09:00:00+00:00", "likes": [{"user_id": 8, "username": "bob"}],
+        "updated_at": "2026-11-02T09:00:00+00:00", "edited": False,
+        "likes": [{"user_id": 8, "username": "bob"}],
         "likes_count": 1, "comments_count": 0, "removed": False, "removed_reason": None}
 COMMENT = {"id": 5, "post_id": 3, "author": {"id": 7, "username": "alice", "avatar_url": None}, "content": "hi",
            "created_at": "2026-11-02T10:00:00+00:00", "updated_at": "2026-11-02T10:00:00+00:00",
-           "parent": None, "is_deleted": False}
+           "parent": None, "edited": False, "is_deleted": False, "removed": False}
 NOTIFICATION = {"id": 9, "type": "LIKE", "message": "bob liked", "data": {"post_id": 3, "actor_id": 8},
                 "read": False, "created_at": "2026-11-02T11:00:00+00:00"}
 

@@ -63,13 +63,3 @@ def test_the_pipeline_stores_every_new_type_in_events():
     rows = rows_for(parse(raw), "moderation-events", 0, 7)
     assert [table for table, _ in rows] == ["events"]
     assert rows[0][1][1] == "user.banned" and rows[0][1][-3:] == ("moderation-events", 0, 7)
-
-
-def test_removed_rows_are_told_by_their_flag_or_time_and_rows_without_either_are_not():
-    from types import SimpleNamespace
-
-    from imageboard.moderation import is_removed
-    assert not is_removed(SimpleNamespace(id=1))
-    assert not is_removed(SimpleNamespace(removed=False, removed_at=None))
-    assert is_removed(SimpleNamespace(removed=True))
-    assert is_removed(SimpleNamespace(removed_at="2026-11-27T14:00:00+00:00"))

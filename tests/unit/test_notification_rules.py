@@ -87,3 +87,35 @@ def test_bad_payloads_never_reach_the_rules(payload_change):
     event["payload"].update(payload_change)
     with pytest.raises(InvalidEvent):
         decode(json.dumps(event))
+
+
+def moderation(event_type, target_type, **extra):
+    payload = {"target_type": target_type, "target_id": 9 if target_type == "comment" else 42,
+               "post_id": 42, "post_title": "Sunset", "author_id": 7, "reason": "spam", **extra}
+    return typed(event_type, 42, 1, payload)
+
+
+@pytest.mark.parametrize("event, message, data", [
+    (moderation("content.removed", "post", removed_by=1, report_id=None),
+     'Your post "Sunset" was removed by a moderator: spam', {"post_id": 42, "actor_id": None}),
+    (moderation("content.removed", "comment", removed_by=1, report_id=3),
+     'Your comment on "Sunset" was removed by a moderator: spam',
+     {"post_id": 42, "comment_id": 9, "actor_id": None}),
+    (moderation("content.restored", "post", restored_by=1),
+     'Your post "Sunset" was restored', {"post_id": 42, "actor_id": None}),
+    (moderation("content.restored", "comment", restored_by=1),
+     'Your comment on "Sunset" was restored', {"post_id": 42, "comment_id": 9, "actor_id": None}),
+])
+def test_removal_and_restore_notify_the_author_with_the_contract_text(event, message, data):
+    """Contract v2 section 8.2: SYSTEM, the moderator anonymous (actor_id null)."""
+    [draft] = notifications_for(event)
+    assert (draft.user_id, draft.type, draft.message, draft.data) == (7, "SYSTEM", message, data)
+
+
+def test_edits_and_deletions_notify_nobody():
+    assert notifications_for(typed("post.updated", 42, 7, {
+        "post_id": 42, "author_id": 7, "title": "New", "fields": ["title"]})) == []
+    assert notifications_for(typed("comment.updated", 42, 8, {
+        "comment_id": 9, "post_id": 42, "author_id": 8})) == []
+    assert notifications_for(typed("comment.deleted", 42, 1, {
+        "comment_id": 9, "post_id": 42, "author_id": 8, "deleted_by": 1, "placeholder": False})) == []

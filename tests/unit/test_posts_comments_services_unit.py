@@ -161,18 +161,3 @@ def test_upload_references_must_be_bare_generated_names(tmp_path, name):
     with pytest.raises(InvalidImage):
         images.store_upload({"MEDIA_ROOT": str(tmp_path)}, name)
 
-
-def test_post_targets_expire_and_keep_the_most_recently_used(monkeypatch):
-    from services.comments import dependencies
-    now = [1000.0]
-    monkeypatch.setattr(dependencies.time, "monotonic", lambda: now[0])
-    targets = dependencies.PostTargets(size=2, ttl=60)
-    targets.put(1, {"post_id": 1})
-    targets.put(2, {"post_id": 2})
-    assert targets.get(1) == {"post_id": 1}  # 1 is now the most recently used
-    targets.put(3, {"post_id": 3})
-    assert targets.get(2) is None and targets.get(1) and targets.get(3)
-    targets.forget(3)
-    assert targets.get(3) is None
-    now[0] += 61
-    assert targets.get(1) is None  # older than the ttl: asked for again

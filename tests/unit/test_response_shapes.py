@@ -34,7 +34,7 @@ def conforms(model, answer, gateway_url=True):
 
 
 def feed_tuple(image="abc.png"):
-    row = (7, "title", "content", image, 3, "alice", "av.png", ISO, ISO, 2, 5)
+    row = (7, "title", "content", image, 3, "alice", "av.png", ISO, ISO, False, 2, 5)
     assert len(row) == len(FEED_COLUMNS)
     return row
 
@@ -51,19 +51,32 @@ def test_feed_rows_and_page_are_post_summaries(image):
 def test_post_detail_and_created():
     likes = [{"user_id": 4, "username": "bob"}]
     conforms(PostDetail, post_detail(feed_tuple() + (likes,), CONFIG))
+    # Contract v2 section 3.1: `removed` for everyone, `removed_reason` for admins only.
+    shown = post_detail(feed_tuple() + (likes, True, "spam"), CONFIG)
+    assert shown["removed"] is True and "removed_reason" not in shown
+    admin = conforms(PostDetail, post_detail(feed_tuple() + (likes, True, "spam"), CONFIG, admin=True))
+    assert admin.removed_reason == "spam"
     post = SimpleNamespace(id=7, title="t", content="c", image=None, author_id=3,
                            created_at=NOW, likes_count=0)
     conforms(PostCreated, post_created(post, CONFIG))
 
 
 def test_comments():
-    row = (9, 7, 3, "alice", None, "hello", NOW, NOW, None, False)
+    row = (9, 7, 3, "alice", None, "hello", NOW, NOW, None, False, False, False, None)
     assert len(row) == len(ITEM_COLUMNS)
     conforms(Comment, comment_row(row, CONFIG))
-    conforms(Comment, comment_row(row[:-2] + (8, False), CONFIG))
-    placeholder = comment_row((9, 7, None, None, None, "", NOW, NOW, None, True), CONFIG)
+    conforms(Comment, comment_row(row[:8] + (8, True, False, False, None), CONFIG))
+    placeholder = comment_row((9, 7, None, None, None, "", NOW, NOW, None, False, True, False, None),
+                              CONFIG)
     assert placeholder["author"] is None and placeholder["is_deleted"] is True
     conforms(Comment, placeholder)
+    # A removed comment: a placeholder to everyone but admins, who see it and its reason.
+    removed = row[:10] + (False, True, "spam")
+    hidden = conforms(Comment, comment_row(removed, CONFIG))
+    assert (hidden.author, hidden.content, hidden.removed, hidden.removed_reason) == (None, "", True, None)
+    assert "removed_reason" not in comment_row(removed, CONFIG)
+    shown = conforms(Comment, comment_row(removed, CONFIG, admin=True))
+    assert (shown.author.username, shown.content, shown.removed_reason) == ("alice", "hello", "spam")
     comment = SimpleNamespace(id=9, post_id=7, author_id=3, content="hi", created_at=NOW,
                               parent_id=None)
     conforms(CommentCreated, comment_created(comment))
