@@ -109,11 +109,12 @@ MODERATION_OLDEST_OPEN_REPORT_AGE = Gauge(
     "imageboard_moderation_oldest_open_report_age_seconds",
     "Age of the oldest open report (0 when the queue is empty)")
 _oldest_open_report = [None]  # its created_at as epoch seconds, or None: the queue is empty
+_clock = time.time
 
 
 def _oldest_open_report_age():
     oldest = _oldest_open_report[0]
-    return 0.0 if oldest is None else max(0.0, time.time() - oldest)
+    return 0.0 if oldest is None else max(0.0, _clock() - oldest)
 
 
 # The age is worked out when Prometheus scrapes (exact between two refreshes).
