@@ -31,6 +31,9 @@ Metric names (all prefixed imageboard_)
              kafka_dead_lettered_total{component,topic,reason}    counter (services' consumers:
                                                                   rows of their dead_letters;
                                                                   reason: the letter's kind)
+  moderation (every replica exports the same numbers, read from its database: use max())
+             moderation_open_reports                              gauge (reports with status open)
+             moderation_oldest_open_report_age_seconds            gauge (0 when none is open)
   events:    best_effort_dropped_total{type,reason}               counter (post.viewed not sent:
                                                                   refused, queue_full, undelivered)
   pipeline:  pipeline_consumed_total{topic}                       counter
@@ -46,6 +49,7 @@ put ids or usernames in a label.
 """
 import logging
 import threading
+import time
 
 from prometheus_client import (REGISTRY, CollectorRegistry, Counter, Gauge, Histogram,
                                disable_created_metrics)
@@ -97,6 +101,31 @@ BEST_EFFORT_DROPPED = Counter("imageboard_best_effort_dropped_total",
 KAFKA_DEAD_LETTERED = Counter("imageboard_kafka_dead_lettered_total",
                               "Kafka messages a service's consumer could not use, stored in its "
                               "dead_letters table", ["component", "topic", "reason"])
+
+# ---- moderation queue (services/moderation: refreshed by a timer, read from its database) --
+MODERATION_OPEN_REPORTS = Gauge("imageboard_moderation_open_reports",
+                                "Reports waiting in the moderation queue (status open)")
+MODERATION_OLDEST_OPEN_REPORT_AGE = Gauge(
+    "imageboard_moderation_oldest_open_report_age_seconds",
+    "Age of the oldest open report (0 when the queue is empty)")
+_oldest_open_report = [None]  # its created_at as epoch seconds, or None: the queue is empty
+_clock = time.time
+
+
+def _oldest_open_report_age():
+    oldest = _oldest_open_report[0]
+    return 0.0 if oldest is None else max(0.0, _clock() - oldest)
+
+
+# The age is worked out when Prometheus scrapes (exact between two refreshes).
+MODERATION_OLDEST_OPEN_REPORT_AGE.set_function(_oldest_open_report_age)
+
+
+def set_moderation_queue(open_reports, oldest_created_at):
+    """What the moderation service's timer read: the open report count and the oldest one's
+    created_at (an aware datetime, or None when none is open)."""
+    MODERATION_OPEN_REPORTS.set(open_reports)
+    _oldest_open_report[0] = None if oldest_created_at is None else oldest_created_at.timestamp()
 
 # ---- analytics pipeline ---------------------------------------------------------------
 PIPELINE_CONSUMED = Counter("imageboard_pipeline_consumed_total", "Messages consumed", ["topic"])

@@ -81,6 +81,13 @@ DASHBOARDS = {
                  "{{service}} {{state}}"),
                 ('sum by (service) (imageboard_db_pool_max_connections{service=~"$service"})',
                  "{{service}} max")]),
+            # Every moderation replica exports the same numbers (its database's): max().
+            panel("Open reports", [("max(imageboard_moderation_open_reports)", "open reports")],
+                  description="Reports waiting in the moderation queue (GET /api/reports/?status=open)."),
+            panel("Oldest open report age", [
+                ("max(imageboard_moderation_oldest_open_report_age_seconds)", "oldest open report")],
+                unit="s", description="How long the oldest open report has waited (0: the queue "
+                                      "is empty). Over 24 h: the ModerationReportWaiting alert."),
         ],
     },
     "pipeline": {

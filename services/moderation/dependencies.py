@@ -8,7 +8,7 @@ fails leaves nothing changed here.
 """
 from datetime import timedelta
 
-from peewee import IntegrityError
+from peewee import SQL, IntegrityError, fn
 
 from contracts.errors import BadRequest, ValidationFailed
 from contracts.events import (CommentDeleted, ContentRemoved, ContentRestored, PostDeleted,
@@ -20,6 +20,7 @@ from imageboard.access.log import record_access_change
 from imageboard.erasure import purge_outbox_when_published
 from imageboard.events.dead_letters import record_dead_letter
 from imageboard.events.outbox import record_event
+from imageboard.metrics import set_moderation_queue
 from imageboard.pagination import check_page, is_id
 from imageboard.service_kit import Database
 from imageboard.timefmt import utcnow
@@ -120,6 +121,19 @@ class ModerationStore:
         total = query.count()
         rows = query.order_by(Report.id.desc()).paginate(page, limit)
         return {"count": total, "results": [report_public(r) for r in rows]}
+
+    def open_reports_summary(self):
+        """(open report count, the oldest open report's created_at or None): one query,
+        answered from the partial index reports_open_created (migration 0005)."""
+        count, oldest = (Report.select(fn.COUNT(SQL("*")), fn.MIN(Report.created_at))
+                         .where(Report.status == "open").tuples().get())
+        return count, oldest
+
+    def refresh_queue_metrics(self):
+        """The queue gauges (imageboard/metrics.py) from open_reports_summary()."""
+        count, oldest = self.open_reports_summary()
+        set_moderation_queue(count, oldest)
+        return count, oldest
 
     def get_report(self, report_id):
         report = Report.get_or_none(Report.id == report_id) if is_id(report_id) else None

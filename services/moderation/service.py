@@ -3,6 +3,7 @@ access source (bans reach every gateway within 1 s) and a consumer of the remova
 deletion events the posts and comments services publish."""
 from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy
+from nameko.timer import timer
 
 from imageboard.access import feed as access_feed  # by module: see services/users/service.py
 from imageboard.events.kafka_entrypoint import consume_events, dead_letters
@@ -14,6 +15,10 @@ from imageboard.settings import settings_of
 from services.moderation.dependencies import ModerationDatabase, active_bans
 from services.moderation.models import AccessChange
 from services.moderation.peers import Peers
+
+# Seconds between two reads of the queue gauges (imageboard_moderation_open_reports and
+# imageboard_moderation_oldest_open_report_age_seconds); the age itself is exact at scrape.
+QUEUE_METRICS_INTERVAL = 5
 
 
 class ModerationService(service_kit.OutboxService, access_feed.AccessSource):
@@ -82,6 +87,14 @@ class ModerationService(service_kit.OutboxService, access_feed.AccessSource):
     def restore_content(self, target_type, target_id, reason, moderator_id):
         """Operators (`imageboard restore`): posts.restore_post / comments.restore_comment."""
         return self._peers().content("restore", target_type, target_id, reason, moderator_id)
+
+    # -- metrics -------------------------------------------------------------------------
+    @timer(interval=QUEUE_METRICS_INTERVAL, eager=True)
+    def export_queue_metrics(self):
+        """The open report count and the oldest one's age for Prometheus (the
+        ModerationReportWaiting alert): one indexed query every few seconds, on every
+        replica alike (dashboards and alerts take max())."""
+        return self.moderation.refresh_queue_metrics()
 
     # -- events in ---------------------------------------------------------------------
     @consume_events(["moderation-events", "post-events", "comment-events", "user-events"])

@@ -29,6 +29,7 @@ CORE_PANELS = {
     "Latency p50 / p95 / p99", "p99 latency by route", "Requests in flight",
     "Service instances up", "RPC calls by method", "RPC p95 latency by method",
     "Domain errors (4xx answers)", "Workers busy / max", "Database pool",
+    "Open reports", "Oldest open report age",  # the moderation service's timer, from its start
 }
 # Panels that must show data when the stack runs that part (outbox relays, the pipeline).
 PART_PANELS = {

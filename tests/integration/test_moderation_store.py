@@ -7,6 +7,7 @@ import json
 import uuid
 
 import pytest
+from peewee import SQL, fn
 
 from contracts import events as ev
 from contracts.errors import (AlreadyResolved, CannotBanAdmin, Conflict, OwnContent,
@@ -276,3 +277,57 @@ def test_the_data_export_hides_the_moderator(store, peers):
     exported = store.reports_of_user(BOB)
     assert [r["id"] for r in exported] == [made["id"]]
     assert exported[0]["resolution"]["resolved_by"] is None and exported[0]["resolution"]["note"] == "ok"
+
+
+def gauge(name):
+    from prometheus_client import REGISTRY
+    return REGISTRY.get_sample_value(name)
+
+
+def test_the_queue_gauges_count_open_reports_and_age_the_oldest(store, peers):
+    from datetime import timedelta
+
+    assert store.refresh_queue_metrics() == (0, None)
+    assert gauge("imageboard_moderation_open_reports") == 0
+    assert gauge("imageboard_moderation_oldest_open_report_age_seconds") == 0
+
+    first = store.create_report({"target_type": "post", "target_id": 10, "reason": "spam"},
+                                user(BOB), peers)
+    second = store.create_report({"target_type": "comment", "target_id": 20, "reason": "spam"},
+                                 user(BOB), peers)
+    store.create_report({"target_type": "post", "target_id": 10, "reason": "abuse"},
+                        user(CAROL), peers)
+    # The second report is made two days old: the oldest by created_at, not by id.
+    two_days_ago = utcnow() - timedelta(days=2)
+    Report.update(created_at=two_days_ago).where(Report.id == second["id"]).execute()
+    count, oldest = store.refresh_queue_metrics()
+    assert (count, oldest) == (3, two_days_ago)
+    assert gauge("imageboard_moderation_open_reports") == 3
+    age = gauge("imageboard_moderation_oldest_open_report_age_seconds")
+    assert 2 * 86400 <= age < 2 * 86400 + 5
+
+    # Resolved reports leave the queue: dismissing the old one makes `first` the oldest.
+    store.resolve_report(second["id"], {"action": "dismiss"}, user(ROOT), peers)
+    count, oldest = store.refresh_queue_metrics()
+    assert count == 2 and oldest == Report.get_by_id(first["id"]).created_at
+    assert gauge("imageboard_moderation_open_reports") == 2
+    assert 0 < gauge("imageboard_moderation_oldest_open_report_age_seconds") < 60
+    # Removing post 10 resolves both of its reports: the queue is empty, the age 0 again.
+    store.resolve_report(first["id"], {"action": "remove"}, user(ROOT), peers)
+    assert store.refresh_queue_metrics() == (0, None)
+    assert gauge("imageboard_moderation_open_reports") == 0
+    assert gauge("imageboard_moderation_oldest_open_report_age_seconds") == 0
+
+
+def test_the_queue_gauges_query_is_answered_from_the_open_reports_index(store):
+    """The timer's query reads the partial index reports_open_created alone (migration
+    0005): its cost follows the open reports, not the table. Seq scans are switched off so
+    the plan shows what PostgreSQL can do with a large table, not with this empty one."""
+    query = (Report.select(fn.COUNT(SQL("*")), fn.MIN(Report.created_at))
+             .where(Report.status == "open"))
+    sql, params = query.sql()
+    with store.db.atomic():
+        store.db.execute_sql("SET LOCAL enable_seqscan = off")
+        store.db.execute_sql("SET LOCAL enable_bitmapscan = off")
+        plan = "\n".join(row[0] for row in store.db.execute_sql("EXPLAIN " + sql, params))
+    assert "Index Only Scan using reports_open_created" in plan, plan
