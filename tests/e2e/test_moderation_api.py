@@ -1,6 +1,5 @@
-"""Reports, bans and the modlog (contract v2 sections 5.1-5.3, 3.3, 8.2) over HTTP against
-the running stack. Removal paths (resolve `remove`/`ban`, content.removed) need the posts
-and comments services' remove_* RPCs and are covered after they are merged."""
+"""Reports, bans and the modlog (contract v2 sections 5.1-5.3, 3.3, 4.3, 8.2) over HTTP
+against the running stack, removals through the posts and comments services' endpoints."""
 import pytest
 
 from imageboard_ops.util import wait_for
@@ -263,32 +262,20 @@ def test_the_modlog_hides_moderators_from_everyone_but_admins(api, register, con
     assert api("GET", "/api/modlog/?limit=1&page=2").json()["previous"] is not None
 
 
-def publish(config, payload, key, actor_id):
-    """An event as the posts or comments service publishes it (their remove/restore RPCs
-    come with the content work): straight onto its topic."""
-    from confluent_kafka import Producer
-
-    from contracts import events as ev
-    from imageboard.config import topic
-
-    event = ev.new_event(payload, key=key, actor_id=actor_id)
-    producer = Producer({"bootstrap.servers": config["KAFKA_BOOTSTRAP_SERVERS"], "acks": "all"})
-    producer.produce(topic(config, event.payload.spec.topic), ev.encode(event), key=str(key))
-    assert producer.flush(15) == 0
+def notifications_of(api, user):
+    return [n["message"] for n in api("GET", "/api/notifications/?limit=100",
+                                      headers=bearer(user)).json()]
 
 
-def test_a_direct_removal_event_resolves_the_open_reports_and_is_logged(api, register, config):
-    from contracts import events as ev
-
+def test_a_direct_removal_resolves_the_open_reports_and_is_logged(api, register, config):
     admin = make_admin(config, api, register("dradm"))
     alice, bob, carol = register("dra"), register("drb"), register("drc")
     post = post_of(api, alice, "Removed soon", "spam spam")
     ids = [report(api, who, "post", post["id"], reason).json()["id"]
            for who, reason in ((bob, "spam"), (carol, "abuse"))]
-    publish(config, ev.ContentRemoved(target_type="post", target_id=post["id"], post_id=post["id"],
-                                      post_title="Removed soon", author_id=alice["id"],
-                                      reason="off-topic", removed_by=admin["id"], report_id=None),
-            key=post["id"], actor_id=admin["id"])
+    resp = api("POST", f"/api/posts/{post['id']}/remove/", json={"reason": "off-topic"},
+               headers=bearer(admin))
+    assert resp.status_code == 200, resp.text
 
     def resolved():
         rows = api("GET", "/api/reports/?status=resolved&limit=100", headers=bearer(admin)).json()
@@ -298,18 +285,72 @@ def test_a_direct_removal_event_resolves_the_open_reports_and_is_logged(api, reg
         res = row["resolution"]
         assert (res["action"], res["note"], res["ban_days"]) == ("remove", "off-topic", None)
         assert res["resolved_by"] == {"id": admin["id"], "username": admin["username"]}
+    wait_for(lambda: any(e["target_id"] == post["id"] for e in api(
+        "GET", "/api/modlog/?action=remove_post&limit=100").json()["results"]), 15,
+        interval=0.2, what="the remove_post entry")
     entries = api("GET", "/api/modlog/?action=remove_post&limit=100", headers=bearer(admin)).json()
     entry = next(e for e in entries["results"] if e["target_id"] == post["id"])
     assert (entry["target_type"], entry["reason"]) == ("post", "off-topic")
     assert entry["moderator"] == {"id": admin["id"], "username": admin["username"]}
+    # Removed: missing for reporters too.
+    assert error_of(report(api, register("drd"), "post", post["id"])) == (404, "post_not_found")
 
-    publish(config, ev.ContentRestored(target_type="post", target_id=post["id"], post_id=post["id"],
-                                       post_title="Removed soon", author_id=alice["id"],
-                                       reason="mistake", restored_by=admin["id"]),
-            key=post["id"], actor_id=admin["id"])
+    resp = api("POST", f"/api/posts/{post['id']}/restore/", json={"reason": "mistake"},
+               headers=bearer(admin))
+    assert resp.status_code == 200, resp.text
     wait_for(lambda: any(e["target_id"] == post["id"] for e in api(
         "GET", "/api/modlog/?action=restore_post&limit=100").json()["results"]), 15,
         interval=0.2, what="the restore_post entry")
+
+
+def test_resolving_with_ban_removes_the_comment_bans_its_author_and_resolves_the_others(
+        api, register, config):
+    admin = make_admin(config, api, register("rbadm"))
+    eve, bob, carol = register("rbe"), register("rbb"), register("rbc")
+    post = post_of(api, bob, "Host post")
+    comment = comment_of(api, eve, post["id"], "buy now at ...")
+    first = report(api, bob, "comment", comment["id"], "spam").json()["id"]
+    second = report(api, carol, "comment", comment["id"], "abuse").json()["id"]
+
+    resp = api("POST", f"/api/reports/{first}/resolve/",
+               json={"action": "ban", "ban_days": 3, "note": ""}, headers=bearer(admin))
+    assert resp.status_code == 200, resp.text
+    resolution = resp.json()["resolution"]
+    assert (resolution["action"], resolution["ban_days"]) == ("ban", 3)
+    # The comment is removed (missing for everyone but admins), its author banned within 1 s.
+    assert error_of(api("GET", f"/api/comments/{comment['id']}/")) == (404, "comment_not_found")
+    seen = api("GET", f"/api/comments/{comment['id']}/", headers=bearer(admin)).json()
+    assert seen["removed"] is True and seen["removed_reason"] == "spam"
+    wait_for(lambda: can_write(api, eve).status_code == 403, 1.0, interval=0.02,
+             what="the ban on the gateway")
+    refused = can_write(api, eve).json()["error"]
+    assert refused["code"] == "user_banned" and refused["details"]["expires_at"]
+    # Every open report on the target resolved alike (same action, note, resolver).
+    other = next(r for r in api("GET", "/api/reports/?status=resolved&limit=100",
+                                headers=bearer(admin)).json()["results"] if r["id"] == second)
+    assert (other["resolution"]["action"], other["resolution"]["ban_days"]) == ("ban", 3)
+    assert other["resolution"]["resolved_by"]["id"] == admin["id"]
+    # The ban's reason is the report's reason code when the note is empty; both logged.
+    wait_for(lambda: any(e["target_id"] == eve["id"] and e["reason"] == "spam" for e in api(
+        "GET", "/api/modlog/?action=ban_user&limit=100").json()["results"]), 15, interval=0.2,
+        what="the ban_user entry")
+    wait_for(lambda: any(e["target_id"] == comment["id"] for e in api(
+        "GET", "/api/modlog/?action=remove_comment&limit=100").json()["results"]), 15,
+        interval=0.2, what="the remove_comment entry")
+    # The author hears of both (section 8.2).
+    wait_for(lambda: {'Your comment on "Host post" was removed by a moderator: spam'}
+             <= set(notifications_of(api, eve))
+             and any(m.startswith("You are banned until ") and m.endswith(": spam")
+                     for m in notifications_of(api, eve)), 15, interval=0.2,
+             what="the SYSTEM notifications")
+
+    # A report on an admin's item: resolving with ban refuses, nothing changes.
+    admin_post = post_of(api, admin, "Admin's post")
+    on_admin = report(api, carol, "post", admin_post["id"]).json()["id"]
+    assert error_of(api("POST", f"/api/reports/{on_admin}/resolve/",
+                        json={"action": "ban", "ban_days": None}, headers=bearer(admin))) == \
+        (403, "cannot_ban_admin")
+    assert api("GET", f"/api/posts/{admin_post['id']}/").status_code == 200
 
 
 def test_an_admin_deleting_someone_elses_post_is_logged_the_author_is_not(api, register, config):
