@@ -3,8 +3,6 @@
 import json
 
 import pytest
-from nameko.exceptions import MethodNotFound
-from nameko.standalone.rpc import ClusterRpcProxy
 
 from imageboard_ops.util import wait_for
 from tests.e2e.conftest import bearer
@@ -68,14 +66,6 @@ def test_cli_removes_and_restores_through_the_content_services(api, register, co
     root = make_admin(config, api, register("oprroot"))
     alice = register("opra")
     post = create(api, alice, "to remove", "content").json()
-    with ClusterRpcProxy(config, timeout=10) as rpc:
-        try:
-            rpc.posts.restore_post(post["id"], "probe", root["id"])
-        except MethodNotFound:
-            pytest.skip("posts.remove_post/restore_post come with the content work (issue 18)")
-        except Exception:  # noqa: BLE001 (not_removed or the like: the RPC exists)
-            pass
-
     rc, out, err = imageboard_cli("remove", "post", str(post["id"]), "--reason", "spam",
                                   "--moderator", root["username"])
     assert rc == 0, err
