@@ -1,5 +1,5 @@
-"""Who may call each endpoint of contract v2 section 5 (anonymous, a user, a banned user,
-an admin): the exact status and error code of each cell, checks in the order of section 3.2
+"""Who may call each endpoint of contract v2 sections 4, 5 and 8.3 (anonymous, a user, an
+item's author, a banned user, an admin): the exact status and error code of each cell, checks in the order of section 3.2
 (401; 403 user_banned, admin_required; then the responder's own)."""
 import pytest
 import requests
@@ -126,3 +126,82 @@ def test_modlog(people):
     for who in ("anonymous", "user", "banned", "admin"):
         assert call(people, who, "GET", "/api/modlog/") == (200, None), who
     assert call(people, "anonymous", "GET", "/api/modlog/?action=x") == (400, "invalid_action")
+
+
+# ---- the content lifecycle (section 4): author-only edits, author-or-admin deletion, admin
+# removal; a banned user's writes are 403 user_banned before any other check but 401.
+def fresh_post(people):
+    return create(people["api"], people["author"], "matrix", "target").json()["id"]
+
+
+def fresh_comment(people, post_id=None):
+    post_id = post_id or people["post"]["id"]
+    resp = people["api"]("POST", "/api/comments/", headers=bearer(people["author"]),
+                         json={"post_id": post_id, "content": "matrix comment"})
+    assert resp.status_code == 201, resp.text
+    return resp.json()["id"]
+
+
+def test_edit_post(people):
+    path = f"/api/posts/{fresh_post(people)}/"
+    body = {"title": "edited"}
+    assert call(people, "anonymous", "PATCH", path, json=body) == (401, "not_authenticated")
+    assert call(people, "user", "PATCH", path, json=body) == (403, "forbidden")
+    assert call(people, "banned", "PATCH", path, json=body) == (403, "user_banned")
+    assert call(people, "admin", "PATCH", path, json=body) == (403, "forbidden")
+    assert call(people, "author", "PATCH", path, json=body) == (200, None)
+    assert call(people, "author", "PATCH", "/api/posts/2000000000/", json=body) == \
+        (404, "post_not_found")
+
+
+def test_read_edit_and_delete_a_comment(people):
+    path = f"/api/comments/{fresh_comment(people)}/"
+    body = {"content": "edited"}
+    for who in ("anonymous", "user", "banned", "admin", "author"):
+        assert call(people, who, "GET", path) == (200, None), who
+    assert call(people, "anonymous", "PATCH", path, json=body) == (401, "not_authenticated")
+    assert call(people, "user", "PATCH", path, json=body) == (403, "forbidden")
+    assert call(people, "banned", "PATCH", path, json=body) == (403, "user_banned")
+    assert call(people, "admin", "PATCH", path, json=body) == (403, "forbidden")
+    assert call(people, "author", "PATCH", path, json=body) == (200, None)
+    assert call(people, "anonymous", "DELETE", path) == (401, "not_authenticated")
+    assert call(people, "user", "DELETE", path) == (403, "forbidden")
+    assert call(people, "banned", "DELETE", path) == (403, "user_banned")
+    assert call(people, "author", "DELETE", path) == (204, None)
+    assert call(people, "author", "DELETE", path) == (404, "comment_not_found")
+    by_admin = f"/api/comments/{fresh_comment(people)}/"
+    assert call(people, "admin", "DELETE", by_admin) == (204, None)
+
+
+@pytest.mark.parametrize("kind", ["posts", "comments"])
+def test_remove_and_restore(people, kind):
+    item = fresh_post(people) if kind == "posts" else fresh_comment(people)
+    remove, restore = f"/api/{kind}/{item}/remove/", f"/api/{kind}/{item}/restore/"
+    missing = "post_not_found" if kind == "posts" else "comment_not_found"
+    body = {"reason": "matrix"}
+    for path in (remove, restore):
+        assert call(people, "anonymous", "POST", path, json=body) == (401, "not_authenticated")
+        assert call(people, "user", "POST", path, json=body) == (403, "admin_required")
+        assert call(people, "author", "POST", path, json=body) == (403, "admin_required")
+        assert call(people, "banned", "POST", path, json=body) == (403, "user_banned")
+    assert call(people, "admin", "POST", restore, json=body) == (409, "not_removed")
+    assert call(people, "admin", "POST", remove, json={}) == (400, "missing_fields")
+    assert call(people, "admin", "POST", remove, json=body) == (200, None)
+    assert call(people, "admin", "POST", remove, json=body) == (409, "already_removed")
+    detail = f"/api/{kind}/{item}/"
+    for who in ("anonymous", "user", "author", "banned"):  # the author too (section 4.3)
+        assert call(people, who, "GET", detail) == (404, missing), who
+    assert call(people, "admin", "GET", detail) == (200, None)
+    assert call(people, "admin", "POST", restore, json=body) == (200, None)
+    assert call(people, "anonymous", "GET", detail) == (200, None)
+    assert call(people, "admin", "POST", f"/api/{kind}/2000000000/remove/", json=body) == \
+        (404, missing)
+
+
+def test_moderation_analytics(people):
+    path = "/api/analytics/moderation/"
+    assert call(people, "anonymous", "GET", path) == (401, "not_authenticated")
+    assert call(people, "user", "GET", path) == (403, "admin_required")
+    assert call(people, "author", "GET", path) == (403, "admin_required")
+    assert call(people, "banned", "GET", path) == (403, "admin_required")
+    assert call(people, "admin", "GET", path) == (200, None)
