@@ -1,0 +1,231 @@
+// Browser tests of the web client: Playwright (playwright-core) driving Debian's chromium
+// against the running stack behind nginx. Run by tests/web/test_browser.py:
+//   BASE_URL=http://127.0.0.1:PORT ADMIN_USER=.. ADMIN_PASSWORD=.. SHOTS_DIR=docs/web node tests/e2e.mjs
+// Prints one line "RESULT <json>" (timings, axe findings); exits 1 on the first failure.
+import { chromium } from "playwright-core";
+import { mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+
+const require = createRequire(import.meta.url);
+const AXE = require.resolve("axe-core/axe.min.js");
+const BASE = process.env.BASE_URL || "http://127.0.0.1:8080";
+const SHOTS = process.env.SHOTS_DIR || "";
+const SUFFIX = process.env.RUN_ID || String(Date.now() % 1e8);
+const PASSWORD = "password1";
+const TIMEOUT = 10000;
+const result = { pages: {}, axe: {}, timings: {}, steps: [] };
+
+// A real 2x2 PNG (the server decodes images: decision 10).
+const PNG = Buffer.from("89504e470d0a1a0a0000000d49484452000000020000000208020000"
+  + "00fdd49a730000001649444154789c63f8cfc0f09f818181e13f0303c37f0600"
+  + "2bf205fb0e8ec8e10000000049454e44ae426082", "hex");
+
+function step(name) { result.steps.push(name); console.error(`[e2e] ${name}`); }
+function assert(cond, msg) { if (!cond) throw new Error("assertion failed: " + msg); }
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync"],
+});
+
+async function newUser(options = {}) {
+  const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 }, ...options });
+  // The badge polls unread-count every 30 s when there is no stream; the test shortens it.
+  await ctx.addInitScript(() => localStorage.setItem("ib.pollMs", "1000"));
+  ctx.setDefaultTimeout(TIMEOUT);
+  const page = await ctx.newPage();
+  page.on("pageerror", (err) => console.error("[page error]", err.message));
+  return { ctx, page };
+}
+
+async function axe(page, name) {
+  await page.addScriptTag({ path: AXE });
+  const violations = await page.evaluate(async () => {
+    // @ts-ignore
+    const r = await window.axe.run(document, { resultTypes: ["violations"] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length, help: v.help }));
+  });
+  const bad = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  result.axe[name] = violations.map((v) => `${v.impact}:${v.id}`);
+  assert(bad.length === 0, `axe on ${name}: ${JSON.stringify(bad)}`);
+}
+
+/** axe, then screenshots at 1440 px and at 375 px. */
+async function capture(page, name) {
+  await page.waitForLoadState("networkidle").catch(() => {});
+  await axe(page, name);
+  result.pages[name] = page.url();
+  if (!SHOTS) return;
+  mkdirSync(SHOTS, { recursive: true });
+  const size = page.viewportSize();
+  await page.screenshot({ path: join(SHOTS, `${name}-desktop.png`), fullPage: true });
+  await page.setViewportSize({ width: 375, height: 812 });
+  await page.waitForTimeout(100);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert(overflow <= 1, `${name} scrolls sideways at 375 px (${overflow} px)`);
+  await page.screenshot({ path: join(SHOTS, `${name}-375.png`), fullPage: true });
+  await page.setViewportSize(size);
+}
+
+async function register(page, name) {
+  await page.goto(BASE + "/register");
+  await page.getByLabel("Username").fill(name);
+  await page.getByLabel("Email").fill(`${name}@example.com`);
+  await page.getByLabel("Password (at least 8 characters)").fill(PASSWORD);
+  await page.getByRole("button", { name: "Register" }).click();
+  await page.getByRole("link", { name }).waitFor();
+}
+
+async function login(page, name, password = PASSWORD) {
+  await page.goto(BASE + "/login");
+  await page.getByLabel("Username").fill(name);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Log in" }).click();
+}
+
+try {
+  const alice = await newUser();
+  const bob = await newUser();
+  const aliceName = `alice_${SUFFIX}`, bobName = `bob_${SUFFIX}`;
+
+  step("anonymous pages: board, register, login");
+  await alice.page.goto(BASE + "/");
+  await alice.page.getByRole("heading", { name: "Board" }).waitFor();
+  await capture(alice.page, "board-empty");
+  await alice.page.goto(BASE + "/register");
+  await capture(alice.page, "register");
+  await alice.page.goto(BASE + "/login");
+  await capture(alice.page, "login");
+
+  step("register alice, log out, log in again");
+  await register(alice.page, aliceName);
+  await alice.page.getByRole("button", { name: "Log out" }).click();
+  await alice.page.getByRole("link", { name: "Log in" }).waitFor();
+  await login(alice.page, aliceName);
+  await alice.page.getByRole("link", { name: aliceName }).waitFor();
+
+  step("compose: type check, preview, post with an image");
+  await alice.page.goto(BASE + "/compose");
+  await alice.page.getByLabel("Title").fill("Hello from the browser");
+  await alice.page.getByLabel("Content").fill("A post with an image, made by Playwright.");
+  await alice.page.getByLabel(/^Image/).setInputFiles({ name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("hi") });
+  await alice.page.getByText("The image must be a JPEG or PNG file.").waitFor();
+  await alice.page.getByLabel(/^Image/).setInputFiles({ name: "dot.png", mimeType: "image/png", buffer: PNG });
+  await alice.page.getByAltText("Preview of the chosen image").waitFor();
+  await capture(alice.page, "compose");
+  await alice.page.getByRole("button", { name: "Post" }).click();
+  await alice.page.waitForURL(/\/posts\/\d+$/);
+  const postUrl = alice.page.url();
+  await alice.page.getByRole("heading", { name: "Hello from the browser" }).waitFor();
+  await alice.page.locator("img.full").waitFor();
+
+  step("the board shows the post with its thumbnail; first-posts time");
+  const t0 = Date.now();
+  await alice.page.goto(BASE + "/");
+  await alice.page.locator(".posts li").first().waitFor();
+  result.timings.board_first_posts_ms = Date.now() - t0;
+  result.timings.board_first_posts_in_page_ms = Math.round(await alice.page.evaluate(() => window.ibBoardShown || -1));
+  assert(await alice.page.getByRole("link", { name: "Hello from the browser" }).isVisible(), "post on the board");
+  assert(await alice.page.locator(".posts li img.thumb").count() >= 1, "thumbnail on the board");
+  await capture(alice.page, "board");
+
+  step("bob registers, comments; a failed send keeps the typed comment");
+  await register(bob.page, bobName);
+  await bob.page.goto(postUrl);
+  const box = bob.page.getByLabel("Your comment");
+  await box.fill("Nice post, Alice!");
+  await bob.page.route("**/api/comments/", (route) => route.abort(), { times: 1 });
+  await bob.page.getByRole("button", { name: "Comment" }).click();
+  await bob.page.getByText("The server could not be reached").waitFor();
+  assert(await box.inputValue() === "Nice post, Alice!", "comment kept after an error");
+  await bob.page.getByRole("button", { name: "Comment" }).click();
+  await bob.page.locator(".comment").getByText("Nice post, Alice!").waitFor();
+  assert(await box.inputValue() === "", "comment box emptied after success");
+
+  step("alice replies to bob in the thread");
+  await alice.page.goto(postUrl);
+  await alice.page.locator(".comment").getByRole("button", { name: "Reply" }).first().click();
+  await alice.page.getByLabel(`Reply to ${bobName}`).fill("Thanks, Bob!");
+  await alice.page.getByRole("button", { name: "Send reply" }).click();
+  await alice.page.locator(".replies .comment").getByText("Thanks, Bob!").waitFor();
+  await capture(alice.page, "thread");
+
+  step("alice waits on her notifications; bob likes; the LIKE appears live");
+  await alice.page.goto(BASE + "/notifications");
+  await alice.page.getByTestId("notifications").waitFor();
+  const likesBefore = await alice.page.locator('[data-type="LIKE"]').count();
+  await bob.page.goto(postUrl);
+  await bob.page.getByRole("button", { name: /Like/ }).click();
+  await bob.page.getByRole("button", { name: /Liked/ }).waitFor();
+  assert(await bob.page.getByTestId("likes-count").innerText() === "1", "likes_count 1");
+  const tLike = Date.now();
+  await alice.page.waitForFunction((n) => document.querySelectorAll('[data-type="LIKE"]').length > n, likesBefore, { timeout: 15000 });
+  result.timings.like_notification_ms = Date.now() - tLike;
+  result.live_mode = await alice.page.getByTestId("unread-badge").getAttribute("data-live");
+  await capture(alice.page, "notifications");
+  await alice.page.getByRole("button", { name: "Mark all as read" }).click();
+  await alice.page.waitForFunction(() => document.querySelector('[data-testid="unread-badge"]')?.hasAttribute("hidden"));
+
+  step("alice's profile");
+  await alice.page.goto(BASE + "/profile");
+  await alice.page.getByRole("heading", { name: "Profile" }).waitFor();
+  await alice.page.getByLabel("About you").fill("I post pictures of dots.");
+  await alice.page.getByRole("button", { name: "Save profile" }).click();
+  await alice.page.getByText("Saved.").waitFor();
+  await capture(alice.page, "profile");
+
+  if (process.env.ADMIN_USER) {
+    step("admin pages");
+    const admin = await newUser();
+    await login(admin.page, process.env.ADMIN_USER, process.env.ADMIN_PASSWORD || PASSWORD);
+    await admin.page.getByRole("link", { name: "Admin" }).waitFor();
+    for (const [path, name] of [["/admin", "admin-reports"], ["/admin/bans", "admin-bans"], ["/admin/modlog", "admin-modlog"], ["/admin/analytics", "admin-analytics"]]) {
+      await admin.page.goto(BASE + path);
+      await admin.page.getByRole("heading", { name: "Admin" }).waitFor();
+      await capture(admin.page, name);
+    }
+    await admin.page.goto(BASE + "/admin/analytics");
+    await admin.page.locator(".uplot").first().waitFor();
+    await admin.ctx.close();
+  }
+
+  step("dark scheme");
+  const dark = await newUser({ colorScheme: "dark" });
+  await dark.page.goto(BASE + "/");
+  await dark.page.locator(".posts li").first().waitFor();
+  await capture(dark.page, "board-dark");
+  await dark.ctx.close();
+
+  step("keyboard: skip link and tab order reach the post link");
+  await bob.page.goto(BASE + "/");
+  await bob.page.locator(".posts li").first().waitFor();
+  await bob.page.keyboard.press("Tab");
+  assert(await bob.page.evaluate(() => document.activeElement?.textContent) === "Skip to content", "skip link first");
+  const outline = await bob.page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+  assert(outline !== "none", "visible focus");
+
+  step("bob deletes his account");
+  await bob.page.goto(BASE + "/profile");
+  await bob.page.getByRole("button", { name: "Delete my account…" }).click();
+  await bob.page.getByLabel("Type your password to confirm").fill("wrong-password");
+  await bob.page.getByRole("button", { name: "Delete my account for good" }).click();
+  await bob.page.locator(".error").first().waitFor();
+  assert(bob.page.url().endsWith("/profile"), "still on the profile after a wrong password");
+  await bob.page.getByLabel("Type your password to confirm").fill(PASSWORD);
+  await bob.page.getByRole("button", { name: "Delete my account for good" }).click();
+  await bob.page.waitForURL(/\/\?deleted=1$/);
+  await bob.page.getByRole("link", { name: "Log in" }).waitFor();
+  await login(bob.page, bobName);
+  await bob.page.locator(".error").waitFor();
+  assert(bob.page.url().includes("/login"), "the deleted account cannot log in");
+
+  await browser.close();
+  console.log("RESULT " + JSON.stringify(result));
+} catch (err) {
+  console.error(err);
+  console.log("RESULT " + JSON.stringify({ ...result, error: String(err && err.message || err) }));
+  await browser.close();
+  process.exit(1);
+}
