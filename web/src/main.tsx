@@ -76,4 +76,6 @@ function App() {
 }
 
 interceptLinks();
-render(<App />, document.getElementById("app")!);
+const root = document.getElementById("app")!;
+root.textContent = "";  // the static "Loading…" of index.html
+render(<App />, root);

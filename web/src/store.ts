@@ -18,15 +18,15 @@ export function useSession() {
 
 export async function loadMe() {
   if (!getToken()) { session.me = null; session.loading = false; emit(); return; }
-  session.loading = true; emit();
+  if (!session.me) { session.loading = true; emit(); }  // a refresh keeps the pages mounted
   const res = await run<Me>(api.GET("/api/users/me/") as never);
   session.loading = false;
-  if (res.ok) { session.me = res.data; startLive(); }
+  if (res.ok) { const first = !session.me; session.me = res.data; if (first) startLive(); }
   else if (res.error.status === 401) { setToken(null); session.me = null; stopLive(); }
   emit();
 }
 
-export async function signIn(token: string) { setToken(token); await loadMe(); }
+export async function signIn(token: string) { setToken(token); session.me = null; await loadMe(); }
 
 export async function signOut(everywhere = false) {
   await raw("POST", everywhere ? "/api/users/logout-all/" : "/api/users/logout/");
