@@ -32,10 +32,15 @@ export function Avatar({ url, name }: { url?: string | null; name: string }) {
   return <span class="avatar avatar-letter" aria-hidden="true">{name.slice(0, 1).toUpperCase()}</span>;
 }
 
-/** Puts the focus on the page's heading after navigation (screen readers hear the new page). */
+let navigated = false;
+window.addEventListener("ib:navigate", () => { navigated = true; });
+window.addEventListener("popstate", () => { navigated = true; });
+
+/** Puts the focus on the page's heading after an in-app navigation (screen readers hear the
+ * new page); on the first load the focus stays at the top, where Tab finds the skip link. */
 export function PageTitle({ children, title }: { children: ComponentChildren; title: string }) {
   const ref = useRef<HTMLHeadingElement>(null);
-  useEffect(() => { document.title = `${title} · Imageboard`; ref.current?.focus(); }, [title]);
+  useEffect(() => { document.title = `${title} · Imageboard`; if (navigated) ref.current?.focus(); }, [title]);
   return <h1 tabIndex={-1} ref={ref}>{children}</h1>;
 }
 
