@@ -12,7 +12,7 @@ from gateway.middleware import (DrainUnreadBodyMiddleware, RequestIdMiddleware,
                                 SecurityHeadersMiddleware)
 from gateway.resources.comments import CommentsResource
 from gateway.resources.analytics import PostStatsResource, UserActivityResource
-from gateway.resources.docs import DocsResource, OpenApiResource
+from gateway.resources.docs import DocsAssetResource, DocsResource, OpenApiResource
 from gateway.resources.export import ExportResource
 from gateway.resources.health import HealthResource, ReadyResource
 from gateway.resources.me import AvatarResource, MeResource
@@ -53,6 +53,7 @@ def create_app(config, rpc=None, limiter=None, access=None):
     app.add_route("/metrics", MetricsResource())
     app.add_route("/api/openapi.json", OpenApiResource())
     app.add_route("/api/docs", DocsResource())
+    app.add_route("/api/docs/assets/{name}", DocsAssetResource())
     app.add_route("/api/users/register", RegisterResource(rpc))
     app.add_route("/api/users/login", LoginResource(rpc))
     app.add_route("/api/users/logout", LogoutResource(rpc))

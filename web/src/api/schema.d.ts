@@ -66,8 +66,28 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** This document as a readable HTML page */
+        /**
+         * This document as an interactive page (Swagger UI)
+         * @description Swagger UI with try-it (Authorize takes a Bearer token); format=plain gives the same as HTML without JavaScript.
+         */
         get: operations["docs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/docs/assets/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A file of the documentation page (Swagger UI, served locally) */
+        get: operations["docs_asset"];
         put?: never;
         post?: never;
         delete?: never;
@@ -323,7 +343,7 @@ export interface paths {
         };
         /**
          * Everything the caller made and received, as one JSON download
-         * @description Contract v2 section 6.4: the profile ("me"), the caller's posts (with their likes; removed ones too, with the reason), comments, likes, notifications and reports, everything, unpaginated, oldest first.
+         * @description The profile ("me"), the caller's posts (with their likes; removed ones too, with the reason), comments, likes, notifications and reports, everything, unpaginated, oldest first.
          */
         get: operations["export_me"];
         put?: never;
@@ -479,7 +499,7 @@ export interface components {
             posts: number;
         };
         AuthorRef: {
-            /** @description The author's avatar (contract v2 section 3.1); null without one. */
+            /** @description The author's avatar; null without one. */
             avatar_url: string | null;
             id: number;
             username: string;
@@ -491,7 +511,7 @@ export interface components {
         Ban: {
             /**
              * Format: date-time
-             * @description ISO 8601 in UTC with an explicit offset (decision 2).
+             * @description ISO 8601 in UTC with an explicit offset.
              */
             created_at: string;
             /** @description null: permanent. */
@@ -499,12 +519,12 @@ export interface components {
             reason: string;
         };
         Comment: {
-            /** @description null for a placeholder (contract v2 section 4.2). */
+            /** @description null for a placeholder. */
             author: components["schemas"]["AuthorRef"] | null;
             content: string;
             /**
              * Format: date-time
-             * @description ISO 8601 in UTC with an explicit offset (decision 2).
+             * @description ISO 8601 in UTC with an explicit offset.
              */
             created_at: string;
             id: number;
@@ -514,7 +534,7 @@ export interface components {
             post_id: number;
             /**
              * Format: date-time
-             * @description ISO 8601 in UTC with an explicit offset (decision 2).
+             * @description ISO 8601 in UTC with an explicit offset.
              */
             updated_at: string;
         };
@@ -532,25 +552,25 @@ export interface components {
             content: string;
             /**
              * Format: date-time
-             * @description ISO 8601 in UTC with an explicit offset (decision 2).
+             * @description ISO 8601 in UTC with an explicit offset.
              */
             created_at: string;
             id: number;
             parent: number | null;
             post_id: number;
         };
-        /** @description DELETE /api/users/me/ (contract v2 section 6.3): the password, checked again. */
+        /** @description DELETE /api/users/me/: the password, checked again. */
         DeleteAccountRequest: {
             password: string;
         };
-        /** @description Decision 1: the one error body of every 4xx/5xx. */
+        /** @description The one error body of every 4xx/5xx. */
         Error: {
             error: components["schemas"]["ErrorBody"];
         };
         ErrorBody: {
             /** @description Stable machine-readable code. */
             code: string;
-            /** @description v2 decision 3: for codes that document it (user_banned: reason, expires_at). */
+            /** @description For codes that document it (user_banned: reason, expires_at). */
             details?: {
                 [key: string]: unknown;
             };
@@ -564,7 +584,7 @@ export interface components {
             comments: components["schemas"]["Comment"][];
             /**
              * Format: date-time
-             * @description ISO 8601 in UTC with an explicit offset (decision 2).
+             * @description ISO 8601 in UTC with an explicit offset.
              */
             exported_at: string;
             likes: components["schemas"]["ExportLike"][];
@@ -579,7 +599,7 @@ export interface components {
         ExportLike: {
             /**
              * Format: date-time
-             * @description ISO 8601 in UTC with an explicit offset (decision 2).
+             * @description ISO 8601 in UTC with an explicit offset.
              */
             created_at: string;
             post_id: number;
@@ -590,7 +610,7 @@ export interface components {
             content: string;
             /**
              * Format: date-time
-             * @description ISO 8601 in UTC with an explicit offset (decision 2).
+             * @description ISO 8601 in UTC with an explicit offset.
              */
             created_at: string;
             id: number;
@@ -602,7 +622,7 @@ export interface components {
             title: string;
             /**
              * Format: date-time
-             * @description ISO 8601 in UTC with an explicit offset (decision 2).
+             * @description ISO 8601 in UTC with an explicit offset.
              */
             updated_at: string;
         };
@@ -614,7 +634,7 @@ export interface components {
             user_id: number;
             username: string;
         };
-        /** @description Decision 4: `liked` is the state after the call. */
+        /** @description `liked` is the state after the call. */
         LikeToggled: {
             liked: boolean;
             likes_count: number;
@@ -639,17 +659,17 @@ export interface components {
         MarkedAllRead: {
             marked: number;
         };
-        /** @description v2 §3.1: the caller's profile plus email, is_admin and the current ban. */
+        /** @description The caller's profile plus email, is_admin and the current ban. */
         Me: {
             /** @description The 256x256 avatar, or null. */
             avatar_url: string | null;
             ban: components["schemas"]["Ban"] | null;
-            /** @description "" by default (v2 §3.1). */
+            /** @description "" by default. */
             bio: string;
             comments_count: number;
             /**
              * Format: date-time
-             * @description ISO 8601 in UTC with an explicit offset (decision 2).
+             * @description ISO 8601 in UTC with an explicit offset.
              */
             created_at: string;
             email: string;
@@ -668,7 +688,7 @@ export interface components {
         Notification: {
             /**
              * Format: date-time
-             * @description ISO 8601 in UTC with an explicit offset (decision 2).
+             * @description ISO 8601 in UTC with an explicit offset.
              */
             created_at: string;
             data: components["schemas"]["NotificationData"];
@@ -689,7 +709,7 @@ export interface components {
             id: number;
             read: boolean;
         };
-        /** @description POST /api/users/me/password/ (contract v2 §6.1): every other token is revoked. */
+        /** @description POST /api/users/me/password/: every other token is revoked. */
         PasswordChangeRequest: {
             current_password: string;
             new_password: string;
@@ -708,7 +728,7 @@ export interface components {
         };
         PostCreateForm: {
             content: string;
-            /** @description JPEG or PNG, at most 5 MB; decoded, re-encoded without metadata (decision 10). */
+            /** @description JPEG or PNG, at most 5 MB; decoded, re-encoded without metadata. */
             image?: string;
             title: string;
         };
@@ -717,7 +737,7 @@ export interface components {
             content: string;
             /**
              * Format: date-time
-             * @description ISO 8601 in UTC with an explicit offset (decision 2).
+             * @description ISO 8601 in UTC with an explicit offset.
              */
             created_at: string;
             id: number;
@@ -726,7 +746,7 @@ export interface components {
             likes_count: 0;
             title: string;
         };
-        /** @description Contract v2 section 3.6: a keyset page of the feed, without count. */
+        /** @description A keyset page of the feed, without count. */
         PostCursorPage: {
             /** @description Absolute URL with the next page's cursor. */
             next: string | null;
@@ -741,7 +761,7 @@ export interface components {
             content: string;
             /**
              * Format: date-time
-             * @description ISO 8601 in UTC with an explicit offset (decision 2).
+             * @description ISO 8601 in UTC with an explicit offset.
              */
             created_at: string;
             id: number;
@@ -751,7 +771,7 @@ export interface components {
             title: string;
             /**
              * Format: date-time
-             * @description ISO 8601 in UTC with an explicit offset (decision 2).
+             * @description ISO 8601 in UTC with an explicit offset.
              */
             updated_at: string;
         };
@@ -775,7 +795,7 @@ export interface components {
             content: string;
             /**
              * Format: date-time
-             * @description ISO 8601 in UTC with an explicit offset (decision 2).
+             * @description ISO 8601 in UTC with an explicit offset.
              */
             created_at: string;
             id: number;
@@ -784,20 +804,20 @@ export interface components {
             title: string;
             /**
              * Format: date-time
-             * @description ISO 8601 in UTC with an explicit offset (decision 2).
+             * @description ISO 8601 in UTC with an explicit offset.
              */
             updated_at: string;
         };
-        /** @description Decision 5: public profile; `email` only for its owner. */
+        /** @description Public profile; `email` only for its owner. */
         Profile: {
             /** @description The 256x256 avatar, or null. */
             avatar_url: string | null;
-            /** @description "" by default (v2 §3.1). */
+            /** @description "" by default. */
             bio: string;
             comments_count: number;
             /**
              * Format: date-time
-             * @description ISO 8601 in UTC with an explicit offset (decision 2).
+             * @description ISO 8601 in UTC with an explicit offset.
              */
             created_at: string;
             /** @description Only when the caller is this user. */
@@ -808,7 +828,7 @@ export interface components {
             posts_count: number;
             username: string;
         };
-        /** @description v2 §6.2: any of the four; none of them (or all null) is 400 missing_fields. */
+        /** @description Any of the four; none of them (or all null) is 400 missing_fields. */
         ProfileUpdate: {
             /** @default null */
             bio: string | null;
@@ -840,7 +860,7 @@ export interface components {
         Registered: {
             /**
              * Format: date-time
-             * @description ISO 8601 in UTC with an explicit offset (decision 2).
+             * @description ISO 8601 in UTC with an explicit offset.
              */
             created_at: string;
             email: string;
@@ -853,7 +873,7 @@ export interface components {
             unread_count: number;
         };
         UserActivity: {
-            /** @description One entry per day, oldest first, zeros included (decision 9). */
+            /** @description One entry per day, oldest first, zeros included. */
             activity_timeline: components["schemas"]["ActivityDay"][];
             comments_written: number;
             likes_given: number;
@@ -907,7 +927,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, malformed, expired or wrongly signed token (decision 11), or a revoked one (v2 §3.3: `token_revoked`, also a token without `jti`). */
+            /** @description Missing, malformed, expired or wrongly signed token, or a revoked one (`token_revoked`, also a token without `jti`). */
             401: {
                 headers: {
                     /** @description `Bearer` */
@@ -1001,7 +1021,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, malformed, expired or wrongly signed token (decision 11), or a revoked one (v2 §3.3: `token_revoked`, also a token without `jti`). */
+            /** @description Missing, malformed, expired or wrongly signed token, or a revoked one (`token_revoked`, also a token without `jti`). */
             401: {
                 headers: {
                     /** @description `Bearer` */
@@ -1088,7 +1108,7 @@ export interface operations {
                     Link?: string;
                     /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
                     "X-Request-ID"?: string;
-                    /** @description Items in the whole list (decision 3); not in cursor mode. */
+                    /** @description Items in the whole list; not in cursor mode. */
                     "X-Total-Count"?: number;
                     [name: string]: unknown;
                 };
@@ -1107,7 +1127,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, malformed, expired or wrongly signed token (decision 11), or a revoked one (v2 §3.3: `token_revoked`, also a token without `jti`). */
+            /** @description Missing, malformed, expired or wrongly signed token, or a revoked one (`token_revoked`, also a token without `jti`). */
             401: {
                 headers: {
                     /** @description `Bearer` */
@@ -1183,7 +1203,7 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
-                    /** @description Requests allowed per window (section 3.4). */
+                    /** @description Requests allowed per window. */
                     "X-RateLimit-Limit"?: string;
                     /** @description Requests left in the window after this one. */
                     "X-RateLimit-Remaining"?: string;
@@ -1200,7 +1220,7 @@ export interface operations {
             /** @description Bad request: not JSON, a required field or parameter missing, a bad query value. */
             400: {
                 headers: {
-                    /** @description Requests allowed per window (section 3.4). */
+                    /** @description Requests allowed per window. */
                     "X-RateLimit-Limit"?: string;
                     /** @description Requests left in the window after this one. */
                     "X-RateLimit-Remaining"?: string;
@@ -1214,7 +1234,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, malformed, expired or wrongly signed token (decision 11), or a revoked one (v2 §3.3: `token_revoked`, also a token without `jti`). */
+            /** @description Missing, malformed, expired or wrongly signed token, or a revoked one (`token_revoked`, also a token without `jti`). */
             401: {
                 headers: {
                     /** @description `Bearer` */
@@ -1230,7 +1250,7 @@ export interface operations {
             /** @description Authenticated, but not allowed (a banned user's write: `user_banned` with `details`). */
             403: {
                 headers: {
-                    /** @description Requests allowed per window (section 3.4). */
+                    /** @description Requests allowed per window. */
                     "X-RateLimit-Limit"?: string;
                     /** @description Requests left in the window after this one. */
                     "X-RateLimit-Remaining"?: string;
@@ -1247,7 +1267,7 @@ export interface operations {
             /** @description Not found. */
             404: {
                 headers: {
-                    /** @description Requests allowed per window (section 3.4). */
+                    /** @description Requests allowed per window. */
                     "X-RateLimit-Limit"?: string;
                     /** @description Requests left in the window after this one. */
                     "X-RateLimit-Remaining"?: string;
@@ -1264,7 +1284,7 @@ export interface operations {
             /** @description Body too large. */
             413: {
                 headers: {
-                    /** @description Requests allowed per window (section 3.4). */
+                    /** @description Requests allowed per window. */
                     "X-RateLimit-Limit"?: string;
                     /** @description Requests left in the window after this one. */
                     "X-RateLimit-Remaining"?: string;
@@ -1289,10 +1309,10 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Fields present with invalid values (decision 1). */
+            /** @description Fields present with invalid values. */
             422: {
                 headers: {
-                    /** @description Requests allowed per window (section 3.4). */
+                    /** @description Requests allowed per window. */
                     "X-RateLimit-Limit"?: string;
                     /** @description Requests left in the window after this one. */
                     "X-RateLimit-Remaining"?: string;
@@ -1306,11 +1326,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limited: past the caller's per-user limit (contract v2 section 3.4), or nginx's per-IP one. Retry-After says when to try again. */
+            /** @description Rate limited: past the caller's per-user limit, or nginx's per-IP one. Retry-After says when to try again. */
             429: {
                 headers: {
                     "Retry-After"?: string;
-                    /** @description Requests allowed per window (section 3.4). */
+                    /** @description Requests allowed per window. */
                     "X-RateLimit-Limit"?: string;
                     /** @description Requests left in the window after this one. */
                     "X-RateLimit-Remaining"?: string;
@@ -1328,7 +1348,7 @@ export interface operations {
             503: {
                 headers: {
                     "Retry-After"?: string;
-                    /** @description Requests allowed per window (section 3.4). */
+                    /** @description Requests allowed per window. */
                     "X-RateLimit-Limit"?: string;
                     /** @description Requests left in the window after this one. */
                     "X-RateLimit-Remaining"?: string;
@@ -1345,7 +1365,7 @@ export interface operations {
             /** @description The service did not answer within RPC_TIMEOUT. */
             504: {
                 headers: {
-                    /** @description Requests allowed per window (section 3.4). */
+                    /** @description Requests allowed per window. */
                     "X-RateLimit-Limit"?: string;
                     /** @description Requests left in the window after this one. */
                     "X-RateLimit-Remaining"?: string;
@@ -1363,7 +1383,10 @@ export interface operations {
     };
     docs: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description plain: HTML without JavaScript; 400 invalid_format for another value */
+                format?: ("plain" | "swagger") | "";
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -1381,11 +1404,84 @@ export interface operations {
                     "text/html": string;
                 };
             };
-            /** @description Missing, malformed, expired or wrongly signed token (decision 11), or a revoked one (v2 §3.3: `token_revoked`, also a token without `jti`). */
+            /** @description Bad request: not JSON, a required field or parameter missing, a bad query value. */
+            400: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, malformed, expired or wrongly signed token, or a revoked one (`token_revoked`, also a token without `jti`). */
             401: {
                 headers: {
                     /** @description `Bearer` */
                     "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request line (path and query) over 4094 bytes (gunicorn's limit; nginx's: 8 KB). */
+            414: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    docs_asset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description swagger-ui-bundle.js, swagger-ui.css, init.js or LICENSE */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file */
+            200: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/javascript": string;
+                    "text/css": string;
+                    "text/plain": string;
+                };
+            };
+            /** @description Missing, malformed, expired or wrongly signed token, or a revoked one (`token_revoked`, also a token without `jti`). */
+            401: {
+                headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
                     /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -1430,7 +1526,7 @@ export interface operations {
                     Link?: string;
                     /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
                     "X-Request-ID"?: string;
-                    /** @description Items in the whole list (decision 3); not in cursor mode. */
+                    /** @description Items in the whole list; not in cursor mode. */
                     "X-Total-Count"?: number;
                     [name: string]: unknown;
                 };
@@ -1449,7 +1545,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, malformed, expired or wrongly signed token (decision 11), or a revoked one (v2 §3.3: `token_revoked`, also a token without `jti`). */
+            /** @description Missing, malformed, expired or wrongly signed token, or a revoked one (`token_revoked`, also a token without `jti`). */
             401: {
                 headers: {
                     /** @description `Bearer` */
@@ -1518,7 +1614,7 @@ export interface operations {
                     "application/json": components["schemas"]["MarkedAllRead"];
                 };
             };
-            /** @description Missing, malformed, expired or wrongly signed token (decision 11), or a revoked one (v2 §3.3: `token_revoked`, also a token without `jti`). */
+            /** @description Missing, malformed, expired or wrongly signed token, or a revoked one (`token_revoked`, also a token without `jti`). */
             401: {
                 headers: {
                     /** @description `Bearer` */
@@ -1587,7 +1683,7 @@ export interface operations {
                     "application/json": components["schemas"]["UnreadCount"];
                 };
             };
-            /** @description Missing, malformed, expired or wrongly signed token (decision 11), or a revoked one (v2 §3.3: `token_revoked`, also a token without `jti`). */
+            /** @description Missing, malformed, expired or wrongly signed token, or a revoked one (`token_revoked`, also a token without `jti`). */
             401: {
                 headers: {
                     /** @description `Bearer` */
@@ -1659,7 +1755,7 @@ export interface operations {
                     "application/json": components["schemas"]["NotificationRead"];
                 };
             };
-            /** @description Missing, malformed, expired or wrongly signed token (decision 11), or a revoked one (v2 §3.3: `token_revoked`, also a token without `jti`). */
+            /** @description Missing, malformed, expired or wrongly signed token, or a revoked one (`token_revoked`, also a token without `jti`). */
             401: {
                 headers: {
                     /** @description `Bearer` */
@@ -1750,7 +1846,7 @@ export interface operations {
                     "application/json": Record<string, never>;
                 };
             };
-            /** @description Missing, malformed, expired or wrongly signed token (decision 11), or a revoked one (v2 §3.3: `token_revoked`, also a token without `jti`). */
+            /** @description Missing, malformed, expired or wrongly signed token, or a revoked one (`token_revoked`, also a token without `jti`). */
             401: {
                 headers: {
                     /** @description `Bearer` */
@@ -1820,7 +1916,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, malformed, expired or wrongly signed token (decision 11), or a revoked one (v2 §3.3: `token_revoked`, also a token without `jti`). */
+            /** @description Missing, malformed, expired or wrongly signed token, or a revoked one (`token_revoked`, also a token without `jti`). */
             401: {
                 headers: {
                     /** @description `Bearer` */
@@ -1885,7 +1981,7 @@ export interface operations {
             /** @description Created */
             201: {
                 headers: {
-                    /** @description Requests allowed per window (section 3.4). */
+                    /** @description Requests allowed per window. */
                     "X-RateLimit-Limit"?: string;
                     /** @description Requests left in the window after this one. */
                     "X-RateLimit-Remaining"?: string;
@@ -1902,7 +1998,7 @@ export interface operations {
             /** @description Bad request: not JSON, a required field or parameter missing, a bad query value. */
             400: {
                 headers: {
-                    /** @description Requests allowed per window (section 3.4). */
+                    /** @description Requests allowed per window. */
                     "X-RateLimit-Limit"?: string;
                     /** @description Requests left in the window after this one. */
                     "X-RateLimit-Remaining"?: string;
@@ -1916,7 +2012,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, malformed, expired or wrongly signed token (decision 11), or a revoked one (v2 §3.3: `token_revoked`, also a token without `jti`). */
+            /** @description Missing, malformed, expired or wrongly signed token, or a revoked one (`token_revoked`, also a token without `jti`). */
             401: {
                 headers: {
                     /** @description `Bearer` */
@@ -1932,7 +2028,7 @@ export interface operations {
             /** @description Authenticated, but not allowed (a banned user's write: `user_banned` with `details`). */
             403: {
                 headers: {
-                    /** @description Requests allowed per window (section 3.4). */
+                    /** @description Requests allowed per window. */
                     "X-RateLimit-Limit"?: string;
                     /** @description Requests left in the window after this one. */
                     "X-RateLimit-Remaining"?: string;
@@ -1949,7 +2045,7 @@ export interface operations {
             /** @description Body too large. */
             413: {
                 headers: {
-                    /** @description Requests allowed per window (section 3.4). */
+                    /** @description Requests allowed per window. */
                     "X-RateLimit-Limit"?: string;
                     /** @description Requests left in the window after this one. */
                     "X-RateLimit-Remaining"?: string;
@@ -1974,10 +2070,10 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Fields present with invalid values (decision 1). */
+            /** @description Fields present with invalid values. */
             422: {
                 headers: {
-                    /** @description Requests allowed per window (section 3.4). */
+                    /** @description Requests allowed per window. */
                     "X-RateLimit-Limit"?: string;
                     /** @description Requests left in the window after this one. */
                     "X-RateLimit-Remaining"?: string;
@@ -1991,11 +2087,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limited: past the caller's per-user limit (contract v2 section 3.4), or nginx's per-IP one. Retry-After says when to try again. */
+            /** @description Rate limited: past the caller's per-user limit, or nginx's per-IP one. Retry-After says when to try again. */
             429: {
                 headers: {
                     "Retry-After"?: string;
-                    /** @description Requests allowed per window (section 3.4). */
+                    /** @description Requests allowed per window. */
                     "X-RateLimit-Limit"?: string;
                     /** @description Requests left in the window after this one. */
                     "X-RateLimit-Remaining"?: string;
@@ -2013,7 +2109,7 @@ export interface operations {
             503: {
                 headers: {
                     "Retry-After"?: string;
-                    /** @description Requests allowed per window (section 3.4). */
+                    /** @description Requests allowed per window. */
                     "X-RateLimit-Limit"?: string;
                     /** @description Requests left in the window after this one. */
                     "X-RateLimit-Remaining"?: string;
@@ -2030,7 +2126,7 @@ export interface operations {
             /** @description The service did not answer within RPC_TIMEOUT. */
             504: {
                 headers: {
-                    /** @description Requests allowed per window (section 3.4). */
+                    /** @description Requests allowed per window. */
                     "X-RateLimit-Limit"?: string;
                     /** @description Requests left in the window after this one. */
                     "X-RateLimit-Remaining"?: string;
@@ -2069,7 +2165,7 @@ export interface operations {
                     "application/json": components["schemas"]["PostDetail"];
                 };
             };
-            /** @description Missing, malformed, expired or wrongly signed token (decision 11), or a revoked one (v2 §3.3: `token_revoked`, also a token without `jti`). */
+            /** @description Missing, malformed, expired or wrongly signed token, or a revoked one (`token_revoked`, also a token without `jti`). */
             401: {
                 headers: {
                     /** @description `Bearer` */
@@ -2150,7 +2246,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Missing, malformed, expired or wrongly signed token (decision 11), or a revoked one (v2 §3.3: `token_revoked`, also a token without `jti`). */
+            /** @description Missing, malformed, expired or wrongly signed token, or a revoked one (`token_revoked`, also a token without `jti`). */
             401: {
                 headers: {
                     /** @description `Bearer` */
@@ -2236,7 +2332,7 @@ export interface operations {
             /** @description The state after the call */
             200: {
                 headers: {
-                    /** @description Requests allowed per window (section 3.4). */
+                    /** @description Requests allowed per window. */
                     "X-RateLimit-Limit"?: string;
                     /** @description Requests left in the window after this one. */
                     "X-RateLimit-Remaining"?: string;
@@ -2250,7 +2346,7 @@ export interface operations {
                     "application/json": components["schemas"]["LikeToggled"];
                 };
             };
-            /** @description Missing, malformed, expired or wrongly signed token (decision 11), or a revoked one (v2 §3.3: `token_revoked`, also a token without `jti`). */
+            /** @description Missing, malformed, expired or wrongly signed token, or a revoked one (`token_revoked`, also a token without `jti`). */
             401: {
                 headers: {
                     /** @description `Bearer` */
@@ -2266,7 +2362,7 @@ export interface operations {
             /** @description Authenticated, but not allowed (a banned user's write: `user_banned` with `details`). */
             403: {
                 headers: {
-                    /** @description Requests allowed per window (section 3.4). */
+                    /** @description Requests allowed per window. */
                     "X-RateLimit-Limit"?: string;
                     /** @description Requests left in the window after this one. */
                     "X-RateLimit-Remaining"?: string;
@@ -2283,7 +2379,7 @@ export interface operations {
             /** @description Not found. */
             404: {
                 headers: {
-                    /** @description Requests allowed per window (section 3.4). */
+                    /** @description Requests allowed per window. */
                     "X-RateLimit-Limit"?: string;
                     /** @description Requests left in the window after this one. */
                     "X-RateLimit-Remaining"?: string;
@@ -2308,11 +2404,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limited: past the caller's per-user limit (contract v2 section 3.4), or nginx's per-IP one. Retry-After says when to try again. */
+            /** @description Rate limited: past the caller's per-user limit, or nginx's per-IP one. Retry-After says when to try again. */
             429: {
                 headers: {
                     "Retry-After"?: string;
-                    /** @description Requests allowed per window (section 3.4). */
+                    /** @description Requests allowed per window. */
                     "X-RateLimit-Limit"?: string;
                     /** @description Requests left in the window after this one. */
                     "X-RateLimit-Remaining"?: string;
@@ -2330,7 +2426,7 @@ export interface operations {
             503: {
                 headers: {
                     "Retry-After"?: string;
-                    /** @description Requests allowed per window (section 3.4). */
+                    /** @description Requests allowed per window. */
                     "X-RateLimit-Limit"?: string;
                     /** @description Requests left in the window after this one. */
                     "X-RateLimit-Remaining"?: string;
@@ -2347,7 +2443,7 @@ export interface operations {
             /** @description The service did not answer within RPC_TIMEOUT. */
             504: {
                 headers: {
-                    /** @description Requests allowed per window (section 3.4). */
+                    /** @description Requests allowed per window. */
                     "X-RateLimit-Limit"?: string;
                     /** @description Requests left in the window after this one. */
                     "X-RateLimit-Remaining"?: string;
@@ -2398,7 +2494,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, malformed, expired or wrongly signed token (decision 11), or a revoked one (v2 §3.3: `token_revoked`, also a token without `jti`). */
+            /** @description Missing, malformed, expired or wrongly signed token, or a revoked one (`token_revoked`, also a token without `jti`). */
             401: {
                 headers: {
                     /** @description `Bearer` */
@@ -2433,7 +2529,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Fields present with invalid values (decision 1). */
+            /** @description Fields present with invalid values. */
             422: {
                 headers: {
                     /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
@@ -2499,7 +2595,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Missing, malformed, expired or wrongly signed token (decision 11), or a revoked one (v2 §3.3: `token_revoked`, also a token without `jti`). */
+            /** @description Missing, malformed, expired or wrongly signed token, or a revoked one (`token_revoked`, also a token without `jti`). */
             401: {
                 headers: {
                     /** @description `Bearer` */
@@ -2578,7 +2674,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Missing, malformed, expired or wrongly signed token (decision 11), or a revoked one (v2 §3.3: `token_revoked`, also a token without `jti`). */
+            /** @description Missing, malformed, expired or wrongly signed token, or a revoked one (`token_revoked`, also a token without `jti`). */
             401: {
                 headers: {
                     /** @description `Bearer` */
@@ -2659,7 +2755,7 @@ export interface operations {
                     "application/json": components["schemas"]["Me"];
                 };
             };
-            /** @description Missing, malformed, expired or wrongly signed token (decision 11), or a revoked one (v2 §3.3: `token_revoked`, also a token without `jti`). */
+            /** @description Missing, malformed, expired or wrongly signed token, or a revoked one (`token_revoked`, also a token without `jti`). */
             401: {
                 headers: {
                     /** @description `Bearer` */
@@ -2752,7 +2848,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, malformed, expired or wrongly signed token (decision 11), or a revoked one (v2 §3.3: `token_revoked`, also a token without `jti`). */
+            /** @description Missing, malformed, expired or wrongly signed token, or a revoked one (`token_revoked`, also a token without `jti`). */
             401: {
                 headers: {
                     /** @description `Bearer` */
@@ -2787,7 +2883,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Fields present with invalid values (decision 1). */
+            /** @description Fields present with invalid values. */
             422: {
                 headers: {
                     /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
@@ -2858,7 +2954,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, malformed, expired or wrongly signed token (decision 11), or a revoked one (v2 §3.3: `token_revoked`, also a token without `jti`). */
+            /** @description Missing, malformed, expired or wrongly signed token, or a revoked one (`token_revoked`, also a token without `jti`). */
             401: {
                 headers: {
                     /** @description `Bearer` */
@@ -2915,7 +3011,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Fields present with invalid values (decision 1). */
+            /** @description Fields present with invalid values. */
             422: {
                 headers: {
                     /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
@@ -2986,7 +3082,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, malformed, expired or wrongly signed token (decision 11), or a revoked one (v2 §3.3: `token_revoked`, also a token without `jti`). */
+            /** @description Missing, malformed, expired or wrongly signed token, or a revoked one (`token_revoked`, also a token without `jti`). */
             401: {
                 headers: {
                     /** @description `Bearer` */
@@ -3086,7 +3182,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Missing, malformed, expired or wrongly signed token (decision 11), or a revoked one (v2 §3.3: `token_revoked`, also a token without `jti`). */
+            /** @description Missing, malformed, expired or wrongly signed token, or a revoked one (`token_revoked`, also a token without `jti`). */
             401: {
                 headers: {
                     /** @description `Bearer` */
@@ -3171,7 +3267,7 @@ export interface operations {
                 headers: {
                     /** @description `attachment; filename="imageboard-export-<user id>.json"` */
                     "Content-Disposition"?: string;
-                    /** @description Requests allowed per window (section 3.4). */
+                    /** @description Requests allowed per window. */
                     "X-RateLimit-Limit"?: string;
                     /** @description Requests left in the window after this one. */
                     "X-RateLimit-Remaining"?: string;
@@ -3185,7 +3281,7 @@ export interface operations {
                     "application/json": components["schemas"]["Export"];
                 };
             };
-            /** @description Missing, malformed, expired or wrongly signed token (decision 11), or a revoked one (v2 §3.3: `token_revoked`, also a token without `jti`). */
+            /** @description Missing, malformed, expired or wrongly signed token, or a revoked one (`token_revoked`, also a token without `jti`). */
             401: {
                 headers: {
                     /** @description `Bearer` */
@@ -3209,11 +3305,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Rate limited: past the caller's per-user limit (contract v2 section 3.4), or nginx's per-IP one. Retry-After says when to try again. */
+            /** @description Rate limited: past the caller's per-user limit, or nginx's per-IP one. Retry-After says when to try again. */
             429: {
                 headers: {
                     "Retry-After"?: string;
-                    /** @description Requests allowed per window (section 3.4). */
+                    /** @description Requests allowed per window. */
                     "X-RateLimit-Limit"?: string;
                     /** @description Requests left in the window after this one. */
                     "X-RateLimit-Remaining"?: string;
@@ -3231,7 +3327,7 @@ export interface operations {
             503: {
                 headers: {
                     "Retry-After"?: string;
-                    /** @description Requests allowed per window (section 3.4). */
+                    /** @description Requests allowed per window. */
                     "X-RateLimit-Limit"?: string;
                     /** @description Requests left in the window after this one. */
                     "X-RateLimit-Remaining"?: string;
@@ -3248,7 +3344,7 @@ export interface operations {
             /** @description The service did not answer within RPC_TIMEOUT. */
             504: {
                 headers: {
-                    /** @description Requests allowed per window (section 3.4). */
+                    /** @description Requests allowed per window. */
                     "X-RateLimit-Limit"?: string;
                     /** @description Requests left in the window after this one. */
                     "X-RateLimit-Remaining"?: string;
@@ -3297,7 +3393,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, malformed, expired or wrongly signed token (decision 11), or a revoked one (v2 §3.3: `token_revoked`, also a token without `jti`). */
+            /** @description Missing, malformed, expired or wrongly signed token, or a revoked one (`token_revoked`, also a token without `jti`). */
             401: {
                 headers: {
                     /** @description `Bearer` */
@@ -3332,7 +3428,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Fields present with invalid values (decision 1). */
+            /** @description Fields present with invalid values. */
             422: {
                 headers: {
                     /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
@@ -3403,7 +3499,7 @@ export interface operations {
                     "application/json": components["schemas"]["Profile"];
                 };
             };
-            /** @description Missing, malformed, expired or wrongly signed token (decision 11), or a revoked one (v2 §3.3: `token_revoked`, also a token without `jti`). */
+            /** @description Missing, malformed, expired or wrongly signed token, or a revoked one (`token_revoked`, also a token without `jti`). */
             401: {
                 headers: {
                     /** @description `Bearer` */
@@ -3498,7 +3594,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Missing, malformed, expired or wrongly signed token (decision 11), or a revoked one (v2 §3.3: `token_revoked`, also a token without `jti`). */
+            /** @description Missing, malformed, expired or wrongly signed token, or a revoked one (`token_revoked`, also a token without `jti`). */
             401: {
                 headers: {
                     /** @description `Bearer` */
@@ -3533,7 +3629,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Fields present with invalid values (decision 1). */
+            /** @description Fields present with invalid values. */
             422: {
                 headers: {
                     /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
@@ -3601,7 +3697,7 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
-            /** @description Missing, malformed, expired or wrongly signed token (decision 11), or a revoked one (v2 §3.3: `token_revoked`, also a token without `jti`). */
+            /** @description Missing, malformed, expired or wrongly signed token, or a revoked one (`token_revoked`, also a token without `jti`). */
             401: {
                 headers: {
                     /** @description `Bearer` */
@@ -3651,7 +3747,7 @@ export interface operations {
                     "image/png": unknown;
                 };
             };
-            /** @description Missing, malformed, expired or wrongly signed token (decision 11), or a revoked one (v2 §3.3: `token_revoked`, also a token without `jti`). */
+            /** @description Missing, malformed, expired or wrongly signed token, or a revoked one (`token_revoked`, also a token without `jti`). */
             401: {
                 headers: {
                     /** @description `Bearer` */
@@ -3708,7 +3804,7 @@ export interface operations {
                     "text/plain": string;
                 };
             };
-            /** @description Missing, malformed, expired or wrongly signed token (decision 11), or a revoked one (v2 §3.3: `token_revoked`, also a token without `jti`). */
+            /** @description Missing, malformed, expired or wrongly signed token, or a revoked one (`token_revoked`, also a token without `jti`). */
             401: {
                 headers: {
                     /** @description `Bearer` */
@@ -3754,7 +3850,7 @@ export interface operations {
                     "application/json": components["schemas"]["Ready"];
                 };
             };
-            /** @description Missing, malformed, expired or wrongly signed token (decision 11), or a revoked one (v2 §3.3: `token_revoked`, also a token without `jti`). */
+            /** @description Missing, malformed, expired or wrongly signed token, or a revoked one (`token_revoked`, also a token without `jti`). */
             401: {
                 headers: {
                     /** @description `Bearer` */
