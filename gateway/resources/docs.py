@@ -25,7 +25,7 @@ ASSETS = {"swagger-ui-bundle.js": "application/javascript; charset=utf-8",
 INIT_JS = """window.addEventListener("load", function () {
   var ui = SwaggerUIBundle({
     url: "/api/openapi.json", dom_id: "#swagger-ui", deepLinking: true,
-    persistAuthorization: true, displayRequestDuration: true, docExpansion: "none",
+    persistAuthorization: true, displayRequestDuration: true, docExpansion: "list",
     onComplete: function () {
       try {
         var token = localStorage.getItem("ib.token");

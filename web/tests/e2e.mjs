@@ -169,6 +169,26 @@ try {
   await alice.page.getByRole("button", { name: "Mark all as read" }).click();
   await alice.page.waitForFunction(() => document.querySelector('[data-testid="unread-badge"]')?.hasAttribute("hidden"));
 
+  step("API docs: Swagger UI served locally, try-it authorized with the web client's token");
+  {
+    const docs = await alice.ctx.newPage();
+    const external = [];
+    docs.on("request", (r) => { if (!r.url().startsWith(BASE) && !r.url().startsWith("data:")) external.push(r.url()); });
+    await docs.goto(BASE + "/api/docs/");
+    const op = docs.locator("#operations-users-get_me");
+    await op.waitFor();
+    assert(await docs.locator(".authorization__btn svg, button.authorize svg").count() > 0, "lock icons drawn");
+    await op.locator(".opblock-summary").first().click();
+    await op.getByRole("button", { name: "Try it out" }).click();
+    await op.getByRole("button", { name: "Execute" }).click();
+    await op.locator(".live-responses-table tbody .response-col_status").first().waitFor();
+    const status = (await op.locator(".live-responses-table tbody .response-col_status").first().innerText()).trim();
+    assert(status.startsWith("200"), `try-it GET /api/users/me/ answered ${status}`);
+    assert(external.length === 0, "no request leaves the site: " + external.join(", "));
+    if (SHOTS) await docs.screenshot({ path: join(SHOTS, "api-docs-desktop.png") });
+    await docs.close();
+  }
+
   step("alice's profile");
   await alice.page.goto(BASE + "/profile");
   await alice.page.getByRole("heading", { name: "Profile" }).waitFor();
