@@ -39,7 +39,8 @@ MODELS = []  # every model a path refers to, in order of first reference
 
 class ComponentSchema(GenerateJsonSchema):
     """JSON Schema 2020-12 as pydantic writes it, without the titles it makes up from class
-    and field names (the component's name already says it)."""
+    and field names (the component's name already says it), descriptions as API users read
+    them (gateway/openapi_text.py)."""
 
     def field_title_should_be_set(self, schema):
         return False
@@ -47,7 +48,7 @@ class ComponentSchema(GenerateJsonSchema):
     def model_schema(self, schema):
         generated = super().model_schema(schema)
         generated.pop("title", None)
-        return generated
+        return readable_document(generated)
 
 
 def components(models):

@@ -75,6 +75,10 @@ def _pid(conf):
         return None
 
 
+def running(conf):
+    return pid_alive(_pid(conf))
+
+
 def start(conf, timeout=10):
     """Starts nginx (it daemonizes); returns the master's pid once the pid file exists."""
     subprocess.run([NGINX_BIN, "-c", conf], check=True, stdout=subprocess.PIPE,

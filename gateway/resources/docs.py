@@ -183,6 +183,6 @@ class DocsAssetResource:
         if name not in ASSETS or not os.path.isfile(os.path.join(SWAGGER_DIR, name)):
             raise NotFound("No such file", code="not_found")
         resp.content_type = ASSETS[name]
-        resp.cache_control = ["public", "max-age=3600"]
+        resp.set_header("Cache-Control", "public, max-age=3600")
         with open(os.path.join(SWAGGER_DIR, name), "rb") as fh:
             resp.data = fh.read()

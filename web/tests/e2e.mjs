@@ -57,7 +57,7 @@ async function axe(page, name) {
 async function capture(page, name) {
   await page.waitForLoadState("networkidle").catch(() => {});
   await axe(page, name);
-  result.pages[name] = page.url();
+  result.pages[name] = page.url().replace(BASE, "");
   if (!SHOTS) return;
   mkdirSync(SHOTS, { recursive: true });
   const size = page.viewportSize();

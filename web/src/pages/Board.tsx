@@ -69,7 +69,7 @@ export function Board({ query }: { query: URLSearchParams }) {
                   <h2><a href={`/posts/${p.id}`}>{p.title}</a></h2>
                   <p class="meta"><Avatar url={p.author.avatar_url} name={p.author.username} /> {p.author.username} · <Time at={p.created_at} />{p.edited ? " · edited" : ""}</p>
                   <p class="excerpt">{p.content.length > 200 ? p.content.slice(0, 200) + "…" : p.content}</p>
-                  <p class="meta"><span aria-label={`${p.likes_count} likes`}>♥ {p.likes_count}</span> · <span aria-label={`${p.comments_count} comments`}>💬 {p.comments_count}</span></p>
+                  <p class="meta"><span>♥ {p.likes_count} likes</span> · <span>{p.comments_count} comments</span></p>
                 </div>
               </li>
             ))}
