@@ -202,13 +202,19 @@ try {
     const admin = await newUser();
     await login(admin.page, process.env.ADMIN_USER, process.env.ADMIN_PASSWORD || PASSWORD);
     await admin.page.getByRole("link", { name: "Admin" }).waitFor();
-    for (const [path, name] of [["/admin", "admin-reports"], ["/admin/bans", "admin-bans"], ["/admin/modlog", "admin-modlog"], ["/admin/analytics", "admin-analytics"]]) {
+    for (const [path, name] of [["/admin", "admin-reports"], ["/admin/bans", "admin-bans"], ["/admin/modlog", "admin-modlog"]]) {
       await admin.page.goto(BASE + path);
       await admin.page.getByRole("heading", { name: "Admin" }).waitFor();
       await capture(admin.page, name);
     }
+    const aliceId = await alice.page.evaluate(async () => (await (await fetch("/api/users/me/", {
+      headers: { Authorization: "Bearer " + localStorage.getItem("ib.token") } })).json()).id);
     await admin.page.goto(BASE + "/admin/analytics");
     await admin.page.locator(".uplot").first().waitFor();
+    await admin.page.getByLabel("Activity of user id (empty: you)").fill(String(aliceId));
+    await admin.page.getByRole("button", { name: "Show" }).click();
+    await admin.page.getByText(`Activity of user ${aliceId}, last 30 days`).waitFor();
+    await capture(admin.page, "admin-analytics");
     await admin.ctx.close();
   }
 

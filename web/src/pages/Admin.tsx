@@ -142,6 +142,7 @@ function Analytics() {
   const today = new Date().toISOString().slice(0, 10);
   const monthAgo = new Date(Date.now() - 29 * 86400e3).toISOString().slice(0, 10);
   const [start, setStart] = useState(monthAgo); const [end, setEnd] = useState(today);
+  const [userId, setUserId] = useState("");
   const [stats, setStats] = useState<any>(null);
   const [activity, setActivity] = useState<any>(null);
   const [moderation, setModeration] = useState<any>(null);
@@ -150,8 +151,8 @@ function Analytics() {
     setError(null);
     const s = await run<any>(api.GET("/api/analytics/posts/stats/", { params: { query: { start_date: start, end_date: end } } }) as never);
     if (s.ok) setStats(s.data); else setError(s.error);
-    const a = await run<any>(api.GET("/api/analytics/user-activity/", {}) as never);
-    if (a.ok) setActivity(a.data);
+    const a = await run<any>(api.GET("/api/analytics/user-activity/", { params: { query: (userId.trim() ? { user_id: Number(userId) } : {}) as never } }) as never);
+    if (a.ok) setActivity(a.data); else { setActivity(null); setError(a.error); }
     const m = await raw<any>("GET", "/api/analytics/moderation/?days=30");
     setModeration(m.ok ? m.data : null);
   };
@@ -162,6 +163,7 @@ function Analytics() {
       <form class="toolbar" onSubmit={(e) => { e.preventDefault(); load(); }}>
         <label for="a-start">From</label><input id="a-start" type="date" value={start} onInput={(e) => setStart(e.currentTarget.value)} />
         <label for="a-end">To</label><input id="a-end" type="date" value={end} onInput={(e) => setEnd(e.currentTarget.value)} />
+        <label for="a-user">Activity of user id (empty: you)</label><input id="a-user" inputMode="numeric" size={6} value={userId} onInput={(e) => setUserId(e.currentTarget.value)} />
         <button type="submit">Show</button>
       </form>
       <ErrorBox error={error} retry={load} />
@@ -174,7 +176,7 @@ function Analytics() {
           <ol>{stats.most_active_users.map((u: any) => <li>{u.username}: {u.posts_count} posts</li>)}</ol>
         </div>
       )}
-      {activity && <Chart title="Your activity, last 30 days" labels={["posts", "comments", "likes"]}
+      {activity && <Chart title={`Activity of user ${activity.user_id}, last 30 days`} labels={["posts", "comments", "likes"]}
         x={activity.activity_timeline.map((d: any) => day(d.date))}
         series={["posts", "comments", "likes"].map((k) => activity.activity_timeline.map((d: any) => d[k]))} />}
       {moderation ? <Chart title="Reports per day" labels={["created", "resolved"]}
