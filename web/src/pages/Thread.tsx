@@ -144,6 +144,18 @@ export function Thread({ id }: { id: number }) {
   };
   const reload = () => { loadPost(); loadComments(); };
   useEffect(() => { setPost(null); setComments(null); reload(); }, [id]);
+  // Live: the post's public stream (comments, likes, edits); nothing when the server has no
+  // stream (a non-200 answer closes an EventSource for good).
+  useEffect(() => {
+    if (typeof EventSource === "undefined") return;
+    const source = new EventSource(`/api/stream/?streams=post:${id}`);
+    let timer: number | undefined;
+    const soon = (what: () => void) => { window.clearTimeout(timer); timer = window.setTimeout(what, 200); };
+    for (const name of ["comment_created", "comment_updated", "comment_deleted"]) source.addEventListener(name, () => soon(loadComments));
+    for (const name of ["likes", "post_updated", "reset"]) source.addEventListener(name, () => soon(reload));
+    source.addEventListener("post_deleted", () => { setError({ status: 404, code: "post_not_found", message: "This post was deleted or removed." }); setPost(null); });
+    return () => { source.close(); window.clearTimeout(timer); };
+  }, [id]);
 
   if (error && !post) return <section><h1>Post</h1><ErrorBox error={error} retry={reload} /><p><a href="/">Back to the board</a></p></section>;
   if (!post) return <Loading label="Loading the post…" />;
