@@ -3,6 +3,7 @@ same configuration as in compose) on WEB_BIND in front of the gateway, serving t
 web client (web/dist, `make web`) at / and the API at /api/. Skipped, with the reason, when
 nginx is not installed or the client is not built; the gateway alone still answers."""
 import os
+import subprocess
 
 from imageboard.config import var_dir
 from imageboard_ops import nginx
@@ -32,7 +33,12 @@ def start(config):
     ok, output = nginx.check(conf)
     if not ok:
         return {"skipped": "nginx -t failed: " + output.strip()[-300:]}
-    nginx.start(conf)
+    try:
+        nginx.start(conf)
+    except (subprocess.CalledProcessError, TimeoutError) as exc:  # e.g. WEB_BIND in use
+        out = getattr(exc, "output", b"") or b""
+        return {"skipped": f"nginx did not start on {config['WEB_BIND']}: "
+                           + (out.decode(errors="replace").strip()[-300:] or str(exc))}
     return {"url": url(config)}
 
 
