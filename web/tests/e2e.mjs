@@ -195,6 +195,14 @@ try {
   await alice.page.getByLabel("About you").fill("I post pictures of dots.");
   await alice.page.getByRole("button", { name: "Save profile" }).click();
   await alice.page.getByText("Saved.").waitFor();
+  await alice.page.getByLabel(/^New avatar/).setInputFiles({ name: "face.png", mimeType: "image/png", buffer: PNG });
+  await alice.page.locator("img.avatar").first().waitFor();
+  const [download] = await Promise.all([
+    alice.page.waitForEvent("download"),
+    alice.page.getByRole("button", { name: "Download my data" }).click(),
+  ]);
+  const exported = JSON.parse(await (await import("node:fs/promises")).readFile(await download.path(), "utf8"));
+  assert(exported.profile?.username === aliceName && exported.posts?.length >= 1, "export holds the profile and the post");
   await capture(alice.page, "profile");
 
   if (process.env.ADMIN_USER) {
@@ -310,6 +318,14 @@ try {
   await login(bob.page, bobName);
   await bob.page.locator(".error").waitFor();
   assert(bob.page.url().includes("/login"), "the deleted account cannot log in");
+
+  step("alice deletes her post");
+  alice.page.on("dialog", (dialog) => dialog.accept());
+  await alice.page.goto(postUrl);
+  await alice.page.locator("article.post .actions").getByRole("button", { name: "Delete" }).click();
+  await alice.page.waitForURL(BASE + "/");
+  await alice.page.locator(".posts li, .empty").first().waitFor();
+  assert(await alice.page.getByRole("link", { name: "Hello from the browser" }).count() === 0, "deleted post gone");
 
   await browser.close();
   console.log("RESULT " + JSON.stringify(result));
