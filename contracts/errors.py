@@ -209,6 +209,13 @@ class InvalidPeriod(BadRequest):
     default_message = "start_date and end_date must be YYYY-MM-DD dates, end not before start"
 
 
+class InvalidDays(BadRequest):
+    """Contract v2 section 8.3: `days` of the moderation analytics is 1-365."""
+
+    code = "invalid_days"
+    default_message = "days must be an integer from 1 to 365"
+
+
 class InvalidUserId(BadRequest):
     code = "invalid_user_id"
     default_message = "user_id must be a positive integer"
@@ -222,6 +229,47 @@ class AnalyticsUserNotFound(NotFound):
 class AnalyticsUnavailable(ServiceUnavailable):
     code = "analytics_unavailable"
     default_message = "The analytics store (ClickHouse) is not available"
+
+
+# --- moderation (contract v2 sections 5.1-5.3) --------------------------------
+class CommentNotFound(NotFound):
+    code = "comment_not_found"
+    default_message = "Comment not found"
+
+
+class ReportNotFound(NotFound):
+    code = "report_not_found"
+    default_message = "Report not found"
+
+
+class NotBanned(NotFound):
+    code = "not_banned"
+    default_message = "The user has no current ban"
+
+
+class CannotBanAdmin(Forbidden):
+    code = "cannot_ban_admin"
+    default_message = "Administrators cannot be banned"
+
+
+class InvalidStatus(BadRequest):
+    code = "invalid_status"
+    default_message = "status must be open or resolved"
+
+
+class InvalidAction(BadRequest):
+    code = "invalid_action"
+    default_message = "Unknown modlog action"
+
+
+class OwnContent(ValidationFailed):
+    code = "own_content"
+    default_message = "You cannot report your own post or comment"
+
+
+class AlreadyResolved(Conflict):
+    code = "already_resolved"
+    default_message = "The report is already resolved"
 
 
 deserialize_to_instance(DomainError)

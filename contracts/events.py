@@ -343,6 +343,84 @@ class PostViewed(Payload):
     viewer_id: Optional[Id]
 
 
+# ---- moderation (contract v2 section 8.1): topic moderation-events -------------------
+TargetType = Literal["post", "comment"]
+ReportReason = Literal["spam", "abuse", "illegal", "other"]
+ResolveAction = Literal["dismiss", "remove", "ban"]
+
+
+@event("report.created", 1, "moderation-events", key="report id")
+class ReportCreated(Payload):
+    """A user reported a post or comment (report details stay out of events, decision 32)."""
+
+    report_id: Id
+    target_type: TargetType
+    target_id: Id
+    post_id: Id
+    target_author_id: Optional[Id]
+    reporter_id: Id
+    reason: ReportReason
+
+
+@event("report.resolved", 1, "moderation-events", key="report id")
+class ReportResolved(Payload):
+    """An admin resolved a report (dismiss, remove or ban); reported_at is the report's creation time."""
+
+    report_id: Id
+    target_type: TargetType
+    target_id: Id
+    action: ResolveAction
+    resolved_by: Id
+    reported_at: Timestamp
+
+
+@event("content.removed", 1, "moderation-events", key="post id")
+class ContentRemoved(Payload):
+    """An admin removed a post or comment; report_id is set when a report's resolution removed it (null: a direct removal, which resolves every open report on the item)."""  # noqa: E501
+
+    target_type: TargetType
+    target_id: Id
+    post_id: Id
+    post_title: Text
+    author_id: Id
+    reason: Text
+    removed_by: Id
+    report_id: Optional[Id]
+
+
+@event("content.restored", 1, "moderation-events", key="post id")
+class ContentRestored(Payload):
+    """An admin restored a removed post or comment."""
+
+    target_type: TargetType
+    target_id: Id
+    post_id: Id
+    post_title: Text
+    author_id: Id
+    reason: Text
+    restored_by: Id
+
+
+@event("user.banned", 1, "moderation-events", key="user id")
+class UserBanned(Payload):
+    """An admin banned user_id until expires_at (null: permanently); a re-ban replaces the ban."""
+
+    user_id: Id
+    reason: Text
+    expires_at: Optional[Timestamp]
+    banned_by: Id
+    report_id: Optional[Id]
+
+
+@event("user.unbanned", 1, "moderation-events", key="user id")
+class UserUnbanned(Payload):
+    """An admin lifted user_id's ban before its expiry (a ban's natural end has no event)."""
+
+    user_id: Id
+    reason: str
+    unbanned_by: Id
+
+
 # ---- building, encoding, decoding ------------------------------------------------------
 _ENCODER = msgspec.json.Encoder()
 

@@ -11,11 +11,14 @@ from gateway.ratelimit import RateLimitMiddleware
 from gateway.middleware import (DrainUnreadBodyMiddleware, RequestIdMiddleware,
                                 SecurityHeadersMiddleware)
 from gateway.resources.comments import CommentsResource
-from gateway.resources.analytics import PostStatsResource, UserActivityResource
+from gateway.resources.analytics import (ModerationStatsResource, PostStatsResource,
+                                         UserActivityResource)
 from gateway.resources.docs import DocsAssetResource, DocsResource, OpenApiResource
 from gateway.resources.export import ExportResource
 from gateway.resources.health import HealthResource, ReadyResource
 from gateway.resources.me import AvatarResource, MeResource
+from gateway.resources.moderation import (BanResource, ModlogResource, ReportResolveResource,
+                                          ReportsResource)
 from gateway.resources.notifications import (MarkAllReadResource, MarkReadResource,
                                              NotificationsResource, UnreadCountResource)
 from gateway.resources.posts import PostLikeResource, PostResource, PostsResource
@@ -65,6 +68,7 @@ def create_app(config, rpc=None, limiter=None, access=None):
     app.add_route("/api/users/me/export", ExportResource(rpc, services))
     app.add_route("/api/analytics/posts/stats", PostStatsResource(rpc))
     app.add_route("/api/analytics/user-activity", UserActivityResource(rpc))
+    app.add_route("/api/analytics/moderation", ModerationStatsResource(rpc))
     app.add_route("/api/posts", PostsResource(rpc, config))
     app.add_route("/api/posts/{post_id:int(min=1)}", PostResource(rpc))
     app.add_route("/api/posts/{post_id:int(min=1)}/like", PostLikeResource(rpc))
@@ -73,5 +77,10 @@ def create_app(config, rpc=None, limiter=None, access=None):
     app.add_route("/api/notifications/unread-count", UnreadCountResource(rpc))
     app.add_route("/api/notifications/mark-all-read", MarkAllReadResource(rpc))
     app.add_route("/api/notifications/{notification_id:int(min=1)}/mark-read", MarkReadResource(rpc))
+    # Contract v2 section 5 (the moderation service).
+    app.add_route("/api/reports", ReportsResource(rpc))
+    app.add_route("/api/reports/{report_id:int(min=1)}/resolve", ReportResolveResource(rpc))
+    app.add_route("/api/users/{user_id:int(min=1)}/ban", BanResource(rpc))
+    app.add_route("/api/modlog", ModlogResource(rpc))
     add_media_route(app, config)
     return app

@@ -23,10 +23,13 @@ from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 from contracts.schemas import (AvatarForm, Comment, CommentCreated, CommentCreateRequest,
                                DeleteAccountRequest, Error,
                                Export, Health, LikeToggled, LoggedIn, LoginRequest, MarkedAllRead,
-                               Me, Notification, ProfileUpdate,
+                               Me, ModerationStats, Notification, ProfileUpdate,
                                NotificationRead, PostCreated, PostCreateForm, PostDetail,
                                PasswordChangeRequest, PostCursorPage, PostPage, PostStats, Profile, Ready,
                                Registered, RegisterRequest, UnreadCount, UserActivity)
+from contracts.schemas import (BanCreate, BanLift, BanRecord, ModlogPage, Report, ReportCreate,
+                               ReportPage, ReportResolve)
+from contracts.schemas.moderation import MODLOG_ACTIONS, REPORT_STATUSES
 from contracts.schemas.types import DEFAULT_LIMIT, MAX_LIMIT, Id
 from gateway.openapi_text import readable_document
 from gateway.ratelimit import RULES
@@ -88,6 +91,7 @@ ERRORS = {
          "(v2 §3.3: `token_revoked`, also a token without `jti`).",
     403: "Authenticated, but not allowed (a banned user's write: `user_banned` with `details`).",
     404: "Not found.",
+    409: "Conflict with the current state (v2: `conflict`, `already_resolved`).",
     413: "Body too large.",
     414: "Request line (path and query) over 4094 bytes (gunicorn's limit; nginx's: 8 KB).",
     422: "Fields present with invalid values (decision 1).",
@@ -414,7 +418,70 @@ PATHS = {
         operation_id="user_activity", errors=(400, 404),
         params=[query("user_id", INT_ID, "Defaults to the caller")],
         responses={200: json_response("The activity", ref(UserActivity))})},
+    "/api/analytics/moderation/": {"get": operation(
+        "analytics", "Moderation figures: open reports, reports per day, time to resolve, "
+        "removals by reason (admins only)", auth=True,
+        operation_id="moderation_stats", errors=(400, 403),
+        params=[query("days", {"type": "integer", "minimum": 1, "maximum": 365, "default": 30},
+                      "Today (UTC) and the days before it, 1-365")],
+        description="From ClickHouse; 503 while ClickHouse is unreachable.",
+        responses={200: json_response("The figures", ref(ModerationStats))})},
 }
+
+
+# Contract v2 section 5: reports, bans, the modlog (the moderation service).
+PATHS.update({
+    "/api/reports/": {
+        "post": operation(
+            "moderation", "Report a post or comment", auth=True, operation_id="create_report",
+            body=json_body(ReportCreate), errors=(400, 403, 404, 409, 413, 422, 429),
+            description="`details` (at most 1000 characters) is required with reason "
+                        "`other` (else 400 missing_fields). A missing, removed or placeholder "
+                        "target is 404 post_not_found/comment_not_found; one's own item 422 "
+                        "own_content; an open report of the caller on the target 409 conflict.",
+            responses={201: json_response("The report, with a snapshot of its target",
+                                          ref(Report))}),
+        "get": operation(
+            "moderation", "The report queue, newest first (admins)", auth=True,
+            operation_id="list_reports", errors=(400, 403),
+            params=[query("status", {"type": "string", "enum": list(REPORT_STATUSES)},
+                          "No status: all; another value 400 invalid_status."), PAGE, LIMIT],
+            responses={200: json_response("One page", ref(ReportPage))}),
+    },
+    "/api/reports/{id}/resolve/": {"post": operation(
+        "moderation", "Resolve a report: dismiss, remove the target, or remove and ban",
+        auth=True, operation_id="resolve_report", params=[path_id(description="Report id")],
+        body=json_body(ReportResolve), errors=(400, 403, 404, 409, 413, 422),
+        description="`ban_days` (1-3650, null = permanent) must be sent with `ban` (else 400 "
+                    "missing_fields) and is refused (422) with another action. `remove` and "
+                    "`ban` resolve every open report on the target alike. Unknown 404 "
+                    "report_not_found; resolved 409 already_resolved; ban of an admin 403 "
+                    "cannot_ban_admin, of an erased author 404 user_not_found.",
+        responses={200: json_response("The resolved report", ref(Report))})},
+    "/api/users/{id}/ban/": {
+        "post": operation(
+            "moderation", "Ban a user (admins); a current ban is replaced", auth=True,
+            operation_id="ban_user", params=[path_id(description="User id")],
+            body=json_body(BanCreate), errors=(400, 403, 404, 413, 422),
+            description="`days` must be sent (1-3650; null = permanent). Writes of the user "
+                        "are 403 user_banned on every gateway within 1 s. Unknown user 404 "
+                        "user_not_found; an admin 403 cannot_ban_admin.",
+            responses={200: json_response("The ban", ref(BanRecord))}),
+        "delete": operation(
+            "moderation", "Lift a user's ban (admins)", auth=True, operation_id="unban_user",
+            params=[path_id(description="User id")], errors=(400, 403, 404, 413, 422),
+            body={"required": False, "content": {"application/json": {"schema": ref(BanLift)}}},
+            description="Optional JSON `{\"reason\"}`. No current ban: 404 not_banned.",
+            responses={204: {"description": "Lifted", "headers": {"X-Request-ID": REQUEST_ID}}}),
+    },
+    "/api/modlog/": {"get": operation(
+        "moderation", "The public log of moderators' actions, newest first",
+        operation_id="modlog", errors=(400,),
+        params=[query("action", {"type": "string", "enum": list(MODLOG_ACTIONS)},
+                      "Only this action; another value 400 invalid_action."), PAGE, LIMIT],
+        description="Each entry's `moderator` is shown to admins only.",
+        responses={200: json_response("One page", ref(ModlogPage))})},
+})
 
 
 RATE_LIMIT_HEADERS = {
@@ -479,7 +546,8 @@ def _document():
         },
         "servers": [{"url": "/", "description": "This gateway (or nginx in front of it)"}],
         "tags": [{"name": t} for t in ("users", "posts", "comments", "notifications",
-                                       "analytics", "operations", "documentation")],
+                                       "analytics", "moderation", "operations",
+                                       "documentation")],
         "paths": PATHS,
         "components": {
             "schemas": components(MODELS),

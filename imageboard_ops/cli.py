@@ -19,7 +19,7 @@ import requests
 from imageboard import logs
 from imageboard.config import load_config
 from imageboard.settings import ConfigError
-from imageboard_ops import accounts, infra, processes, system, web
+from imageboard_ops import accounts, infra, moderation, processes, system, web
 from imageboard_ops.system import gateway_url
 from imageboard.config import var_dir
 from imageboard_ops.util import pid_alive, read_pid
@@ -157,6 +157,7 @@ def build_parser():
     rev.add_argument("username")
     rev.set_defaults(func=cmd_revoke_sessions)
     accounts.add_commands(sub)
+    moderation.add_commands(sub)
     return parser
 
 

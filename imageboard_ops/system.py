@@ -37,7 +37,7 @@ def start(config, with_infra=True, timeout=60):
 
 
 def _create_topics(config):
-    """The five event topics (with KAFKA_TOPIC_PREFIX). Kafka being down does not stop
+    """The event topics of the catalogue (with KAFKA_TOPIC_PREFIX). Kafka being down does not stop
     the start: writes go to the outboxes and each relay creates the topics later."""
     try:
         return ensure_topics(config)

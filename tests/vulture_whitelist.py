@@ -16,6 +16,7 @@ names, not places: `_.on_get` keeps every attribute called on_get.
 # the hooks nameko calls on entrypoints, extensions and dependency providers.
 AnalyticsService
 CommentsService
+ModerationService
 NotificationsService
 PostsService
 UsersService
@@ -113,6 +114,10 @@ ban
 bio                    # the export's profile (contracts/schemas/export.py)
 removed
 removed_reason
+open_reports           # ModerationStats (contracts/schemas/analytics.py)
+reports_per_day
+median_time_to_resolve_seconds
+removals_by_reason
 _.field_title_should_be_set
 
 # --- operator API: called from `nameko shell` (docs/operations.md) and by tests.
@@ -123,6 +128,11 @@ republish              # imageboard_ops/outbox.py
 # pipeline benchmark sets.
 _.notification_type    # notification.created
 _.next_post            # bench/pipeline.py starts its markers' post ids high
+_.resolved_by          # report.resolved and the report's resolution (consumers, clients)
+_.reported_at          # report.resolved (the analytics of section 8.3)
+_.banned_by            # user.banned; bans.banned_by (set by keyword)
+_.unbanned_by          # user.unbanned
+_.lifted_by            # bans.lifted_by (set by keyword)
 
 # --- the access feed (imageboard/access): its message models are declared for the feed's
 # catalogue (contracts/events.py FEED_CATALOGUE: schema files, docs/events.md, and

@@ -6,8 +6,9 @@ Anything that does not fit raises Malformed(kind, reason): the pipeline dead-let
 """
 from datetime import datetime, timezone
 
-from contracts.events import (BAD_ENVELOPE, NOT_JSON, CommentCreated, InvalidEvent, PostCreated,
-                              PostDeleted, PostLiked, PostUnliked, UserRegistered, decode)
+from contracts.events import (BAD_ENVELOPE, NOT_JSON, CommentCreated, ContentRemoved, InvalidEvent,
+                              PostCreated, PostDeleted, PostLiked, PostUnliked, ReportCreated,
+                              ReportResolved, UserRegistered, decode)
 
 
 class Malformed(ValueError):
@@ -47,6 +48,26 @@ def _users(e, p):
     return (e.event_id, e.occurred_at, e.day, p.user_id, p.username)
 
 
+def _reports(e, p):
+    return (e.event_id, e.occurred_at, e.day, p.report_id, p.target_type, p.target_id,
+            p.post_id, p.reason)
+
+
+def _resolutions(e, p):
+    return (e.event_id, e.occurred_at, e.day, p.report_id, p.action, _seconds(p.reported_at))
+
+
+def _removals(e, p):
+    return (e.event_id, e.occurred_at, e.day, p.target_type, p.target_id, p.post_id, p.reason,
+            p.report_id)
+
+
+def _seconds(moment):
+    """An aware datetime as Unix seconds, clamped into ClickHouse's DateTime range."""
+    since_epoch = moment - EPOCH
+    return min(max(since_epoch.days * 86400 + since_epoch.seconds, 0), DATETIME_END - 1)
+
+
 # table -> columns, in the order the row builders produce them
 COLUMNS = {
     "events": ("event_id", "type", "version", "occurred_at", "day", "actor_id", "key",
@@ -60,6 +81,12 @@ COLUMNS = {
     "comments": ("event_id", "occurred_at", "day", "comment_id", "post_id", "post_author_id",
                  "post_title", "parent_id", "parent_author_id", "author_id", "author_username"),
     "users": ("event_id", "occurred_at", "day", "user_id", "username"),
+    "reports": ("event_id", "occurred_at", "day", "report_id", "target_type", "target_id",
+                "post_id", "reason"),
+    "report_resolutions": ("event_id", "occurred_at", "day", "report_id", "action",
+                           "reported_at"),
+    "removals": ("event_id", "occurred_at", "day", "target_type", "target_id", "post_id",
+                 "reason", "report_id"),
     # written by the sink from a batch's likes (like_totals.py), not from one event
     "post_like_totals": ("post_id", "likes", "known"),
     # messages that could not be stored (analytics_store/migrations/0007_dead_letters.sql)
@@ -76,6 +103,9 @@ TYPED = {
     PostUnliked: ("likes", _likes(-1)),
     CommentCreated: ("comments", _comments),
     UserRegistered: ("users", _users),
+    ReportCreated: ("reports", _reports),
+    ReportResolved: ("report_resolutions", _resolutions),
+    ContentRemoved: ("removals", _removals),
 }
 
 

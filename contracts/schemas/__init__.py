@@ -6,12 +6,16 @@ the tests check real responses and the services' response builders against them.
 limit (title length, page size...) is stated here and nowhere else. docs/schemas.md says
 why pydantic and not msgspec.
 """
-from contracts.schemas.analytics import (ActiveUser, ActivityDay, LikesStatistics, MostLikedPost,
-                                         Period, PostStats, UserActivity)
+from contracts.schemas.analytics import (ActiveUser, ActivityDay, LikesStatistics,
+                                         ModerationStats, MostLikedPost, Period, PostStats,
+                                         RemovalReason, ReportsDay, UserActivity)
 from contracts.schemas.comments import Comment, CommentCreated, CommentCreateRequest
 from contracts.schemas.common import AuthorRef, Error, ErrorBody, Health, Ready
 from contracts.schemas.export import Export, ExportLike, ExportPost
 from contracts.schemas.loading import load
+from contracts.schemas.moderation import (BanCreate, BanLift, BanRecord, ModlogEntry,
+                                          ModlogPage, Report, ReportCreate, ReportPage,
+                                          ReportResolve, ReportTarget, Resolution, UserRef)
 from contracts.schemas.notifications import (Broadcast, MarkedAllRead, Notification,
                                              NotificationData, NotificationRead, UnreadCount)
 from contracts.schemas.posts import (LikeRef, LikeToggled, PostCreate, PostCreated,
@@ -34,6 +38,8 @@ __all__ = [
     "Broadcast", "NotificationData", "Notification", "NotificationRead", "UnreadCount",
     "MarkedAllRead",
     "Period", "ActiveUser", "MostLikedPost", "LikesStatistics", "PostStats", "ActivityDay",
-    "UserActivity",
+    "UserActivity", "ReportsDay", "RemovalReason", "ModerationStats",
     "Export", "ExportPost", "ExportLike",
+    "ReportCreate", "ReportResolve", "BanCreate", "BanLift", "UserRef", "ReportTarget",
+    "Resolution", "Report", "ReportPage", "BanRecord", "ModlogEntry", "ModlogPage",
 ]

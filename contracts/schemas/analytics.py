@@ -1,4 +1,5 @@
-"""GET /api/analytics/posts/stats/ and GET /api/analytics/user-activity/ (decision 9)."""
+"""GET /api/analytics/posts/stats/, /api/analytics/user-activity/ (decision 9) and
+/api/analytics/moderation/ (contract v2 section 8.3)."""
 from typing import Literal
 
 from pydantic import Field
@@ -55,3 +56,26 @@ class UserActivity(Response):
     activity_timeline: list[ActivityDay] = Field(
         min_length=ACTIVITY_DAYS, max_length=ACTIVITY_DAYS,
         description="One entry per day, oldest first, zeros included (decision 9).")
+
+
+class ReportsDay(Response):
+    date: Date
+    created: Count
+    resolved: Count
+
+
+class RemovalReason(Response):
+    reason: str
+    count: Count
+
+
+class ModerationStats(Response):
+    period: Period
+    open_reports: Count = Field(description="Reports open now, whatever the period.")
+    reports_per_day: list[ReportsDay] = Field(
+        description="One entry per day of the period, oldest first, zeros included.")
+    median_time_to_resolve_seconds: float | None = Field(
+        description="Over the reports resolved in the period; null if none was.")
+    removals_by_reason: list[RemovalReason] = Field(
+        max_length=20, description="Post and comment removals in the period by exact reason, "
+                                   "most first, ties by reason.")

@@ -1,8 +1,9 @@
 """GET /api/users/me/export/ (contract v2 section 6.4): everything the caller made and
-received, oldest first. Reports join when the moderation service exists (issue 18)."""
+received, oldest first."""
 from pydantic import Field
 
 from contracts.schemas.comments import Comment
+from contracts.schemas.moderation import Report
 from contracts.schemas.notifications import Notification
 from contracts.schemas.posts import PostDetail
 from contracts.schemas.types import Id, Response, Timestamp
@@ -26,5 +27,5 @@ class Export(Response):
     comments: list[Comment]
     likes: list[ExportLike]
     notifications: list[Notification]
-    reports: list[dict] = Field(description="Reports the caller made (the moderation "
-                                            "service); empty until it exists.")
+    reports: list[Report] = Field(description="Reports the caller made (the moderation "
+                                              "service), resolution.resolved_by null.")

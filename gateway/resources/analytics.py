@@ -25,3 +25,12 @@ class UserActivityResource:
         resp.media = self.rpc.read("analytics", "user_activity",
                                    caller_id=req.context.user.id,
                                    user_id=req.get_param("user_id"))
+
+
+class ModerationStatsResource:
+    def __init__(self, rpc):
+        self.rpc = rpc
+
+    @falcon.before(require_admin)
+    def on_get(self, req, resp):
+        resp.media = self.rpc.read("analytics", "moderation_stats", days=req.get_param("days"))

@@ -9,13 +9,13 @@ from gateway.rpc import reading
 from imageboard.timefmt import iso, utcnow
 
 # (field of the document, service, read RPC taking the user id): each an oldest-first
-# list. A source whose service is not deployed gives []. The reports the user made join
-# with the moderation service: ("reports", "moderation", "reports_of_user").
+# list. A source whose service is not deployed gives [].
 SOURCES = (
     ("posts", "posts", "posts_of_author"),
     ("comments", "comments", "comments_of_author"),
     ("likes", "posts", "likes_of_user"),
     ("notifications", "notifications", "notifications_of_user"),
+    ("reports", "moderation", "reports_of_user"),  # the moderator hidden (decision 25)
 )
 FIELDS = ("posts", "comments", "likes", "notifications", "reports")
 

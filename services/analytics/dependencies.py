@@ -11,6 +11,7 @@ Timeouts stay below the gateway's RPC_TIMEOUT, so an unreachable or hung ClickHo
 503 from here, not a 504 from the gateway.
 """
 import logging
+import statistics
 from datetime import date, timedelta
 
 import eventlet
@@ -154,6 +155,27 @@ class AnalyticsStore:
             most_liked, most_likes = self.pool.execute(
                 queries.LIKES_AT_LEAST, dict(params, threshold=max(most_likes, 1)))[0]
         return most_liked, most_likes
+
+    def moderation_stats(self, days, today):
+        start = today - timedelta(days=days - 1)
+        params = {"start": start, "end": today}
+        (opened,), created, resolved, (seconds,), removals = self.pool.run_parallel(
+            lambda: self.pool.execute(queries.OPEN_REPORTS, {})[0],
+            lambda: dict(self.pool.execute(queries.REPORTS_CREATED_PER_DAY, params)),
+            lambda: dict(self.pool.execute(queries.REPORTS_RESOLVED_PER_DAY, params)),
+            lambda: self.pool.execute(queries.RESOLVE_SECONDS, params)[0],
+            lambda: self.pool.execute(queries.REMOVALS_BY_REASON, params))
+        period = [start + timedelta(days=i) for i in range(days)]
+        return {
+            "period": {"start_date": start.isoformat(), "end_date": today.isoformat()},
+            "open_reports": opened,
+            "reports_per_day": [{"date": day.isoformat(), "created": created.get(day, 0),
+                                 "resolved": resolved.get(day, 0)} for day in period],
+            "median_time_to_resolve_seconds":
+                float(statistics.median(seconds)) if seconds else None,
+            "removals_by_reason": [{"reason": reason, "count": count}
+                                   for reason, count in removals],
+        }
 
     def user_registered(self, user_id):
         return self.pool.execute(queries.USER_REGISTERED, {"user_id": user_id})[0][0] > 0

@@ -1,5 +1,5 @@
 """The errors this service raises. They are declared in contracts.errors, the one catalogue
 of error codes, so the gateway knows them without importing this service."""
 from contracts.errors import (  # noqa: F401
-    InvalidPeriod, InvalidUserId, AnalyticsUserNotFound, AnalyticsUnavailable,
+    InvalidDays, InvalidPeriod, InvalidUserId, AnalyticsUserNotFound, AnalyticsUnavailable,
 )

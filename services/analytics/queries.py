@@ -219,3 +219,43 @@ GROUP BY action, action_day
 """
 
 USER_REGISTERED = "SELECT count() FROM users WHERE user_id = %(user_id)s"
+
+
+# ---- moderation (contract v2 section 8.3; tables of migration 0009) ----------------------
+# Each report is counted once however many copies of its events are stored: by report_id.
+
+# Reports open now: made and not resolved (any day).
+OPEN_REPORTS = """
+SELECT uniqExact(report_id) FROM reports
+WHERE report_id NOT IN (SELECT report_id FROM report_resolutions)
+"""
+# Reports made, and reports resolved, per day of the period.
+REPORTS_CREATED_PER_DAY = """
+SELECT day, uniqExact(report_id) FROM reports
+WHERE day >= %(start)s AND day <= %(end)s GROUP BY day
+"""
+REPORTS_RESOLVED_PER_DAY = """
+SELECT day, uniqExact(report_id) FROM report_resolutions
+WHERE day >= %(start)s AND day <= %(end)s GROUP BY day
+"""
+# Seconds from report to resolution of each report resolved in the period (one per report;
+# the median is taken by the caller: ClickHouse's quantileExact picks one element, not the
+# mean of the two middle ones).
+RESOLVE_SECONDS = """
+SELECT arraySort(groupArray(seconds)) FROM
+(
+    SELECT report_id, any(toInt64(occurred_at) - toInt64(reported_at)) AS seconds
+    FROM report_resolutions
+    WHERE day >= %(start)s AND day <= %(end)s
+    GROUP BY report_id
+)
+"""
+REMOVALS_LIMIT = 20
+# Removals of posts and comments in the period by their exact reason, most first.
+REMOVALS_BY_REASON = f"""
+SELECT reason, uniqExact(event_id) AS n FROM removals
+WHERE day >= %(start)s AND day <= %(end)s
+GROUP BY reason
+ORDER BY n DESC, reason ASC
+LIMIT {REMOVALS_LIMIT}
+"""

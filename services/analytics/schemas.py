@@ -3,12 +3,16 @@ import re
 from datetime import date
 
 from contracts.errors import BadRequest
-from services.analytics.exceptions import InvalidPeriod, InvalidUserId
+from services.analytics.exceptions import InvalidDays, InvalidPeriod, InvalidUserId
 
 DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 ID_RE = re.compile(r"[0-9]{1,18}")
 # Far beyond any real report; keeps one request from asking for a million-day range.
 MAX_PERIOD_DAYS = 3660
+# GET /api/analytics/moderation/?days=N (contract v2 section 8.3)
+MODERATION_DAYS = (1, 365)
+MODERATION_DEFAULT_DAYS = 30
+DAYS_RE = re.compile(r"[0-9]{1,3}")
 
 
 def parse_period(start_text, end_text):
@@ -48,4 +52,16 @@ def parse_user_id(text, caller_id):
         text = str(text)
     if not isinstance(text, str) or not ID_RE.fullmatch(text) or int(text) == 0:
         raise InvalidUserId(fields={"user_id": "must be a positive integer"})
+    return int(text)
+
+
+def parse_days(text):
+    """The moderation period's length: 1-365 days, 30 when missing; anything else 400."""
+    if text in (None, ""):
+        return MODERATION_DEFAULT_DAYS
+    if isinstance(text, int) and not isinstance(text, bool):
+        text = str(text)
+    low, high = MODERATION_DAYS
+    if not isinstance(text, str) or not DAYS_RE.fullmatch(text) or not low <= int(text) <= high:
+        raise InvalidDays(fields={"days": f"must be an integer from {low} to {high}"})
     return int(text)

@@ -8,7 +8,7 @@ from imageboard.service_kit import RequestContext, rpc
 from imageboard.timefmt import utcnow
 from services.analytics.dependencies import AnalyticsClickHouse
 from services.analytics.exceptions import AnalyticsUserNotFound
-from services.analytics.schemas import parse_period, parse_user_id
+from services.analytics.schemas import parse_days, parse_period, parse_user_id
 
 
 class AnalyticsService(service_kit.DomainService):
@@ -25,6 +25,11 @@ class AnalyticsService(service_kit.DomainService):
         """Admin-only at the gateway. Dates are inclusive YYYY-MM-DD strings."""
         start, end = parse_period(start_date, end_date)
         return self.store.posts_stats(start, end)
+
+    @rpc
+    def moderation_stats(self, days=None):
+        """Admin-only at the gateway: today (UTC) and the days-1 before (contract v2 8.3)."""
+        return self.store.moderation_stats(parse_days(days), utcnow().date())
 
     @rpc
     def user_activity(self, caller_id, user_id=None):

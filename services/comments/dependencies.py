@@ -34,12 +34,14 @@ from contracts.schemas import CommentCreateRequest, load
 from contracts.events import CommentCreated, PostDeleted, UserDeleted, UserUpdated
 from imageboard import avatars
 from imageboard.events.dead_letters import record_dead_letter
+from imageboard.moderation import is_removed
 from imageboard.events.outbox import record_event
 from imageboard.pagination import check_page, is_id
 from imageboard.service_kit import Database
 from imageboard.timefmt import utcnow
 from services.comments import erasure
-from services.comments.exceptions import InvalidParent, InvalidPostId, PostNotFound
+from services.comments.exceptions import (CommentNotFound, InvalidParent, InvalidPostId,
+                                          PostNotFound)
 from services.comments.models import Comment, Outbox, database
 from services.comments.schemas import ITEM_COLUMNS, comment_created, comment_row
 from imageboard.settings import settings_of
@@ -217,6 +219,14 @@ class CommentsStore:
             return {"count": Comment.select().where(Comment.post_id == post_id).count(),
                     "results": []}
         return {"count": rows[0][-1], "results": [comment_row(row, self.config) for row in rows]}
+
+    def report_target(self, comment_id):
+        comment = Comment.get_or_none(Comment.id == comment_id) if is_id(comment_id) else None
+        if comment is None or comment.is_deleted or comment.author_id is None or is_removed(comment):
+            raise CommentNotFound()
+        return {"comment_id": comment.id, "post_id": comment.post_id,
+                "author_id": comment.author_id, "author_username": comment.author_username,
+                "content": comment.content}
 
     def delete_for_post(self, post_id):
         if not is_id(post_id):

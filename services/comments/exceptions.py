@@ -1,3 +1,3 @@
 """The errors this service raises. They are declared in contracts.errors, the one catalogue
 of error codes, so the gateway knows them without importing this service."""
-from contracts.errors import InvalidParent, InvalidPostId, PostNotFound  # noqa: F401
+from contracts.errors import CommentNotFound, InvalidParent, InvalidPostId, PostNotFound  # noqa: F401

@@ -36,6 +36,12 @@ class CommentsService(service_kit.OutboxService):
         return self.pages.page(post_id, limit, direction, key)
 
     @rpc
+    def report_target(self, comment_id):
+        """For the moderation service (a report's snapshot): post_id, author and content of
+        a live comment; 404 comment_not_found for a missing one or a placeholder."""
+        return self.comments.report_target(comment_id)
+
+    @rpc
     def delete_for_post(self, post_id):
         """Called by the posts service after it deleted the post."""
         return self.comments.delete_for_post(post_id)

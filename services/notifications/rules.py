@@ -7,11 +7,15 @@ validated them, so every payload field is there with its declared type.
                      comment's author, and the post author's COMMENT only if they are not
                      that parent author (one notification per person per reply)
 - user.registered -> SYSTEM welcome
+- user.banned, user.unbanned -> SYSTEM to the user (contract v2 section 8.2; the moderator
+                     stays anonymous: actor_id null)
 Nobody is notified of their own actions.
 """
 from dataclasses import dataclass, field
 
-from contracts.events import CommentCreated, PostLiked, UserLoggedIn, UserRegistered
+from contracts.events import (CommentCreated, PostLiked, UserBanned, UserLoggedIn, UserRegistered,
+                             UserUnbanned)
+from imageboard.timefmt import iso
 
 LIKE, COMMENT, REPLY, SYSTEM = "LIKE", "COMMENT", "REPLY", "SYSTEM"
 
@@ -52,11 +56,28 @@ def on_user_registered(p):
     return [Draft(p.user_id, SYSTEM, welcome_text(p.username), {"actor_id": None})]
 
 
+def ban_text(reason, expires_at):
+    """Contract v2 section 8.2 (the same words as the 403 user_banned message)."""
+    if expires_at is None:
+        return f"You are banned permanently: {reason}"
+    return f"You are banned until {iso(expires_at)}: {reason}"
+
+
+def on_user_banned(p):
+    return [Draft(p.user_id, SYSTEM, ban_text(p.reason, p.expires_at), {"actor_id": None})]
+
+
+def on_user_unbanned(p):
+    return [Draft(p.user_id, SYSTEM, "Your ban was lifted", {"actor_id": None})]
+
+
 # payload model -> rule: a new version of a type is a new model, and needs its own rule.
 RULES = {
     PostLiked: on_post_liked,
     CommentCreated: on_comment_created,
     UserRegistered: on_user_registered,
+    UserBanned: on_user_banned,
+    UserUnbanned: on_user_unbanned,
 }
 
 

@@ -24,7 +24,7 @@ class NotificationsService(service_kit.OutboxService):
     context = RequestContext()
     relay = OutboxRelay()  # publishes notification-events from the outbox table
 
-    @consume_events(["post-events", "comment-events", "user-events"])
+    @consume_events(["post-events", "comment-events", "user-events", "moderation-events"])
     def on_event(self, event):
         """Every event once (idempotent on event_id); the offset is committed after."""
         return self.notifications.handle_event(event)

@@ -10,6 +10,7 @@ from contracts.events import (PostCreated, PostDeleted, PostLiked, PostUnliked, 
                               UserUpdated)
 from imageboard import avatars
 from imageboard.events.dead_letters import record_dead_letter
+from imageboard.moderation import is_removed
 from imageboard.events.outbox import record_event
 from imageboard.pagination import check_page, is_id
 from imageboard.service_kit import Database
@@ -160,6 +161,14 @@ class PostsStore:
             # Content-addressed files may be shared by posts of the same image.
             images.delete_images(self.config, post.image)
         return {"post_id": post.id}
+
+    def report_target(self, post_id):
+        post = self._get(post_id)
+        if is_removed(post):
+            raise PostNotFound()
+        return {"post_id": post.id, "author_id": post.author_id,
+                "author_username": post.author_username, "title": post.title,
+                "content": post.content}
 
     def comment_target(self, post_id):
         """For the comments service: the post exists, and what its events need."""

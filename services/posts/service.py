@@ -68,6 +68,13 @@ class PostsService(service_kit.OutboxService):
         return deleted
 
     @rpc
+    def report_target(self, post_id):
+        """For the moderation service (a report's snapshot): author, title and content of a
+        post that exists and is not removed, else 404 post_not_found. No post.viewed: a
+        report is not a view."""
+        return self.posts.report_target(post_id)
+
+    @rpc
     def comment_target(self, post_id):
         """For the comments service: 404 unless the post exists; its author and title."""
         return self.posts.comment_target(post_id)

@@ -90,6 +90,10 @@ class UsersStore:
             raise UserNotFound(f"No user named {username!r}")
         return dict(user_public(user, self.config), email=user.email, is_admin=user.is_admin)
 
+    def admin_status(self, user_id):
+        user = self.get(user_id)
+        return {"id": user.id, "username": user.username, "is_admin": user.is_admin}
+
     def set_admin(self, username, is_admin):
         """Rights follow the stored flag on every gateway within 1 s (the access feed)."""
         user = self._find_by_username(username)

@@ -38,6 +38,12 @@ class UsersService(service_kit.OutboxService, access_feed.AccessSource):
         return self.users.find(username)
 
     @rpc
+    def admin_status(self, user_id):
+        """For the moderation service: {"id", "username", "is_admin"} (the stored flag), or
+        UserNotFound (also for an erased account)."""
+        return self.users.admin_status(user_id)
+
+    @rpc
     def set_admin(self, username, is_admin=True):
         """Operators: n.rpc.users.set_admin("alice") / set_admin("alice", False)."""
         return self.users.set_admin(username, is_admin)

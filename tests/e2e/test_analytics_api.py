@@ -162,3 +162,53 @@ def test_analytics_access_and_validation(api, register, config):
     assert len(timeline) == 30 and timeline[-1]["date"] == utcnow().date().isoformat()
     assert all(day == {"date": day["date"], "posts": 0, "comments": 0, "likes": 0}
                for day in timeline)
+
+
+def test_moderation_analytics_through_the_gateway(api, register, config):
+    """GET /api/analytics/moderation/: admins only (403 admin_required), days checked (400
+    invalid_days), and a report made and resolved on the moderation-events topic is counted
+    once the pipeline has it. The stack's totals are shared with other tests: the check is
+    on the difference this test's events make."""
+    user, admin = register("mod_stats_user"), make_admin(config, api, register("mod_stats_admin"))
+    path = "/api/analytics/moderation/?days=2"
+    assert api("GET", path).status_code == 401
+    refused = api("GET", path, headers=bearer(user))
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "admin_required"
+    for bad in ("0", "366", "x"):
+        resp = api("GET", f"/api/analytics/moderation/?days={bad}", headers=bearer(admin))
+        assert resp.status_code == 400 and resp.json()["error"]["code"] == "invalid_days", bad
+    before = api("GET", path, headers=bearer(admin))
+    assert before.status_code == 200, before.text
+    base = before.json()
+    assert len(base["reports_per_day"]) == 2
+    today = utcnow().date().isoformat()
+
+    report_id = 10**12 + int(time.time() * 1000) % 10**9  # no collision with real reports
+    now = utcnow()
+    reason = f"stats-{report_id}"
+    publish(config, [
+        syn.envelope("report.created", report_id, user["id"], {
+            "report_id": report_id, "target_type": "post", "target_id": 1, "post_id": 1,
+            "target_author_id": admin["id"], "reporter_id": user["id"], "reason": "spam"}, now),
+        syn.envelope("report.created", report_id + 1, user["id"], {
+            "report_id": report_id + 1, "target_type": "post", "target_id": 1, "post_id": 1,
+            "target_author_id": admin["id"], "reporter_id": user["id"], "reason": "other"}, now),
+        syn.envelope("report.resolved", report_id, admin["id"], {
+            "report_id": report_id, "target_type": "post", "target_id": 1, "action": "remove",
+            "resolved_by": admin["id"], "reported_at": now.isoformat()}, now),
+        syn.envelope("content.removed", 1, admin["id"], {
+            "target_type": "post", "target_id": 1, "post_id": 1, "post_title": "t",
+            "author_id": admin["id"], "reason": reason, "removed_by": admin["id"],
+            "report_id": report_id}, now)])
+
+    def counted():
+        body = api("GET", path, headers=bearer(admin)).json()
+        return (body["open_reports"] - base["open_reports"],
+                body["reports_per_day"][-1]["created"] - base["reports_per_day"][-1]["created"],
+                body["reports_per_day"][-1]["resolved"] - base["reports_per_day"][-1]["resolved"],
+                [r for r in body["removals_by_reason"] if r["reason"] == reason])
+    deadline = time.monotonic() + 30
+    while counted() != (1, 2, 1, [{"reason": reason, "count": 1}]):
+        assert time.monotonic() < deadline, counted()
+        time.sleep(0.5)
+    assert base["reports_per_day"][-1]["date"] == today

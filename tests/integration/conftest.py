@@ -41,7 +41,8 @@ def ch_config(config, unique):
     assert migrate_clickhouse(cfg) == ["0001_event_tables", "0002_user_actions",
                                        "0003_analyst_views", "0004_events_body",
                                        "0005_post_likes", "0006_unique_posts",
-                                       "0007_dead_letters", "0008_erased_users"]
+                                       "0007_dead_letters", "0008_erased_users",
+                                       "0009_moderation"]
     assert migrate_clickhouse(cfg) == []
     yield cfg
     make_client(cfg, database="default").execute(f"DROP DATABASE IF EXISTS `{database_name(cfg)}`")

@@ -290,7 +290,7 @@ def test_toggles_in_one_second_and_late_copies_count_once(ch_config, ch, pipelin
     for table in ("post_likes_from_likes", "post_likes", "schema_migrations"):
         ch.execute(f"DROP TABLE {table}")
     ch.execute("ALTER TABLE likes DROP COLUMN occurred_us")
-    assert len(migrate_clickhouse(ch_config)) == 8  # 0001-0006, 0007 (dead_letters), 0008 (erased_users)
+    assert len(migrate_clickhouse(ch_config)) == 9  # 0001-0006, 0007 (dead_letters), 0008 (erased_users), 0009 (moderation)
     assert post_7()[1:] == (2, last_us)
     assert_answers_match(analytics, r.truth, today, users=(1, 2, 3, 4))
 

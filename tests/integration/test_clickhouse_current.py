@@ -24,6 +24,7 @@ from imageboard import PROJECT_ROOT
 from imageboard.timefmt import utcnow
 from services.analytics import queries
 from services.analytics.dependencies import AnalyticsStore
+from tests import synthetic_events as syn
 from tests.analytics_truth import rounded
 from tests.integration.test_analytics import periods, random_history, rows_of
 
@@ -146,8 +147,14 @@ def test_the_same_history_gives_the_same_answers_on_18_16_and_current(current, c
         sink.write(first_half)
         sink.write(first_half)  # written twice, as after a crash before the commit
         sink.write(second_half)
+    moderation = rows_of(moderation_history(today))
+    for target in (ch, client):
+        ClickHouseSink(target).write(moderation)
     truth = history.truth
     old, new = AnalyticsStore(SequentialPool(ch)), AnalyticsStore(SequentialPool(client))
+    for days in (1, 7, 30, 365):
+        assert new.moderation_stats(days, today) == old.moderation_stats(days, today), days
+    assert old.moderation_stats(30, today)["open_reports"] > 0
 
     compared = 0
     for start, end in periods(today) + [(today - timedelta(days=365), today)]:
@@ -184,6 +191,27 @@ def test_the_same_history_gives_the_same_answers_on_18_16_and_current(current, c
             assert len(on_18) == len(on_current), statement
         else:
             assert sorted(on_18) == sorted(on_current), statement
+
+
+def moderation_history(today):
+    """Reports over 40 days, two thirds resolved a few hours later, and removals."""
+    events = []
+    for i in range(1, 61):
+        made = syn.at(today - timedelta(days=i % 40), 600 + i * 97)
+        reason = ("spam", "abuse", "illegal", "other")[i % 4]
+        events.append(syn.envelope("report.created", i, 5, {
+            "report_id": i, "target_type": "post", "target_id": i, "post_id": i,
+            "target_author_id": 9, "reporter_id": 5, "reason": reason}, made))
+        if i % 3:
+            events.append(syn.envelope("report.resolved", i, 1, {
+                "report_id": i, "target_type": "post", "target_id": i,
+                "action": ("dismiss", "remove")[i % 2], "resolved_by": 1,
+                "reported_at": made.isoformat()}, made + timedelta(seconds=3600 * (i % 7) + i)))
+        if i % 2:
+            events.append(syn.envelope("content.removed", i, 1, {
+                "target_type": "post", "target_id": i, "post_id": i, "post_title": "t",
+                "author_id": 9, "reason": reason, "removed_by": 1, "report_id": i}, made))
+    return events
 
 
 def documented_queries():

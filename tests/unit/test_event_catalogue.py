@@ -43,6 +43,20 @@ SAMPLE_PAYLOADS = {
     "user.deleted": {"user_id": 7},
     "comment.deleted": {"comment_id": 5, "post_id": 42, "author_id": 8, "deleted_by": 8,
                         "placeholder": True},
+    "report.created": {"report_id": 31, "target_type": "comment", "target_id": 5, "post_id": 42,
+                       "target_author_id": 8, "reporter_id": 7, "reason": "spam"},
+    "report.resolved": {"report_id": 31, "target_type": "comment", "target_id": 5,
+                        "action": "remove", "resolved_by": 1,
+                        "reported_at": "2026-11-27T14:50:00+00:00"},
+    "content.removed": {"target_type": "post", "target_id": 42, "post_id": 42,
+                        "post_title": "Sunset", "author_id": 7, "reason": "spam",
+                        "removed_by": 1, "report_id": None},
+    "content.restored": {"target_type": "comment", "target_id": 5, "post_id": 42,
+                         "post_title": "Sunset", "author_id": 8, "reason": "mistake",
+                         "restored_by": 1},
+    "user.banned": {"user_id": 8, "reason": "spam", "expires_at": "2026-12-04T14:32:42+00:00",
+                    "banned_by": 1, "report_id": 31},
+    "user.unbanned": {"user_id": 8, "reason": "", "unbanned_by": 1},
 }
 
 

@@ -244,7 +244,8 @@ def test_the_configmap_and_secret_pass_the_settings_checks(base, monkeypatch):
     assert settings_of(config).KAFKA_TOPIC_PREFIX == ""
     assert (config["GATEWAY_BIND"], config["METRICS_PORT"], config["MEDIA_ROOT"]) == \
         ("0.0.0.0:8000", 9100, "/data/media")
-    assert config["SERVICES"] == ["users", "posts", "comments", "notifications", "analytics"]
+    assert config["SERVICES"] == ["users", "posts", "comments", "notifications", "analytics",
+                                 "moderation"]
 
     monkeypatch.setenv("KAFKA_TOPIC_PREFIX", "")  # an empty ConfigMap value is an empty prefix too
     assert settings_of(load_config()).KAFKA_TOPIC_PREFIX == ""
@@ -261,7 +262,7 @@ def test_every_python_process_is_scraped(base):
 def test_topology(base):
     deployments = of_kind(base, "Deployment")
     assert set(deployments) == {"users", "posts", "comments", "notifications", "analytics",
-                                "analytics-pipeline", "gateway", "stream", "nginx"}
+                                "moderation", "analytics-pipeline", "gateway", "stream", "nginx"}
     assert {r["spec"]["scaleTargetRef"]["name"] for r in of_kind(base, "HorizontalPodAutoscaler").values()} \
         == {"gateway", "posts"}
     assert set(of_kind(base, "PodDisruptionBudget")) == set(deployments)

@@ -4,6 +4,26 @@
  */
 
 export interface paths {
+    "/api/analytics/moderation/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Moderation figures: open reports, reports per day, time to resolve, removals by reason (admins only)
+         * @description From ClickHouse; 503 while ClickHouse is unreachable.
+         */
+        get: operations["moderation_stats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/analytics/posts/stats/": {
         parameters: {
             query?: never;
@@ -88,6 +108,26 @@ export interface paths {
         };
         /** A file of the documentation page (Swagger UI, served locally) */
         get: operations["docs_asset"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/modlog/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The public log of moderators' actions, newest first
+         * @description Each entry's `moderator` is shown to admins only.
+         */
+        get: operations["modlog"];
         put?: never;
         post?: never;
         delete?: never;
@@ -231,6 +271,47 @@ export interface paths {
         put?: never;
         /** Toggle the caller's like */
         post: operations["toggle_like"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reports/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The report queue, newest first (admins) */
+        get: operations["list_reports"];
+        put?: never;
+        /**
+         * Report a post or comment
+         * @description `details` (at most 1000 characters) is required with reason `other` (else 400 missing_fields). A missing, removed or placeholder target is 404 post_not_found/comment_not_found; one's own item 422 own_content; an open report of the caller on the target 409 conflict.
+         */
+        post: operations["create_report"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/reports/{id}/resolve/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resolve a report: dismiss, remove the target, or remove and ban
+         * @description `ban_days` (1-3650, null = permanent) must be sent with `ban` (else 400 missing_fields) and is refused (422) with another action. `remove` and `ban` resolve every open report on the target alike. Unknown 404 report_not_found; resolved 409 already_resolved; ban of an admin 403 cannot_ban_admin, of an erased author 404 user_not_found.
+         */
+        post: operations["resolve_report"];
         delete?: never;
         options?: never;
         head?: never;
@@ -411,6 +492,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/users/{id}/ban/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ban a user (admins); a current ban is replaced
+         * @description `days` must be sent (1-3650; null = permanent). Writes of the user are 403 user_banned on every gateway within 1 s. Unknown user 404 user_not_found; an admin 403 cannot_ban_admin.
+         */
+        post: operations["ban_user"];
+        /**
+         * Lift a user's ban (admins)
+         * @description Optional JSON `{"reason"}`. No current ban: 404 not_banned.
+         */
+        delete: operations["unban_user"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -518,6 +623,28 @@ export interface components {
             expires_at: string | null;
             reason: string;
         };
+        /** @description POST /api/users/{id}/ban/: `days` must be sent (null = permanent). */
+        BanCreate: {
+            /** @default null */
+            days: number | null;
+            reason: string;
+        };
+        /** @description DELETE /api/users/{id}/ban/ (optional body). */
+        BanLift: {
+            /** @default  */
+            reason: string;
+        };
+        BanRecord: {
+            /**
+             * Format: date-time
+             * @description ISO 8601 in UTC with an explicit offset.
+             */
+            created_at: string;
+            /** @description null: permanent. */
+            expires_at: string | null;
+            reason: string;
+            user_id: number;
+        };
         Comment: {
             /** @description null for a placeholder. */
             author: components["schemas"]["AuthorRef"] | null;
@@ -591,10 +718,8 @@ export interface components {
             notifications: components["schemas"]["Notification"][];
             posts: components["schemas"]["ExportPost"][];
             profile: components["schemas"]["Me"];
-            /** @description Reports the caller made (the moderation service); empty until it exists. */
-            reports: {
-                [key: string]: unknown;
-            }[];
+            /** @description Reports the caller made (the moderation service), resolution.resolved_by null. */
+            reports: components["schemas"]["Report"][];
         };
         ExportLike: {
             /**
@@ -679,6 +804,43 @@ export interface components {
             last_name: string;
             posts_count: number;
             username: string;
+        };
+        ModerationStats: {
+            /** @description Over the reports resolved in the period; null if none was. */
+            median_time_to_resolve_seconds: number | null;
+            /** @description Reports open now, whatever the period. */
+            open_reports: number;
+            period: components["schemas"]["Period"];
+            /** @description Post and comment removals in the period by exact reason, most first, ties by reason. */
+            removals_by_reason: components["schemas"]["RemovalReason"][];
+            /** @description One entry per day of the period, oldest first, zeros included. */
+            reports_per_day: components["schemas"]["ReportsDay"][];
+        };
+        ModlogEntry: {
+            /** @enum {string} */
+            action: "remove_post" | "restore_post" | "remove_comment" | "restore_comment" | "delete_post" | "delete_comment" | "ban_user" | "unban_user" | "resolve_report";
+            /**
+             * Format: date-time
+             * @description ISO 8601 in UTC with an explicit offset.
+             */
+            created_at: string;
+            expires_at: string | null;
+            id: number;
+            /**
+             * @description Only to admins.
+             * @default null
+             */
+            moderator: components["schemas"]["UserRef"] | null;
+            reason: string;
+            target_id: number;
+            /** @enum {string} */
+            target_type: "post" | "comment" | "user" | "report";
+        };
+        ModlogPage: {
+            count: number;
+            next: string | null;
+            previous: string | null;
+            results: components["schemas"]["ModlogEntry"][];
         };
         MostLikedPost: {
             likes_count: number;
@@ -869,6 +1031,86 @@ export interface components {
             token: string;
             username: string;
         };
+        RemovalReason: {
+            count: number;
+            reason: string;
+        };
+        Report: {
+            /**
+             * Format: date-time
+             * @description ISO 8601 in UTC with an explicit offset.
+             */
+            created_at: string;
+            details: string;
+            id: number;
+            post_id: number;
+            /** @enum {string} */
+            reason: "spam" | "abuse" | "illegal" | "other";
+            reporter: components["schemas"]["UserRef"] | null;
+            resolution: components["schemas"]["Resolution"] | null;
+            /** @enum {string} */
+            status: "open" | "resolved";
+            target: components["schemas"]["ReportTarget"];
+            target_id: number;
+            /** @enum {string} */
+            target_type: "post" | "comment";
+        };
+        /** @description POST /api/reports/. `details` is required (non-blank) when `reason` is `other`. */
+        ReportCreate: {
+            /** @default  */
+            details: string;
+            /** @enum {string} */
+            reason: "spam" | "abuse" | "illegal" | "other";
+            target_id: number;
+            /** @enum {string} */
+            target_type: "post" | "comment";
+        };
+        ReportPage: {
+            count: number;
+            next: string | null;
+            previous: string | null;
+            results: components["schemas"]["Report"][];
+        };
+        /**
+         * @description POST /api/reports/{id}/resolve/. `ban_days` must be sent with `ban` (null =
+         *     permanent) and is refused with another action.
+         */
+        ReportResolve: {
+            /** @enum {string} */
+            action: "dismiss" | "remove" | "ban";
+            /** @default null */
+            ban_days: number | null;
+            /** @default  */
+            note: string;
+        };
+        /** @description The target as it was when reported; blanked if its author was erased. */
+        ReportTarget: {
+            author: components["schemas"]["UserRef"] | null;
+            content: string;
+            /** @description Posts only. */
+            title: string | null;
+        };
+        ReportsDay: {
+            created: number;
+            /**
+             * Format: date
+             * @description YYYY-MM-DD
+             */
+            date: string;
+            resolved: number;
+        };
+        Resolution: {
+            /** @enum {string} */
+            action: "dismiss" | "remove" | "ban";
+            ban_days: number | null;
+            note: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 in UTC with an explicit offset.
+             */
+            resolved_at: string;
+            resolved_by: components["schemas"]["UserRef"] | null;
+        };
         UnreadCount: {
             unread_count: number;
         };
@@ -882,6 +1124,10 @@ export interface components {
             posts_created: number;
             user_id: number;
         };
+        UserRef: {
+            id: number;
+            username: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -891,6 +1137,100 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    moderation_stats: {
+        parameters: {
+            query?: {
+                /** @description Today (UTC) and the days before it, 1-365 */
+                days?: number | "";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The figures */
+            200: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModerationStats"];
+                };
+            };
+            /** @description Bad request: not JSON, a required field or parameter missing, a bad query value. */
+            400: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, malformed, expired or wrongly signed token, or a revoked one (`token_revoked`, also a token without `jti`). */
+            401: {
+                headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a banned user's write: `user_banned` with `details`). */
+            403: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request line (path and query) over 4094 bytes (gunicorn's limit; nginx's: 8 KB). */
+            414: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service or its dependency is unreachable. */
+            503: {
+                headers: {
+                    "Retry-After"?: string;
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The service did not answer within RPC_TIMEOUT. */
+            504: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     post_stats: {
         parameters: {
             query: {
@@ -1492,6 +1832,93 @@ export interface operations {
             };
             /** @description Request line (path and query) over 4094 bytes (gunicorn's limit; nginx's: 8 KB). */
             414: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    modlog: {
+        parameters: {
+            query?: {
+                /** @description Only this action; another value 400 invalid_action. */
+                action?: ("remove_post" | "restore_post" | "remove_comment" | "restore_comment" | "delete_post" | "delete_comment" | "ban_user" | "unban_user" | "resolve_report") | "";
+                /** @description Page number, from 1; past the end gives an empty page. */
+                page?: number | "";
+                /** @description Items per page, at most 100. */
+                limit?: number | "";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page */
+            200: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModlogPage"];
+                };
+            };
+            /** @description Bad request: not JSON, a required field or parameter missing, a bad query value. */
+            400: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, malformed, expired or wrongly signed token, or a revoked one (`token_revoked`, also a token without `jti`). */
+            401: {
+                headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request line (path and query) over 4094 bytes (gunicorn's limit; nginx's: 8 KB). */
+            414: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service or its dependency is unreachable. */
+            503: {
+                headers: {
+                    "Retry-After"?: string;
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The service did not answer within RPC_TIMEOUT. */
+            504: {
                 headers: {
                     /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
                     "X-Request-ID"?: string;
@@ -2449,6 +2876,457 @@ export interface operations {
                     "X-RateLimit-Remaining"?: string;
                     /** @description End of the window, ISO 8601 UTC. */
                     "X-RateLimit-Reset"?: string;
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    list_reports: {
+        parameters: {
+            query?: {
+                /** @description No status: all; another value 400 invalid_status. */
+                status?: ("open" | "resolved") | "";
+                /** @description Page number, from 1; past the end gives an empty page. */
+                page?: number | "";
+                /** @description Items per page, at most 100. */
+                limit?: number | "";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page */
+            200: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportPage"];
+                };
+            };
+            /** @description Bad request: not JSON, a required field or parameter missing, a bad query value. */
+            400: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, malformed, expired or wrongly signed token, or a revoked one (`token_revoked`, also a token without `jti`). */
+            401: {
+                headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a banned user's write: `user_banned` with `details`). */
+            403: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request line (path and query) over 4094 bytes (gunicorn's limit; nginx's: 8 KB). */
+            414: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service or its dependency is unreachable. */
+            503: {
+                headers: {
+                    "Retry-After"?: string;
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The service did not answer within RPC_TIMEOUT. */
+            504: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    create_report: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReportCreate"];
+            };
+        };
+        responses: {
+            /** @description The report, with a snapshot of its target */
+            201: {
+                headers: {
+                    /** @description Requests allowed per window. */
+                    "X-RateLimit-Limit"?: string;
+                    /** @description Requests left in the window after this one. */
+                    "X-RateLimit-Remaining"?: string;
+                    /** @description End of the window, ISO 8601 UTC. */
+                    "X-RateLimit-Reset"?: string;
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Report"];
+                };
+            };
+            /** @description Bad request: not JSON, a required field or parameter missing, a bad query value. */
+            400: {
+                headers: {
+                    /** @description Requests allowed per window. */
+                    "X-RateLimit-Limit"?: string;
+                    /** @description Requests left in the window after this one. */
+                    "X-RateLimit-Remaining"?: string;
+                    /** @description End of the window, ISO 8601 UTC. */
+                    "X-RateLimit-Reset"?: string;
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, malformed, expired or wrongly signed token, or a revoked one (`token_revoked`, also a token without `jti`). */
+            401: {
+                headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a banned user's write: `user_banned` with `details`). */
+            403: {
+                headers: {
+                    /** @description Requests allowed per window. */
+                    "X-RateLimit-Limit"?: string;
+                    /** @description Requests left in the window after this one. */
+                    "X-RateLimit-Remaining"?: string;
+                    /** @description End of the window, ISO 8601 UTC. */
+                    "X-RateLimit-Reset"?: string;
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    /** @description Requests allowed per window. */
+                    "X-RateLimit-Limit"?: string;
+                    /** @description Requests left in the window after this one. */
+                    "X-RateLimit-Remaining"?: string;
+                    /** @description End of the window, ISO 8601 UTC. */
+                    "X-RateLimit-Reset"?: string;
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state (v2: `conflict`, `already_resolved`). */
+            409: {
+                headers: {
+                    /** @description Requests allowed per window. */
+                    "X-RateLimit-Limit"?: string;
+                    /** @description Requests left in the window after this one. */
+                    "X-RateLimit-Remaining"?: string;
+                    /** @description End of the window, ISO 8601 UTC. */
+                    "X-RateLimit-Reset"?: string;
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body too large. */
+            413: {
+                headers: {
+                    /** @description Requests allowed per window. */
+                    "X-RateLimit-Limit"?: string;
+                    /** @description Requests left in the window after this one. */
+                    "X-RateLimit-Remaining"?: string;
+                    /** @description End of the window, ISO 8601 UTC. */
+                    "X-RateLimit-Reset"?: string;
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request line (path and query) over 4094 bytes (gunicorn's limit; nginx's: 8 KB). */
+            414: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Fields present with invalid values. */
+            422: {
+                headers: {
+                    /** @description Requests allowed per window. */
+                    "X-RateLimit-Limit"?: string;
+                    /** @description Requests left in the window after this one. */
+                    "X-RateLimit-Remaining"?: string;
+                    /** @description End of the window, ISO 8601 UTC. */
+                    "X-RateLimit-Reset"?: string;
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited: past the caller's per-user limit, or nginx's per-IP one. Retry-After says when to try again. */
+            429: {
+                headers: {
+                    "Retry-After"?: string;
+                    /** @description Requests allowed per window. */
+                    "X-RateLimit-Limit"?: string;
+                    /** @description Requests left in the window after this one. */
+                    "X-RateLimit-Remaining"?: string;
+                    /** @description End of the window, ISO 8601 UTC. */
+                    "X-RateLimit-Reset"?: string;
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service or its dependency is unreachable. */
+            503: {
+                headers: {
+                    "Retry-After"?: string;
+                    /** @description Requests allowed per window. */
+                    "X-RateLimit-Limit"?: string;
+                    /** @description Requests left in the window after this one. */
+                    "X-RateLimit-Remaining"?: string;
+                    /** @description End of the window, ISO 8601 UTC. */
+                    "X-RateLimit-Reset"?: string;
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The service did not answer within RPC_TIMEOUT. */
+            504: {
+                headers: {
+                    /** @description Requests allowed per window. */
+                    "X-RateLimit-Limit"?: string;
+                    /** @description Requests left in the window after this one. */
+                    "X-RateLimit-Remaining"?: string;
+                    /** @description End of the window, ISO 8601 UTC. */
+                    "X-RateLimit-Reset"?: string;
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    resolve_report: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Report id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ReportResolve"];
+            };
+        };
+        responses: {
+            /** @description The resolved report */
+            200: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Report"];
+                };
+            };
+            /** @description Bad request: not JSON, a required field or parameter missing, a bad query value. */
+            400: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, malformed, expired or wrongly signed token, or a revoked one (`token_revoked`, also a token without `jti`). */
+            401: {
+                headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a banned user's write: `user_banned` with `details`). */
+            403: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state (v2: `conflict`, `already_resolved`). */
+            409: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body too large. */
+            413: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request line (path and query) over 4094 bytes (gunicorn's limit; nginx's: 8 KB). */
+            414: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Fields present with invalid values. */
+            422: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service or its dependency is unreachable. */
+            503: {
+                headers: {
+                    "Retry-After"?: string;
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The service did not answer within RPC_TIMEOUT. */
+            504: {
+                headers: {
                     /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -3644,6 +4522,266 @@ export interface operations {
             429: {
                 headers: {
                     "Retry-After"?: string;
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service or its dependency is unreachable. */
+            503: {
+                headers: {
+                    "Retry-After"?: string;
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The service did not answer within RPC_TIMEOUT. */
+            504: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    ban_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description User id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BanCreate"];
+            };
+        };
+        responses: {
+            /** @description The ban */
+            200: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BanRecord"];
+                };
+            };
+            /** @description Bad request: not JSON, a required field or parameter missing, a bad query value. */
+            400: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, malformed, expired or wrongly signed token, or a revoked one (`token_revoked`, also a token without `jti`). */
+            401: {
+                headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a banned user's write: `user_banned` with `details`). */
+            403: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body too large. */
+            413: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request line (path and query) over 4094 bytes (gunicorn's limit; nginx's: 8 KB). */
+            414: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Fields present with invalid values. */
+            422: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service or its dependency is unreachable. */
+            503: {
+                headers: {
+                    "Retry-After"?: string;
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The service did not answer within RPC_TIMEOUT. */
+            504: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    unban_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description User id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["BanLift"];
+            };
+        };
+        responses: {
+            /** @description Lifted */
+            204: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad request: not JSON, a required field or parameter missing, a bad query value. */
+            400: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, malformed, expired or wrongly signed token, or a revoked one (`token_revoked`, also a token without `jti`). */
+            401: {
+                headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a banned user's write: `user_banned` with `details`). */
+            403: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body too large. */
+            413: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request line (path and query) over 4094 bytes (gunicorn's limit; nginx's: 8 KB). */
+            414: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Fields present with invalid values. */
+            422: {
+                headers: {
                     /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;

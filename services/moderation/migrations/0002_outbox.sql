@@ -1,0 +1,1 @@
+../../../imageboard/events/outbox_table.sql

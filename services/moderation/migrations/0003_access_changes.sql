@@ -1,0 +1,1 @@
+../../../imageboard/access/access_changes_table.sql

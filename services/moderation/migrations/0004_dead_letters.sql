@@ -1,0 +1,1 @@
+../../../imageboard/events/dead_letters_table.sql
