@@ -232,7 +232,14 @@ try {
     if (reportsStatus === 404) {
       result.skipped.push("report, remove, ban: this server has no /api/reports/");
     } else {
-      step("bob reports a post; the admin removes it from the queue; it vanishes for the others");
+      // Removal needs the content services' remove (POST /api/posts/{id}/remove/): an unknown
+      // post answers post_not_found where it exists, the router's not_found where it does not.
+      const removeCode = await admin.page.evaluate(async (t) => (await (await fetch("/api/posts/999999999/remove/", {
+        method: "POST", body: JSON.stringify({ reason: "probe" }),
+        headers: { Authorization: "Bearer " + t, "Content-Type": "application/json" } })).json()).error?.code, await token(admin.page));
+      const canRemove = removeCode === "post_not_found";
+      step(canRemove ? "bob reports a post; the admin removes it from the queue; it vanishes for the others"
+        : "bob reports a post; the admin dismisses it from the queue (no removal on this server)");
       const spamId = await alice.page.evaluate(async (t) => {
         const form = new FormData(); form.set("title", "Buy cheap watches"); form.set("content", "Spam for the report test");
         return (await (await fetch("/api/posts/", { method: "POST", body: form, headers: { Authorization: "Bearer " + t } })).json()).id;
@@ -246,13 +253,21 @@ try {
       const card = admin.page.locator(".reports li", { hasText: "Buy cheap watches" }).first();
       await card.waitFor();
       await capture(admin.page, "admin-reports-open");
-      await card.getByRole("button", { name: "Remove content" }).click();
-      await card.waitFor({ state: "detached" });
-      await bob.page.goto(`${BASE}/posts/${spamId}`);
-      await bob.page.locator(".error").waitFor();
-      await bob.page.goto(BASE + "/");
-      await bob.page.locator(".posts li").first().waitFor();
-      assert(await bob.page.getByText("Buy cheap watches").count() === 0, "removed post gone from the board");
+      if (canRemove) {
+        await card.getByRole("button", { name: "Remove content" }).click();
+        await card.waitFor({ state: "detached" });
+        await bob.page.goto(`${BASE}/posts/${spamId}`);
+        await bob.page.locator(".error").waitFor();
+        await bob.page.goto(BASE + "/");
+        await bob.page.locator(".posts li").first().waitFor();
+        assert(await bob.page.getByText("Buy cheap watches").count() === 0, "removed post gone from the board");
+      } else {
+        result.skipped.push("remove: this server has no /api/posts/{id}/remove/ (the report is dismissed instead)");
+        await card.getByRole("button", { name: "Dismiss" }).click();
+        await card.waitFor({ state: "detached" });
+        await admin.page.goto(BASE + "/admin?status=resolved");
+        await admin.page.locator(".reports li", { hasText: "Buy cheap watches" }).first().waitFor();
+      }
 
       step("the admin bans bob; bob's compose shows the ban; the ban is lifted");
       const bobId = await bob.page.evaluate(async (t) => (await (await fetch("/api/users/me/", { headers: { Authorization: "Bearer " + t } })).json()).id, await token(bob.page));
