@@ -4,7 +4,7 @@ PYTHON ?= python3
 IB := $(VENV)/bin/imageboard
 PYTEST_ARGS ?=
 
-.PHONY: install run up down status infra migrate admin lint deadcode test test-unit test-faults fuzz mutate bench bench-search soak clean
+.PHONY: install web run up down status infra migrate admin lint deadcode test test-unit test-faults fuzz mutate bench bench-search soak clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -13,12 +13,25 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+## make web: the web client (web/): `npm ci` when package-lock.json changed, `npm run build`
+## (web/dist, which nginx serves at /) when a source changed; nothing when both are current.
+WEB_SRC := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/vite.config.ts web/tsconfig.json web/package.json
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SRC)
+	cd web && npm run --silent build
+	touch $@
+
+web: web/dist/index.html
+
 ## make run: everything in the foreground; Ctrl-C stops it all
-run: install
+run: install web
 	$(IB) run
 
 ## make up / make down: the same in the background (logs and pids in var/)
-up: install
+up: install web
 	$(IB) up
 
 down: install
@@ -39,7 +52,7 @@ admin: install
 	$(IB) make-admin $(USER) $(if $(REVOKE),--revoke,)
 
 ## make test: starts the servers the suite needs, then runs every test
-test: install lint
+test: install lint web
 	$(IB) infra up
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 

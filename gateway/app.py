@@ -13,8 +13,8 @@ from gateway.middleware import (DrainUnreadBodyMiddleware, RequestIdMiddleware,
 from gateway.resources.comments import (CommentRemoveResource, CommentResource,
                                         CommentRestoreResource, CommentsResource)
 from gateway.resources.analytics import (ModerationStatsResource, PostStatsResource,
-                                        UserActivityResource)
-from gateway.resources.docs import DocsResource, OpenApiResource
+                                         UserActivityResource)
+from gateway.resources.docs import DocsAssetResource, DocsResource, OpenApiResource
 from gateway.resources.export import ExportResource
 from gateway.resources.health import HealthResource, ReadyResource
 from gateway.resources.me import AvatarResource, MeResource
@@ -58,6 +58,7 @@ def create_app(config, rpc=None, limiter=None, access=None):
     app.add_route("/metrics", MetricsResource())
     app.add_route("/api/openapi.json", OpenApiResource())
     app.add_route("/api/docs", DocsResource())
+    app.add_route("/api/docs/assets/{name}", DocsAssetResource())
     app.add_route("/api/users/register", RegisterResource(rpc))
     app.add_route("/api/users/login", LoginResource(rpc))
     app.add_route("/api/users/logout", LogoutResource(rpc))

@@ -32,6 +32,7 @@ from contracts.schemas import (BanCreate, BanLift, BanRecord, ModlogPage, Report
                                ReportPage, ReportResolve)
 from contracts.schemas.moderation import MODLOG_ACTIONS, REPORT_STATUSES
 from contracts.schemas.types import DEFAULT_LIMIT, MAX_LIMIT, Id
+from gateway.openapi_text import readable_document
 from gateway.ratelimit import RULES
 from gateway.write_guard import is_write
 from imageboard.pagination import MAX_PAGE
@@ -42,7 +43,8 @@ MODELS = []  # every model a path refers to, in order of first reference
 
 class ComponentSchema(GenerateJsonSchema):
     """JSON Schema 2020-12 as pydantic writes it, without the titles it makes up from class
-    and field names (the component's name already says it)."""
+    and field names (the component's name already says it), descriptions as API users read
+    them (gateway/openapi_text.py)."""
 
     def field_title_should_be_set(self, schema):
         return False
@@ -50,7 +52,7 @@ class ComponentSchema(GenerateJsonSchema):
     def model_schema(self, schema):
         generated = super().model_schema(schema)
         generated.pop("title", None)
-        return generated
+        return readable_document(generated)
 
 
 def components(models):
@@ -215,10 +217,23 @@ PATHS = {
         "documentation", "This document", rpc=False, operation_id="openapi",
         responses={200: json_response("OpenAPI 3.1 document", {"type": "object"})})},
     "/api/docs/": {"get": operation(
-        "documentation", "This document as a readable HTML page", rpc=False,
-        operation_id="docs",
+        "documentation", "This document as an interactive page (Swagger UI)", rpc=False,
+        operation_id="docs", errors=(400,),
+        description="Swagger UI with try-it (Authorize takes a Bearer token); "
+                    "format=plain gives the same as HTML without JavaScript.",
+        params=[query("format", {"type": "string", "enum": ["plain", "swagger"]},
+                      "plain: HTML without JavaScript; 400 invalid_format for another value")],
         responses={200: {"description": "HTML", "headers": {"X-Request-ID": REQUEST_ID},
                          "content": {"text/html": {"schema": {"type": "string"}}}}})},
+    "/api/docs/assets/{name}": {"get": operation(
+        "documentation", "A file of the documentation page (Swagger UI, served locally)",
+        rpc=False, operation_id="docs_asset", errors=(404,),
+        params=[{"name": "name", "in": "path", "required": True, "schema": {"type": "string"},
+                 "description": "swagger-ui-bundle.js, swagger-ui.css, init.js or LICENSE"}],
+        responses={200: {"description": "The file", "headers": {"X-Request-ID": REQUEST_ID},
+                         "content": {"application/javascript": {"schema": {"type": "string"}},
+                                     "text/css": {"schema": {"type": "string"}},
+                                     "text/plain": {"schema": {"type": "string"}}}}})},
     "/api/users/register/": {"post": operation(
         "users", "Register; answers with a token", operation_id="register",
         body=json_body(RegisterRequest), errors=(400, 413, 422, 429),
@@ -572,7 +587,7 @@ add_rate_limits(PATHS)  # after: a 403 of a limited write may carry the headers 
 
 @functools.lru_cache(maxsize=1)
 def _document():
-    return {
+    return readable_document({
         "openapi": "3.1.0",
         "info": {
             "title": "Imageboard API",
@@ -596,7 +611,7 @@ def _document():
                 "description": "HS256, `exp` enforced, `sub` = user id, `jti`, `ver`; "
                                "the `is_admin` claim is informational, never trusted."}},
         },
-    }
+    })
 
 
 def openapi_document():

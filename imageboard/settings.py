@@ -107,6 +107,7 @@ class Settings(BaseModel):
     GATEWAY_BIND: str = Field(pattern=r"^[^:]*:\d+$")
     GATEWAY_WORKERS: PositiveInt
     GATEWAY_THREADS: PositiveInt
+    WEB_BIND: str = Field(pattern=r"^[^:]*:\d+$")
 
     SERVICES: list[Annotated[str, Field(pattern=SERVICE_NAME)]] = Field(min_length=1)
     ACCESS_SOURCES: Literal["auto"] | list[Annotated[str, Field(pattern=SERVICE_NAME)]]

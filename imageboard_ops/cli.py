@@ -19,7 +19,7 @@ import requests
 from imageboard import logs
 from imageboard.config import load_config
 from imageboard.settings import ConfigError
-from imageboard_ops import accounts, infra, moderation, processes, system
+from imageboard_ops import accounts, infra, moderation, processes, system, web
 from imageboard_ops.system import gateway_url
 from imageboard.config import var_dir
 from imageboard_ops.util import pid_alive, read_pid
@@ -33,11 +33,12 @@ def cmd_up(config, args):
     except TimeoutError as exc:
         print(f"imageboard: {exc}; see the logs in {var_dir()}/log", file=sys.stderr)
         return 1
-    print(json.dumps(dict(report, var=var_dir())))
+    print(json.dumps(dict(report, var=var_dir(), web=web.start(config))))
     return 0
 
 
 def cmd_down(config, args):
+    web.stop()
     system.stop(config, keep_infra=args.keep_infra)
     print("stopped")
     return 0
@@ -64,7 +65,11 @@ def cmd_run(config, args):
     if code:
         cmd_down(config, args)
         return code
-    print(f"imageboard is running at {gateway_url(config)}; Ctrl-C stops it", flush=True)
+    front = web.start(config)  # already up: cmd_up started it; this gives the address
+    where = (f"the web client at {front['url']} (API under /api/, docs at {front['url']}api/docs/)"
+             if "url" in front else f"the API at {gateway_url(config)} (no web client: {front['skipped']})")
+    print(f"imageboard is running: {where}; gateway {gateway_url(config)}; Ctrl-C stops it",
+          flush=True)
     stopping = []
     # Handle SIGINT explicitly: a shell that starts us in the background leaves it ignored.
     for signum in (signal.SIGINT, signal.SIGTERM):

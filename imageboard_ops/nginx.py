@@ -11,6 +11,7 @@ from imageboard_ops.util import pid_alive, wait_for
 
 NGINX_DIR = os.path.join(PROJECT_ROOT, "nginx")
 NGINX_BIN = os.environ.get("NGINX_BIN", "/usr/sbin/nginx")
+WEB_ROOT = os.path.join(PROJECT_ROOT, "web", "dist")
 
 
 def _render(template_path, values):
@@ -24,11 +25,13 @@ def _render(template_path, values):
 
 
 def render(run_dir, listen, gateway, media_root, proxy_timeout="30s", workers=1,
-           microcache="1s", posting_rate="30r/m", worker_connections=1024, upstream_keepalive=32):
+           microcache="1s", posting_rate="30r/m", worker_connections=1024, upstream_keepalive=32,
+           web_root=WEB_ROOT):
     """Writes <run_dir>/nginx.conf and <run_dir>/default.conf; returns the main file.
     microcache: how long an anonymous feed page is reused ("0s": never); posting_rate:
     the per-IP limit on creating posts and comments (a load test from one host raises it);
-    worker_connections, upstream_keepalive: a load test raises them too (bench.run)."""
+    worker_connections, upstream_keepalive: a load test raises them too (bench.run); web_root:
+    the built web client served at / (web/dist, `make web`)."""
     run_dir = os.path.abspath(run_dir)
     os.makedirs(run_dir, exist_ok=True)
     values = {
@@ -45,6 +48,7 @@ def render(run_dir, listen, gateway, media_root, proxy_timeout="30s", workers=1,
         "NGINX_WORKER_CONNECTIONS": str(worker_connections),
         "NGINX_RLIMIT_NOFILE": str(2 * worker_connections + 64),  # client + upstream + files
         "NGINX_UPSTREAM_KEEPALIVE": str(upstream_keepalive),
+        "NGINX_WEB_ROOT": os.path.abspath(web_root).rstrip("/"),
         # Run by root (tests, CI): workers keep root's rights so they can use run_dir and the
         # media root wherever those are (pytest's tmp dirs are 0700); otherwise not needed.
         "NGINX_USER_DIRECTIVE": "user root;" if os.geteuid() == 0 else "",
@@ -69,6 +73,10 @@ def _pid(conf):
             return int(fh.read().strip())
     except (OSError, ValueError):
         return None
+
+
+def running(conf):
+    return pid_alive(_pid(conf))
 
 
 def start(conf, timeout=10):

@@ -81,6 +81,7 @@ CLICKHOUSE_URL
 GATEWAY_BIND
 GATEWAY_WORKERS
 GATEWAY_THREADS
+WEB_BIND
 SERVICES
 LOG_LEVEL
 RATE_LIMIT_POST_CREATE     # read through getattr(settings, rule.setting) (gateway/ratelimit.py RULES)
