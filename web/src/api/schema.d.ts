@@ -79,6 +79,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/comments/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One comment
+         * @description A live comment or a listed deleted one (placeholder); a removed one, or one of a removed post, 404 except to admins (who see removed_reason).
+         */
+        get: operations["get_comment"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a comment (author or admin)
+         * @description With listed replies it stays as a placeholder (author null, content empty, is_deleted); without, it goes, and so do placeholders above it left without listed replies.
+         */
+        delete: operations["delete_comment"];
+        options?: never;
+        head?: never;
+        /**
+         * Edit a comment's content (author only)
+         * @description Placeholders 404; someone else 403 forbidden.
+         */
+        patch: operations["update_comment"];
+        trace?: never;
+    };
+    "/api/comments/{id}/remove/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Remove a comment (admins)
+         * @description Hidden from everyone but admins (a placeholder while it has listed replies); already removed 409 already_removed. Missing or deleted 404; reason missing 400, invalid 422.
+         */
+        post: operations["remove_comment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/comments/{id}/restore/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restore a comment (admins)
+         * @description Shown again, unchanged; not removed 409 not_removed. Missing or deleted 404; reason missing 400, invalid 422.
+         */
+        post: operations["restore_comment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/docs/": {
         parameters: {
             query?: never;
@@ -257,7 +325,11 @@ export interface paths {
         delete: operations["delete_post"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Edit a post's title and/or content (author only)
+         * @description The rules of creation; no editable field 400 missing_fields; someone else (admins too) 403 forbidden; JSON only (the image stays). Unchanged values change nothing.
+         */
+        patch: operations["update_post"];
         trace?: never;
     };
     "/api/posts/{id}/like/": {
@@ -271,6 +343,46 @@ export interface paths {
         put?: never;
         /** Toggle the caller's like */
         post: operations["toggle_like"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/posts/{id}/remove/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Remove a post (admins)
+         * @description Hidden from everyone but admins (lists, details, search, counts) until restored; already removed 409 already_removed. Missing or deleted 404; reason missing 400, invalid 422.
+         */
+        post: operations["remove_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/posts/{id}/restore/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restore a post (admins)
+         * @description Shown again, unchanged; not removed 409 not_removed. Missing or deleted 404; reason missing 400, invalid 422.
+         */
+        post: operations["restore_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -654,11 +766,17 @@ export interface components {
              * @description ISO 8601 in UTC with an explicit offset.
              */
             created_at: string;
+            /** @description True once the author changed the content. */
+            edited: boolean;
             id: number;
             /** @description A deleted comment kept as a placeholder for its replies. */
             is_deleted: boolean;
             parent: number | null;
             post_id: number;
+            /** @description Removed by an admin; a placeholder unless an admin asks. */
+            removed: boolean;
+            /** @description Comment detail and remove/restore answers to admins only. */
+            removed_reason?: string | null;
             /**
              * Format: date-time
              * @description ISO 8601 in UTC with an explicit offset.
@@ -685,6 +803,10 @@ export interface components {
             id: number;
             parent: number | null;
             post_id: number;
+        };
+        /** @description PATCH /api/comments/{id}/: the rules of creation. */
+        CommentUpdate: {
+            content: string;
         };
         /** @description DELETE /api/users/me/: the password, checked again. */
         DeleteAccountRequest: {
@@ -738,6 +860,8 @@ export interface components {
              * @description ISO 8601 in UTC with an explicit offset.
              */
             created_at: string;
+            /** @description True once the author changed title or content. */
+            edited: boolean;
             id: number;
             image_url: string | null;
             likes: components["schemas"]["LikeRef"][];
@@ -916,7 +1040,10 @@ export interface components {
             previous: string | null;
             results: components["schemas"]["PostSummary"][];
         };
-        /** @description A feed row plus who liked it (the answer lists `likes` before the counters). */
+        /**
+         * @description A feed row plus who liked it (the answer lists `likes` before the counters) and
+         *     whether it is removed; admins also get `removed_reason`.
+         */
         PostDetail: {
             author: components["schemas"]["AuthorRef"];
             comments_count: number;
@@ -926,10 +1053,15 @@ export interface components {
              * @description ISO 8601 in UTC with an explicit offset.
              */
             created_at: string;
+            /** @description True once the author changed title or content. */
+            edited: boolean;
             id: number;
             image_url: string | null;
             likes: components["schemas"]["LikeRef"][];
             likes_count: number;
+            removed: boolean;
+            /** @description Admins only. */
+            removed_reason?: string | null;
             title: string;
             /**
              * Format: date-time
@@ -960,6 +1092,8 @@ export interface components {
              * @description ISO 8601 in UTC with an explicit offset.
              */
             created_at: string;
+            /** @description True once the author changed title or content. */
+            edited: boolean;
             id: number;
             image_url: string | null;
             likes_count: number;
@@ -969,6 +1103,16 @@ export interface components {
              * @description ISO 8601 in UTC with an explicit offset.
              */
             updated_at: string;
+        };
+        /**
+         * @description PATCH /api/posts/{id}/: either or both, the rules of
+         *     creation; neither (or both null) is 400 missing_fields. JSON only: the image stays.
+         */
+        PostUpdate: {
+            /** @default null */
+            content: string | null;
+            /** @default null */
+            title: string | null;
         };
         /** @description Public profile; `email` only for its owner. */
         Profile: {
@@ -1033,6 +1177,10 @@ export interface components {
         };
         RemovalReason: {
             count: number;
+            reason: string;
+        };
+        /** @description POST .../remove/ and .../restore/. */
+        RemovalRequest: {
             reason: string;
         };
         Report: {
@@ -1711,6 +1859,596 @@ export interface operations {
                     "X-RateLimit-Remaining"?: string;
                     /** @description End of the window, ISO 8601 UTC. */
                     "X-RateLimit-Reset"?: string;
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    get_comment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Comment id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The comment */
+            200: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comment"];
+                };
+            };
+            /** @description Missing, malformed, expired or wrongly signed token, or a revoked one (`token_revoked`, also a token without `jti`). */
+            401: {
+                headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request line (path and query) over 4094 bytes (gunicorn's limit; nginx's: 8 KB). */
+            414: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service or its dependency is unreachable. */
+            503: {
+                headers: {
+                    "Retry-After"?: string;
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The service did not answer within RPC_TIMEOUT. */
+            504: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    delete_comment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Comment id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing, malformed, expired or wrongly signed token, or a revoked one (`token_revoked`, also a token without `jti`). */
+            401: {
+                headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a banned user's write: `user_banned` with `details`). */
+            403: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request line (path and query) over 4094 bytes (gunicorn's limit; nginx's: 8 KB). */
+            414: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service or its dependency is unreachable. */
+            503: {
+                headers: {
+                    "Retry-After"?: string;
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The service did not answer within RPC_TIMEOUT. */
+            504: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    update_comment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Comment id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CommentUpdate"];
+            };
+        };
+        responses: {
+            /** @description The comment, edited */
+            200: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comment"];
+                };
+            };
+            /** @description Bad request: not JSON, a required field or parameter missing, a bad query value. */
+            400: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, malformed, expired or wrongly signed token, or a revoked one (`token_revoked`, also a token without `jti`). */
+            401: {
+                headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a banned user's write: `user_banned` with `details`). */
+            403: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body too large. */
+            413: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request line (path and query) over 4094 bytes (gunicorn's limit; nginx's: 8 KB). */
+            414: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Fields present with invalid values. */
+            422: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service or its dependency is unreachable. */
+            503: {
+                headers: {
+                    "Retry-After"?: string;
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The service did not answer within RPC_TIMEOUT. */
+            504: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    remove_comment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Comment id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RemovalRequest"];
+            };
+        };
+        responses: {
+            /** @description The admin view of the comment */
+            200: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comment"];
+                };
+            };
+            /** @description Bad request: not JSON, a required field or parameter missing, a bad query value. */
+            400: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, malformed, expired or wrongly signed token, or a revoked one (`token_revoked`, also a token without `jti`). */
+            401: {
+                headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a banned user's write: `user_banned` with `details`). */
+            403: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state (v2: `conflict`, `already_resolved`, `already_removed`, `not_removed`). */
+            409: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body too large. */
+            413: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request line (path and query) over 4094 bytes (gunicorn's limit; nginx's: 8 KB). */
+            414: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Fields present with invalid values. */
+            422: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service or its dependency is unreachable. */
+            503: {
+                headers: {
+                    "Retry-After"?: string;
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The service did not answer within RPC_TIMEOUT. */
+            504: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    restore_comment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Comment id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RemovalRequest"];
+            };
+        };
+        responses: {
+            /** @description The admin view of the comment */
+            200: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comment"];
+                };
+            };
+            /** @description Bad request: not JSON, a required field or parameter missing, a bad query value. */
+            400: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, malformed, expired or wrongly signed token, or a revoked one (`token_revoked`, also a token without `jti`). */
+            401: {
+                headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a banned user's write: `user_banned` with `details`). */
+            403: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state (v2: `conflict`, `already_resolved`, `already_removed`, `not_removed`). */
+            409: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body too large. */
+            413: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request line (path and query) over 4094 bytes (gunicorn's limit; nginx's: 8 KB). */
+            414: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Fields present with invalid values. */
+            422: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service or its dependency is unreachable. */
+            503: {
+                headers: {
+                    "Retry-After"?: string;
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The service did not answer within RPC_TIMEOUT. */
+            504: {
+                headers: {
                     /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -2744,6 +3482,137 @@ export interface operations {
             };
         };
     };
+    update_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Post id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PostUpdate"];
+            };
+        };
+        responses: {
+            /** @description The post, edited */
+            200: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PostDetail"];
+                };
+            };
+            /** @description Bad request: not JSON, a required field or parameter missing, a bad query value. */
+            400: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, malformed, expired or wrongly signed token, or a revoked one (`token_revoked`, also a token without `jti`). */
+            401: {
+                headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a banned user's write: `user_banned` with `details`). */
+            403: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body too large. */
+            413: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request line (path and query) over 4094 bytes (gunicorn's limit; nginx's: 8 KB). */
+            414: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Fields present with invalid values. */
+            422: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service or its dependency is unreachable. */
+            503: {
+                headers: {
+                    "Retry-After"?: string;
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The service did not answer within RPC_TIMEOUT. */
+            504: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     toggle_like: {
         parameters: {
             query?: never;
@@ -2876,6 +3745,290 @@ export interface operations {
                     "X-RateLimit-Remaining"?: string;
                     /** @description End of the window, ISO 8601 UTC. */
                     "X-RateLimit-Reset"?: string;
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    remove_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Post id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RemovalRequest"];
+            };
+        };
+        responses: {
+            /** @description The admin view of the post */
+            200: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PostDetail"];
+                };
+            };
+            /** @description Bad request: not JSON, a required field or parameter missing, a bad query value. */
+            400: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, malformed, expired or wrongly signed token, or a revoked one (`token_revoked`, also a token without `jti`). */
+            401: {
+                headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a banned user's write: `user_banned` with `details`). */
+            403: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state (v2: `conflict`, `already_resolved`, `already_removed`, `not_removed`). */
+            409: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body too large. */
+            413: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request line (path and query) over 4094 bytes (gunicorn's limit; nginx's: 8 KB). */
+            414: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Fields present with invalid values. */
+            422: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service or its dependency is unreachable. */
+            503: {
+                headers: {
+                    "Retry-After"?: string;
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The service did not answer within RPC_TIMEOUT. */
+            504: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    restore_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Post id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RemovalRequest"];
+            };
+        };
+        responses: {
+            /** @description The admin view of the post */
+            200: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PostDetail"];
+                };
+            };
+            /** @description Bad request: not JSON, a required field or parameter missing, a bad query value. */
+            400: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, malformed, expired or wrongly signed token, or a revoked one (`token_revoked`, also a token without `jti`). */
+            401: {
+                headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a banned user's write: `user_banned` with `details`). */
+            403: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflict with the current state (v2: `conflict`, `already_resolved`, `already_removed`, `not_removed`). */
+            409: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body too large. */
+            413: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request line (path and query) over 4094 bytes (gunicorn's limit; nginx's: 8 KB). */
+            414: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Fields present with invalid values. */
+            422: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service or its dependency is unreachable. */
+            503: {
+                headers: {
+                    "Retry-After"?: string;
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The service did not answer within RPC_TIMEOUT. */
+            504: {
+                headers: {
                     /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
@@ -3078,7 +4231,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict with the current state (v2: `conflict`, `already_resolved`). */
+            /** @description Conflict with the current state (v2: `conflict`, `already_resolved`, `already_removed`, `not_removed`). */
             409: {
                 headers: {
                     /** @description Requests allowed per window. */
@@ -3268,7 +4421,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Conflict with the current state (v2: `conflict`, `already_resolved`). */
+            /** @description Conflict with the current state (v2: `conflict`, `already_resolved`, `already_removed`, `not_removed`). */
             409: {
                 headers: {
                     /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
