@@ -353,3 +353,10 @@ def test_a_like_reaches_signed_in_readers_at_once_and_anonymous_readers_within_t
     while likes_in_feed({}) != 1:
         assert time.monotonic() < deadline, "anonymous feed still stale after 15 s"
         time.sleep(0.1)
+
+
+def test_other_methods_than_get_on_the_web_client_get_a_json_405(gateway_front):
+    resp = requests.post(gateway_front + "/board/", data=b"{}", timeout=10)
+    assert_json_error(resp, 405, "method_not_allowed")
+    assert resp.headers["Allow"] == "GET, HEAD"
+    assert requests.get(gateway_front + "/board/", timeout=10).status_code == 200  # the app

@@ -13,12 +13,13 @@ pytestmark = [pytest.mark.e2e,
 
 # Every spelling nginx normalises to the login URI (merged slashes, dot segments, percent
 # decoding, a query string) is limited like it: 429. Only a different URI gets past the
-# limit, and then it is no login: the gateway's routes are case-sensitive, so 404.
+# limit, and then it is no login: routes are case-sensitive, so /API/ is the web client's
+# (static files: a POST there is nginx's JSON 405, never the gateway's login).
 LOGIN_VARIANTS = {"/api/users/login/": 429, "/api/users/login": 429, "//api/users/login/": 429,
                   "/api/users/./login/": 429, "/api/users/login//": 429,
                   "/api/users/%6cogin/": 429, "/api/users/x/../login/": 429,
                   "/api/users/login/?next=/": 429, "/api/users/login/.": 429,
-                  "/API/users/login/": 404}
+                  "/API/users/login/": 405}
 
 
 
