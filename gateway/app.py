@@ -19,6 +19,7 @@ from gateway.resources.me import AvatarResource, MeResource
 from gateway.resources.notifications import (MarkAllReadResource, MarkReadResource,
                                              NotificationsResource, UnreadCountResource)
 from gateway.resources.posts import PostLikeResource, PostResource, PostsResource
+from gateway.resources.stream import StreamTicketResource
 from gateway.resources.sessions import LogoutAllResource, LogoutResource, PasswordResource
 from gateway.resources.users import LoginResource, ProfileResource, RegisterResource
 from gateway.rpc import RpcClient
@@ -72,5 +73,6 @@ def create_app(config, rpc=None, limiter=None, access=None):
     app.add_route("/api/notifications/unread-count", UnreadCountResource(rpc))
     app.add_route("/api/notifications/mark-all-read", MarkAllReadResource(rpc))
     app.add_route("/api/notifications/{notification_id:int(min=1)}/mark-read", MarkReadResource(rpc))
+    app.add_route("/api/stream/ticket", StreamTicketResource(config))
     add_media_route(app, config)
     return app
