@@ -31,9 +31,8 @@ KUSTOMIZATIONS = [BASE] + OVERLAYS
 KUBERNETES_VERSIONS = ["1.32.0", "1.35.0"]
 IMAGE = "imageboard"
 # Deployments that are not one of imageboard_ops's processes: nginx (compose runs it, the
-# launcher renders its own), and stream until feat/stream adds it to app_processes(), at
-# which point its command here is compared like the others.
-NOT_LAUNCHED = {"nginx", "stream"}
+# launcher renders its own).
+NOT_LAUNCHED = {"nginx"}
 # Environment variables that are not settings of config/imageboard.yaml: read by gunicorn
 # itself (FORWARDED_ALLOW_IPS), and the settings feat/stream (STREAM_BIND, SSE_*) and
 # feat/limits (REDIS_URL) add, so the manifests are ready when those branches merge.
