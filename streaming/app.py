@@ -149,6 +149,8 @@ class StreamResource:
             return known[0]
         try:
             exists = bool(await asyncio.to_thread(self.rt.rpc.read, "posts", "post_exists", post_id))
+        except errors.NotFound:
+            exists = False
         except Exception as exc:
             log.warning("stream: post_exists failed", extra={"error": repr(exc)})
             raise errors.StreamUnavailable()
