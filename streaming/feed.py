@@ -45,7 +45,6 @@ class KafkaFeed:
         self.consumer_factory = consumer_factory
         self.ready = False           # every topic assigned (those that exist)
         self.caught_up = False       # the replay window is read
-        self.last_poll = None
         self._stopped = threading.Event()
         self._thread = None
         self._names = {}             # prefixed topic -> base name
@@ -126,7 +125,6 @@ class KafkaFeed:
                             self.ready = bool(assigned)
                         next_check = time.monotonic() + 2
                     messages = consumer.consume(BATCH, timeout=0.05)
-                    self.last_poll = time.monotonic()
                     if messages:
                         self._handle(messages)
                         for message in messages:

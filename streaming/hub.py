@@ -22,9 +22,6 @@ import time
 
 from streaming import ids
 
-KINDS = ("public", "post", "user", "moderation")
-
-
 def kind_of(key):
     return key.split(":", 1)[0]
 
