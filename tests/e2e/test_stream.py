@@ -1,6 +1,7 @@
 """Live updates (contract v2 section 7) on the running stack: the stream process started by
 the same code as `imageboard up` (imageboard_ops/processes.py), fed by the stack's Kafka."""
 import json
+import os
 import socket
 import threading
 import time
@@ -8,8 +9,10 @@ import time
 import pytest
 import requests
 
+from imageboard_ops import nginx
 from imageboard_ops.system import stream_url
 from tests.e2e.conftest import bearer
+from tests.ports import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -257,3 +260,41 @@ def test_ready_and_heartbeat_settings(config, stack):
     assert resp.status_code == 200 and resp.json()["checks"]["kafka"] == "ok"
     assert "imageboard_stream_connections" in requests.get(stream_url(config) + "/metrics",
                                                            timeout=5).text
+
+
+def test_deleting_the_account_closes_its_user_stream_within_1_s(api, register, stream):
+    alice = register("sse_erase")
+    client = stream("user", headers=bearer(alice))
+    assert client.status == 200
+    time.sleep(0.3)
+    resp = api("DELETE", "/api/users/me/", json={"password": "password1"}, headers=bearer(alice))
+    assert resp.status_code == 204, resp.text
+    started = time.monotonic()
+    assert client.closed.wait(1.5) and time.monotonic() - started <= 1.0
+
+
+@pytest.mark.skipif(not os.path.exists(nginx.NGINX_BIN), reason="nginx not installed")
+def test_through_nginx_events_are_not_buffered(api, register, stack, config, tmp_path):
+    """nginx/ templates: /api/stream/ goes to the stream process, unbuffered, HTTP/1.1."""
+    port = free_port()
+    conf = nginx.render(tmp_path, f"127.0.0.1:{port}", stack.split("://", 1)[1],
+                        config["MEDIA_ROOT"], stream=stream_url(config).split("://", 1)[1])
+    ok, output = nginx.check(conf)
+    assert ok, output
+    nginx.start(conf)
+    try:
+        front = f"http://127.0.0.1:{port}"
+        alice = register("sse_nginx")
+        client = SSE(front + "/api/stream/", {"streams": "public"})
+        assert client.status == 200 and client.resp.headers["X-Request-ID"]
+        time.sleep(0.3)
+        started = time.monotonic()
+        post = create_post(api, alice, title="through nginx")
+        client.wait(lambda e: e.get("event") == "post_created" and e["data"]["id"] == post["id"],
+                    timeout=2.0)
+        assert time.monotonic() - started < 2.0
+        bad = requests.get(front + "/api/stream/?streams=nope", timeout=5)
+        assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_stream"
+        client.close()
+    finally:
+        nginx.stop(conf)
