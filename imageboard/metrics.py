@@ -48,6 +48,7 @@ Metric names (all prefixed imageboard_)
                                                                   client's queued events)
              stream_delivery_lag_seconds                          histogram (occurred_at, the
                                                                   commit, to the socket write)
+             stream_hydration_seconds                             histogram (one batch's RPCs)
              stream_clients_closed_total{reason}                  counter (overflow, revoked,
                                                                   shutdown)
 Label values must stay few (route templates, method names, exception class names): never
@@ -285,6 +286,9 @@ STREAM_DROPPED = Counter("imageboard_stream_events_dropped_total",
                          "SSE events not delivered because their client was dropped", ["reason"])
 STREAM_CLIENTS_CLOSED = Counter("imageboard_stream_clients_closed_total",
                                 "Streams the server closed", ["reason"])
+STREAM_HYDRATION = Histogram("imageboard_stream_hydration_seconds",
+                             "One Kafka batch's representation fetches (RPCs, side by side)",
+                             buckets=LATENCY_BUCKETS)
 STREAM_LAG = Histogram("imageboard_stream_delivery_lag_seconds",
                        "Event commit (occurred_at) to the write on the socket",
                        buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0,

@@ -15,6 +15,7 @@ import time
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 from contracts.events import InvalidEvent, decode
+from imageboard import metrics
 from imageboard.config import topic
 from imageboard.events.kafka import client_config
 from streaming import ids
@@ -163,5 +164,7 @@ class KafkaFeed:
                 pairs.append((Item(tp, message.offset(), time.time(), received=received), None))
                 continue
             pairs.append(translate(event, tp, message.offset(), received))
+        started = time.monotonic()
         items = self.hydrator.hydrate(pairs)
+        metrics.STREAM_HYDRATION.observe(time.monotonic() - started)
         self.loop.call_soon_threadsafe(self.deliver, items)

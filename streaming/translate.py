@@ -18,6 +18,7 @@ simply not found, and never sent. The types this branch's catalogue does not dec
 (post.updated, content.*) are mapped by name and start flowing when they exist.
 """
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from contracts.schemas.types import MAX_LIMIT
 from streaming.hub import Item
@@ -91,8 +92,10 @@ class Hydrator:
     """Fills the data of items that need a representation. `rpc.read(service, method,
     *args)`; runs on the Kafka thread, so its RPCs never block the loop."""
 
-    def __init__(self, rpc):
+    def __init__(self, rpc, parallel=8):
         self.rpc = rpc
+        # The RPCs of one batch run side by side (each thread its own proxy: rpc.py).
+        self.pool = ThreadPoolExecutor(parallel, thread_name_prefix="stream-hydrate")
 
     def hydrate(self, pairs):
         """pairs: [(item, need)]; returns the items to send (those not found are dropped,
@@ -105,22 +108,22 @@ class Hydrator:
                 comments.setdefault(n[1], []).append((i, n))
             elif n and n[0] == HYDRATE_NOTIFICATION:
                 notifications.setdefault(n[1], []).append((i, n))
+        calls = []
         if posts:
-            found = self._posts(len(posts))
-            for i, n in posts:
-                i.data = found.get(n[1])
+            calls.append((posts, lambda: self._posts(len(posts)), lambda n: n[1]))
         for post_id, wanted in comments.items():
-            found = self._call(lambda: self.rpc.read("comments", "list_comments_cursor", post_id,
-                                                     MAX_LIMIT, "prev", None))
-            by_id = {c["id"]: c for c in (found or {}).get("results", [])}
-            for i, n in wanted:
-                i.data = by_id.get(n[2])
+            calls.append((wanted, lambda post_id=post_id: self._by_id(self._call(
+                lambda: self.rpc.read("comments", "list_comments_cursor", post_id, MAX_LIMIT,
+                                      "prev", None))), lambda n: n[2]))
         for user_id, wanted in notifications.items():
-            found = self._call(lambda: self.rpc.read("notifications", "list_notifications",
-                                                     user_id, False, 1, MAX_LIMIT))
-            by_id = {x["id"]: x for x in (found or {}).get("results", [])}
+            calls.append((wanted, lambda user_id=user_id: self._by_id(self._call(
+                lambda: self.rpc.read("notifications", "list_notifications", user_id, False, 1,
+                                      MAX_LIMIT))), lambda n: n[2]))
+        futures = [(wanted, self.pool.submit(fetch), pick) for wanted, fetch, pick in calls]
+        for wanted, future, pick in futures:
+            found = future.result()
             for i, n in wanted:
-                i.data = by_id.get(n[2])
+                i.data = found.get(pick(n))
         out = []
         for i, n in pairs:
             if n and i.data is None:
@@ -133,6 +136,10 @@ class Hydrator:
         found = self._call(lambda: self.rpc.read("posts", "list_posts_cursor",
                                                  min(MAX_LIMIT, max(20, count + 10))))
         return {p["id"]: list_shape(p) for p in (found or {}).get("results", [])}
+
+    @staticmethod
+    def _by_id(found):
+        return {x["id"]: x for x in (found or {}).get("results", [])}
 
     def _call(self, fn):
         try:
