@@ -9,8 +9,10 @@ batch per poll) and hands the items to the loop with call_soon_threadsafe: the l
 never waits on Kafka or an RPC.
 """
 import logging
+import queue
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
@@ -49,14 +51,32 @@ class KafkaFeed:
         self._stopped = threading.Event()
         self._thread = None
         self._names = {}             # prefixed topic -> base name
+        # Batches are hydrated side by side (a slow batch does not hold the next one's
+        # RPCs back) and handed to the loop strictly in the order they were read.
+        self._batches = ThreadPoolExecutor(4, thread_name_prefix="stream-batch")
+        self._in_order = queue.Queue()
 
     def start(self):
         self._thread = threading.Thread(target=self._run, name="stream-kafka", daemon=True)
         self._thread.start()
+        threading.Thread(target=self._hand_over, name="stream-handover", daemon=True).start()
         return self
+
+    def _hand_over(self):
+        while True:
+            future = self._in_order.get()
+            if future is None:
+                return
+            try:
+                items = future.result()
+            except Exception:
+                log.exception("stream: a batch failed")
+                continue
+            self.loop.call_soon_threadsafe(self.deliver, items)
 
     def stop(self):
         self._stopped.set()
+        self._in_order.put(None)
         if self._thread is not None:
             self._thread.join(timeout=5)
 
@@ -164,7 +184,10 @@ class KafkaFeed:
                 pairs.append((Item(tp, message.offset(), time.time(), received=received), None))
                 continue
             pairs.append(translate(event, tp, message.offset(), received))
+        self._in_order.put(self._batches.submit(self._hydrate, pairs))
+
+    def _hydrate(self, pairs):
         started = time.monotonic()
         items = self.hydrator.hydrate(pairs)
         metrics.STREAM_HYDRATION.observe(time.monotonic() - started)
-        self.loop.call_soon_threadsafe(self.deliver, items)
+        return items
