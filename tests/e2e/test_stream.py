@@ -305,3 +305,49 @@ def test_through_nginx_events_are_not_buffered(api, register, stack, config, tmp
         client.close()
     finally:
         nginx.stop(conf)
+
+
+def test_sigterm_ends_every_stream_cleanly_and_another_process_resumes_it(api, register, stream,
+                                                                           config, tmp_path):
+    """A second stream process on its own port (as a second replica): SIGTERM ends its
+    streams (the response completes, no reset connection) and the process shuts down; the
+    client reconnects to the stack's process with its last id and misses nothing."""
+    import signal
+    import subprocess
+    import sys
+
+    port = free_port()
+    env = dict(os.environ, STREAM_BIND=f"127.0.0.1:{port}", PYTHONUNBUFFERED="1")
+    log = open(tmp_path / "stream2.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "streaming"], env=env, stdout=log,
+                            stderr=subprocess.STDOUT)
+    try:
+        other = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(other + "/ready", timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        alice = register("sse_term")
+        client = SSE(other + "/api/stream/", {"streams": "public"})
+        assert client.status == 200
+        first = create_post(api, alice, title="before the restart")
+        seen = client.wait(lambda e: e.get("event") == "post_created" and e["data"]["id"] == first["id"])
+        proc.send_signal(signal.SIGTERM)
+        assert client.closed.wait(5), "the stream was not ended"
+        # uvicorn re-raises the signal once it has shut down (exit status "killed by
+        # SIGTERM", as its supervisor expects); the shutdown itself completed.
+        assert proc.wait(20) in (0, -signal.SIGTERM)
+        log.flush()
+        assert b"Application shutdown complete" in (tmp_path / "stream2.log").read_bytes()
+        later = create_post(api, alice, title="after the restart")
+        resumed = stream("public", last_id=seen["id"])
+        resumed.wait(lambda e: e.get("event") == "post_created" and e["data"]["id"] == later["id"])
+        assert not [e for e in resumed.events if e.get("event") == "post_created"
+                    and e["data"]["id"] == first["id"]]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
