@@ -213,6 +213,7 @@ class StreamResource:
 
     async def _events(self, connection, reset, backlog):
         rt = self.rt
+        loop = asyncio.get_running_loop()
         connection.task = asyncio.current_task()
         try:
             yield SSEvent(retry=3000)
@@ -233,9 +234,12 @@ class StreamResource:
                 if connection.closed is not None:
                     break
                 connection.wakeup.clear()
-                try:
-                    await asyncio.wait_for(connection.wakeup.wait(), self.heartbeat)
-                except asyncio.TimeoutError:
+                # A timer, not wait_for: no task per waiting connection (memory per idle
+                # stream, docs/performance.md).
+                timer = loop.call_later(self.heartbeat, connection.wakeup.set)
+                await connection.wakeup.wait()
+                timer.cancel()
+                if not connection.queue and connection.closed is None:
                     # The heads as id: a client quiet for minutes still resumes exactly.
                     yield SSEvent(comment="ping", event_id=None if connection.extra is not None
                                   else rt.hub.head_id())
