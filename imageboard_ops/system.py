@@ -39,8 +39,10 @@ def start(config, with_infra=True, timeout=60):
     base = gateway_url(config)
     wait_for(lambda: _answers(base + "/health"), timeout, what="gateway /health")
     wait_for(lambda: _answers(base + "/ready"), timeout, what="every service to answer /ready")
+    # The stream process listens (its /ready also needs Kafka read up to date: a start with
+    # Kafka down must not wait for it; `imageboard status` shows it).
     stream = stream_url(config)
-    wait_for(lambda: _answers(stream + "/ready"), timeout, what="the stream process's /ready")
+    wait_for(lambda: _answers(stream + "/health"), timeout, what="the stream process's /health")
     return {"infra": report, "migrations": applied, "topics": topics, "gateway": base,
             "stream": stream}
 

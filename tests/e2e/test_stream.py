@@ -73,8 +73,21 @@ class SSE:
         self.closed.wait(5)
 
 
+def wait_ready(base, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(base + "/ready", timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"{base}/ready did not answer 200 within {timeout} s")
+
+
 @pytest.fixture
 def stream(stack, config):
+    wait_ready(stream_url(config))  # Kafka read up to date (system.start waits for /health)
     base = stream_url(config) + "/api/stream/"
     opened = []
 
@@ -323,14 +336,7 @@ def test_sigterm_ends_every_stream_cleanly_and_another_process_resumes_it(api, r
                             stderr=subprocess.STDOUT)
     try:
         other = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(other + "/ready", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
+        wait_ready(other)
         alice = register("sse_term")
         client = SSE(other + "/api/stream/", {"streams": "public"})
         assert client.status == 200
