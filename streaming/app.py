@@ -106,6 +106,13 @@ async def domain_error_handler(req, resp, exc, params):
     error_handler(req, resp, exc, params)
 
 
+async def unexpected_error_handler(req, resp, exc, params):
+    """A bug: logged with its traceback; the client gets the JSON 500, never HTML."""
+    log.exception("stream: unhandled error", extra={"path": req.path})
+    resp.status = falcon.HTTP_500
+    resp.media = {"error": {"code": "internal_error", "message": "Internal server error"}}
+
+
 class StreamResource:
     def __init__(self, runtime):
         self.rt = runtime
@@ -201,7 +208,6 @@ class StreamResource:
         connection.subject = subject
         last_id = req.get_header("Last-Event-ID") or req.get_param("last_event_id")
         reset, backlog = self.rt.hub.register(connection, last_id)
-        self.rt.track(connection)
         resp.content_type = "text/event-stream"
         resp.set_header("Cache-Control", "no-cache")
         resp.set_header("X-Accel-Buffering", "no")
@@ -285,6 +291,7 @@ class Lifespan:
 def create_app(runtime):
     app = falcon.asgi.App(middleware=[Lifespan(runtime)])
     app.req_options.strip_url_path_trailing_slash = True
+    app.add_error_handler(Exception, unexpected_error_handler)
     app.add_error_handler(errors.DomainError, domain_error_handler)
     app.add_error_handler(falcon.HTTPError, http_error_handler)
     app.add_route("/api/stream", StreamResource(runtime))

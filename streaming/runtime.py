@@ -114,9 +114,6 @@ class Runtime:
                 connection.close("admin_revoked")
 
     # -- connections ---------------------------------------------------------------------
-    def track(self, connection):
-        pass  # registered with the hub already; slots are refreshed from the hub's list
-
     def finish(self, connection):
         self.hub.unregister(connection)
         if connection.conn_id is not None:
