@@ -329,6 +329,14 @@ def test_sigterm_ends_every_stream_cleanly_and_another_process_resumes_it(api, r
     import subprocess
     import sys
 
+    alice = register("sse_term")
+    # An id from the stack's process, then a post before the second process exists: a
+    # fresh process reads SSE_REPLAY_SECONDS back, so it resumes that id with the post.
+    here = stream("public")
+    p0 = create_post(api, alice, title="before the second process")
+    id0 = here.wait(lambda e: e.get("event") == "post_created" and e["data"]["id"] == p0["id"])["id"]
+    p1 = create_post(api, alice, title="while it was not there")
+    here.wait(lambda e: e.get("event") == "post_created" and e["data"]["id"] == p1["id"])
     port = free_port()
     env = dict(os.environ, STREAM_BIND=f"127.0.0.1:{port}", PYTHONUNBUFFERED="1")
     log = open(tmp_path / "stream2.log", "wb")
@@ -337,7 +345,11 @@ def test_sigterm_ends_every_stream_cleanly_and_another_process_resumes_it(api, r
     try:
         other = f"http://127.0.0.1:{port}"
         wait_ready(other)
-        alice = register("sse_term")
+        replayed = SSE(other + "/api/stream/", {"streams": "public"}, {"Last-Event-ID": id0})
+        replayed.wait(lambda e: e.get("event") == "post_created" and e["data"]["id"] == p1["id"])
+        assert [e["data"]["id"] for e in replayed.events if e.get("event") == "post_created"
+                and e["data"]["author"]["id"] == alice["id"]] == [p1["id"]]
+        replayed.close()
         client = SSE(other + "/api/stream/", {"streams": "public"})
         assert client.status == 200
         first = create_post(api, alice, title="before the restart")
