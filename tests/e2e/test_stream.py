@@ -369,3 +369,22 @@ def test_sigterm_ends_every_stream_cleanly_and_another_process_resumes_it(api, r
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_the_moderation_stream_is_for_admins_and_closes_when_the_right_goes(api, register,
+                                                                            stream, config):
+    """No moderation service on this branch: the stream opens for admins and sends only
+    heartbeats; a revoked admin right closes it within 1 s (the access feed)."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    root = register("sse_mod")
+    assert error_of(stream("moderation", headers=bearer(root))) == (403, "admin_required")
+    with ClusterRpcProxy(config, timeout=10) as rpc:
+        rpc.users.set_admin(root["username"])
+        time.sleep(1.0)
+        client = stream("moderation,public", headers=bearer(root))
+        assert client.status == 200
+        time.sleep(0.3)
+        rpc.users.set_admin(root["username"], False)
+        started = time.monotonic()
+    assert client.closed.wait(1.5) and time.monotonic() - started <= 1.0
