@@ -228,14 +228,18 @@ class StreamResource:
             for item in backlog:
                 if item.purged:
                     continue
+                connection.sending = True
                 yield self._event(connection, item)
+                connection.sending = False
                 rt.metrics.delivered(item)
             while True:
                 while connection.queue:
                     item = connection.queue.popleft()
                     if item.purged:
                         continue
+                    connection.sending = True  # until falcon's send returns (ours resumes)
                     yield self._event(connection, item)
+                    connection.sending = False
                     rt.metrics.delivered(item)
                 if connection.closed is not None:
                     break

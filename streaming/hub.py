@@ -12,8 +12,9 @@ the access feed thread hand over with call_soon_threadsafe), so nothing needs a 
   stream it belongs to; `horizon` is, per partition, the last offset forgotten. A client
   whose id is behind the horizon (or before what this process read at start) gets
   `reset`; otherwise every buffered item past its id, once, in sending order.
-- **Connections.** Each has a bounded queue (SSE_CONNECTION_BUFFER items): a client that
-  does not read is closed when it overflows, and never slows the others. An item that
+- **Connections.** Each has a bounded queue (SSE_CONNECTION_BUFFER items): a client whose
+  writer is stuck on a full socket is closed when the queue passes that (any client at 8
+  times it), and never slows the others. An item that
   belongs to several of a connection's streams is queued once.
 """
 import asyncio
@@ -68,7 +69,7 @@ def absolute(data, prefix):
 
 class Connection:
     __slots__ = ("keys", "user_id", "claims", "prefix", "limit", "queue", "wakeup",
-                 "closed", "extra", "conn_id", "task", "registered", "subject",
+                 "closed", "extra", "conn_id", "task", "registered", "subject", "sending",
                  "__weakref__")
 
     def __init__(self, keys, user_id=None, claims=None, prefix="", limit=256, conn_id=None):
@@ -82,6 +83,9 @@ class Connection:
         self.task = None        # the task writing it (cancelled when it overflows)
         self.registered = False
         self.subject = None     # what its connection slot counts under (user or IP)
+        # True while its writer waits for the socket (seen from another callback, a write
+        # that is in progress is one stuck on a full socket: a slow client).
+        self.sending = False
 
     def offer(self, item):
         """False when the queue overflowed (the connection is then closed)."""
@@ -89,7 +93,9 @@ class Connection:
             return True
         if self.extra is not None and item.offset <= self.extra.get(item.tp, -1):
             return True  # the client had it from another process
-        if len(self.queue) >= self.limit:
+        if len(self.queue) >= self.limit and (self.sending or len(self.queue) >= 8 * self.limit):
+            # A burst larger than the buffer is fine for a client that keeps up (its writer
+            # drains it right after); one stuck on its socket is dropped.
             self.close("overflow")
             return False
         self.queue.append(item)

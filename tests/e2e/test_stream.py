@@ -58,7 +58,8 @@ class SSE:
             if found:
                 return found[0]
             time.sleep(0.02)
-        raise AssertionError(f"no such event within {timeout} s; got {self.events}")
+        seen = [(e.get("event"), (e.get("data") or {}).get("id")) for e in self.events]
+        raise AssertionError(f"no such event within {timeout} s; got {seen[-20:]}")
 
     def close(self):
         """Drops the connection under the reader thread (closing the response from here
@@ -388,3 +389,57 @@ def test_the_moderation_stream_is_for_admins_and_closes_when_the_right_goes(api,
         rpc.users.set_admin(root["username"], False)
         started = time.monotonic()
     assert client.closed.wait(1.5) and time.monotonic() - started <= 1.0
+
+
+def start_second_stream_process(tmp_path, **settings):
+    import subprocess
+    import sys
+    port = free_port()
+    env = dict(os.environ, STREAM_BIND=f"127.0.0.1:{port}", PYTHONUNBUFFERED="1", **settings)
+    log = open(tmp_path / f"stream-{port}.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "streaming"], env=env, stdout=log,
+                            stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    wait_ready(base)
+    return proc, base, port
+
+
+def test_a_client_that_reads_nothing_never_slows_the_others(api, register, tmp_path):
+    """A client that reads nothing (tiny receive window) beside one that reads, on a process
+    with SSE_CONNECTION_BUFFER=8: the reader gets all 90 events (bursts larger than the
+    buffer included: only a writer stuck on its socket is dropped). The drop itself is
+    tests/unit/test_stream_hub.py's: on loopback the kernel takes megabytes before a socket
+    is full."""
+    import re
+    proc, base, port = start_second_stream_process(tmp_path, SSE_CONNECTION_BUFFER="8")
+    request = b"GET /api/stream/?streams=public HTTP/1.1\r\nHost: x\r\n\r\n"
+    try:
+        slow = socket.socket()
+        slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+        slow.connect(("127.0.0.1", port))
+        slow.sendall(request)
+        fast = socket.create_connection(("127.0.0.1", port))
+        fast.sendall(request)
+        body = bytearray()
+
+        def read():
+            while chunk := fast.recv(65536):
+                body.extend(chunk)
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        time.sleep(0.3)
+        writers = [register("sse_slow") for _ in range(9)]
+        made = [create_post(api, writers[n % 9], title=f"big {n}", content="x" * 5000)["id"]
+                for n in range(90)]
+        pattern = re.compile(rb'"id":(\d+),"title":"big \d+"')
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            got = [int(m) for m in pattern.findall(bytes(body))]
+            if made[-1] in got:
+                break
+            time.sleep(0.1)
+        assert [p for p in got if p in made] == made
+        fast.close()
+        slow.close()
+    finally:
+        proc.kill()

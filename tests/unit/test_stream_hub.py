@@ -135,10 +135,20 @@ def test_a_client_ahead_of_this_process_gets_no_duplicates(hub, clock):
 
 def test_a_slow_client_is_dropped_when_its_buffer_overflows_and_others_go_on(hub, clock):
     slow, fast = Connection(["public"], limit=2), Connection(["public"], limit=100)
+    slow.sending = True  # its writer waits for a full socket
     hub.register(slow)
     hub.register(fast)
     send(hub, clock, *[item("p0", n, float(n)) for n in range(5)])
     assert slow.closed == "overflow" and len(fast.queue) == 5
+
+
+def test_a_burst_larger_than_the_buffer_does_not_drop_a_client_that_keeps_up(hub, clock):
+    keeping_up = Connection(["public"], limit=4)
+    hub.register(keeping_up)
+    send(hub, clock, *[item("p0", n, float(n)) for n in range(20)])
+    assert keeping_up.closed is None and len(keeping_up.queue) == 20
+    send(hub, clock, *[item("p1", n, 100.0 + n) for n in range(20)])  # past 8 x the buffer
+    assert keeping_up.closed == "overflow"
 
 
 def test_private_streams_reach_only_their_subscribers(hub, clock):
