@@ -169,6 +169,10 @@ class StreamResource:
     async def on_get(self, req, resp):
         names = parse_streams(req.get_param("streams"), self.max_streams)
         claims = await self._claims(req)
+        if claims is not None and self.rt.access.stale_sources():
+            # Without the access feed's current state a revoked token could pass (the
+            # gateway's /ready is 503 then too); anonymous streams go on.
+            raise errors.StreamUnavailable("Authenticated streams are not available right now")
         principal = self.rt.access.check(claims) if claims is not None else None
         if principal is None and ("user" in names or "moderation" in names):
             raise errors.Unauthorized("The user and moderation streams need a ticket or a token",
