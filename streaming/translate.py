@@ -18,6 +18,7 @@ simply not found, and never sent. The types this branch's catalogue does not dec
 (post.updated, content.*) are mapped by name and start flowing when they exist.
 """
 import logging
+from datetime import datetime, timezone
 from concurrent.futures import ThreadPoolExecutor
 
 from contracts.schemas.types import MAX_LIMIT
@@ -110,7 +111,8 @@ class Hydrator:
                 notifications.setdefault(n[1], []).append((i, n))
         calls = []
         if posts:
-            calls.append((posts, lambda: self._posts(len(posts)), lambda n: n[1]))
+            newest = max(i.occurred_at for i, _ in posts)
+            calls.append((posts, lambda: self._posts(len(posts), newest), lambda n: n[1]))
         for post_id, wanted in comments.items():
             calls.append((wanted, lambda post_id=post_id: self._by_id(self._call(
                 lambda: self.rpc.read("comments", "list_comments_cursor", post_id, MAX_LIMIT,
@@ -131,10 +133,13 @@ class Hydrator:
             out.append(i)
         return out
 
-    def _posts(self, count):
-        """The newest posts (a new one is among them), by id, in the list shape."""
+    def _posts(self, count, newest):
+        """The posts created up to just after the batch's newest event (a keyset page from
+        there, so a batch read late still finds its posts), by id, in the list shape."""
+        key = [datetime.fromtimestamp(newest + 2.0, timezone.utc).isoformat(), 2**62]
         found = self._call(lambda: self.rpc.read("posts", "list_posts_cursor",
-                                                 min(MAX_LIMIT, max(20, count + 10))))
+                                                 min(MAX_LIMIT, max(20, count + 30)), None,
+                                                 "next", key))
         return {p["id"]: list_shape(p) for p in (found or {}).get("results", [])}
 
     @staticmethod
