@@ -4,7 +4,7 @@ PYTHON ?= python3
 IB := $(VENV)/bin/imageboard
 PYTEST_ARGS ?=
 
-.PHONY: install web run up down status infra migrate admin lint deadcode test test-unit test-faults fuzz mutate bench bench-search soak clean
+.PHONY: install web run up down status infra migrate admin lint deadcode test test-unit test-faults fuzz mutate bench bench-search bench-stream soak clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -120,6 +120,12 @@ bench: install
 bench-search: install
 	$(IB) infra up
 	$(VENV)/bin/python -m bench.search $(BENCH_ARGS)
+
+## make bench-stream: 10,000 concurrent SSE connections while posts, comments and likes are
+## written at 100/s (bench/stream.py; docs/performance.md "Live updates").
+bench-stream: install
+	$(IB) infra up
+	$(VENV)/bin/python -m bench.stream $(BENCH_ARGS)
 
 ## make soak: its own instance (private PostgreSQL, RabbitMQ, Kafka) under k6 at 70% of the
 ## measured capacity for SOAK_MINUTES, with a service killed, RabbitMQ restarted and Kafka

@@ -25,6 +25,7 @@ ENV = {
     "DB_PREFIX": f"imageboard_{INSTANCE}",
     "AMQP_URI": f"pyamqp://guest:guest@127.0.0.1:5672/imageboard_{INSTANCE}",
     "GATEWAY_BIND": f"127.0.0.1:{PORT}",
+    "STREAM_BIND": f"127.0.0.1:{int(PORT) + 1}",  # the stream process beside it
     "GATEWAY_WORKERS": "1",
     "KAFKA_TOPIC_PREFIX": f"{INSTANCE}-{uuid.uuid4().hex[:6]}-",
     "CLICKHOUSE_URL": f"clickhouse://default:@127.0.0.1:9000/imageboard_{INSTANCE}",

@@ -43,6 +43,7 @@ ENV = {
     "DB_PREFIX": f"imageboard_{INSTANCE}",
     "AMQP_URI": f"pyamqp://guest:guest@127.0.0.1:5672/imageboard_{INSTANCE}",
     "GATEWAY_BIND": f"127.0.0.1:{PORT}",
+    "STREAM_BIND": f"127.0.0.1:{int(PORT) + 3}",  # the stream process (+1 is nginx's)
     "KAFKA_TOPIC_PREFIX": f"{INSTANCE}-{RUN_ID}-",
     "CLICKHOUSE_URL": f"clickhouse://default:@127.0.0.1:9000/imageboard_{INSTANCE}",
     "IMAGEBOARD_VAR": VAR,
@@ -129,7 +130,8 @@ def front_config(key, microcache, args):
     comes from this host)."""
     return nginx.render(os.path.join(VAR, key), f"127.0.0.1:{NGINX_PORT}", ENV["GATEWAY_BIND"],
                         ENV["MEDIA_ROOT"], microcache=microcache, posting_rate="100000r/s",
-                        worker_connections=max(16384, 8 * args.max_rate), upstream_keepalive=256)
+                        worker_connections=max(16384, 8 * args.max_rate), upstream_keepalive=256,
+                        stream=ENV["STREAM_BIND"])
 
 
 def seed_stack(config, base, args):

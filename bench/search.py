@@ -35,6 +35,7 @@ ENV = {
     "DB_PREFIX": f"imageboard_{INSTANCE}",
     "AMQP_URI": f"pyamqp://guest:guest@127.0.0.1:5672/imageboard_{INSTANCE}",
     "GATEWAY_BIND": f"127.0.0.1:{PORT}",
+    "STREAM_BIND": f"127.0.0.1:{int(PORT) + 1}",  # the stream process beside it
     "KAFKA_TOPIC_PREFIX": f"{INSTANCE}-bench-{os.getpid()}-",
     "IMAGEBOARD_VAR": VAR,
     "MEDIA_ROOT": os.path.join(VAR, "media"),

@@ -137,6 +137,7 @@ class Instance:
             "KAFKA_TOPIC_PREFIX": f"{INSTANCE}-{self.run_id}-",
             "CLICKHOUSE_URL": f"clickhouse://default:@127.0.0.1:9000/imageboard_{INSTANCE}",
             "GATEWAY_BIND": f"127.0.0.1:{PORT}",
+            "STREAM_BIND": f"127.0.0.1:{int(PORT) + 1}",  # the stream process beside it
             "IMAGEBOARD_VAR": VAR,
             "MEDIA_ROOT": os.path.join(VAR, "media"),
             "METRICS_PORT_BASE": "0",

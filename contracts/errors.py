@@ -299,4 +299,30 @@ class AlreadyResolved(Conflict):
     default_message = "The report is already resolved"
 
 
+# --- live updates (contract v2 section 7) -----------------------------------------
+class InvalidStream(BadRequest):
+    code = "invalid_stream"
+    default_message = "streams must be a comma list of public, user, moderation, post:<id>"
+
+
+class TooManyStreams(BadRequest):
+    code = "too_many_streams"
+    default_message = "Too many streams in one connection"
+
+
+class InvalidTicket(Unauthorized):
+    code = "invalid_ticket"
+    default_message = "The stream ticket is unknown, used or expired"
+
+
+class TooManyConnections(RateLimited):
+    code = "too_many_connections"
+    default_message = "Too many open stream connections"
+
+
+class StreamUnavailable(ServiceUnavailable):
+    code = "stream_unavailable"
+    default_message = "Live updates are not available right now"
+
+
 deserialize_to_instance(DomainError)

@@ -24,6 +24,7 @@ from gateway.resources.notifications import (MarkAllReadResource, MarkReadResour
                                              NotificationsResource, UnreadCountResource)
 from gateway.resources.posts import (PostLikeResource, PostRemoveResource, PostResource,
                                      PostRestoreResource, PostsResource)
+from gateway.resources.stream import StreamTicketResource
 from gateway.resources.sessions import LogoutAllResource, LogoutResource, PasswordResource
 from gateway.resources.users import LoginResource, ProfileResource, RegisterResource
 from gateway.rpc import RpcClient
@@ -89,5 +90,6 @@ def create_app(config, rpc=None, limiter=None, access=None):
     app.add_route("/api/reports/{report_id:int(min=1)}/resolve", ReportResolveResource(rpc))
     app.add_route("/api/users/{user_id:int(min=1)}/ban", BanResource(rpc))
     app.add_route("/api/modlog", ModlogResource(rpc))
+    app.add_route("/api/stream/ticket", StreamTicketResource(config))
     add_media_route(app, config)
     return app

@@ -27,7 +27,8 @@ from contracts.schemas import (AvatarForm, Comment, CommentCreated, CommentCreat
                                Me, ModerationStats, Notification, ProfileUpdate,
                                NotificationRead, PostCreated, PostCreateForm, PostDetail,
                                PasswordChangeRequest, PostCursorPage, PostPage, PostStats, Profile, Ready,
-                               Registered, RegisterRequest, UnreadCount, UserActivity)
+                               Registered, RegisterRequest, StreamTicket, UnreadCount,
+                               UserActivity)
 from contracts.schemas import (BanCreate, BanLift, BanRecord, ModlogPage, Report, ReportCreate,
                                ReportPage, ReportResolve)
 from contracts.schemas.moderation import MODLOG_ACTIONS, REPORT_STATUSES
@@ -247,6 +248,34 @@ PATHS = {
         body=json_body(LoginRequest), errors=(400, 413, 422, 429),
         responses={200: linked(json_response("A fresh token", ref(LoggedIn)),
                                Profile=("profile", "id", "user_id"))})},
+    "/api/stream/ticket/": {"post": operation(
+        "stream", "A single-use ticket (30 s) for the caller's user stream", auth=True,
+        operation_id="stream_ticket", errors=(429,),
+        description="EventSource cannot send headers: GET /api/stream/?streams=user&ticket=... "
+                    "takes it once, on any stream process. Banned users get tickets too. "
+                    "503 when the ticket store (Redis) is unreachable.",
+        responses={200: json_response("The ticket", ref(StreamTicket))})},
+    "/api/stream/": {"get": {**operation(
+        "stream", "Live updates as Server-Sent Events (served by the stream process)",
+        rpc=False, operation_id="stream", errors=(400, 403, 404, 429, 503),
+        description="streams: comma list of `public`, `post:{id}`, `user` (ticket or Bearer "
+                    "token), `moderation` (admins). Events: post_created, post_updated, "
+                    "post_deleted, comment_created, comment_deleted, likes, notification, "
+                    "reset; every event has an id: resume with Last-Event-ID or last_event_id= "
+                    "within SSE_REPLAY_SECONDS. Errors answer JSON before the stream starts: "
+                    "400 invalid_stream / too_many_streams, 401 not_authenticated / "
+                    "invalid_ticket / token_revoked / invalid_token, 403 admin_required, "
+                    "404 post_not_found, 429 too_many_connections (Retry-After).",
+        params=[{"name": "streams", "in": "query", "required": True,
+                 "schema": {"type": "string"}, "description": "e.g. public,post:12,user"},
+                {"name": "ticket", "in": "query", "schema": {"type": "string", "maxLength": 128},
+                 "description": "from POST /api/stream/ticket/"},
+                {"name": "last_event_id", "in": "query", "schema": {"type": "string"},
+                 "description": "as the Last-Event-ID header"}],
+        responses={200: {"description": "The event stream",
+                         "content": {"text/event-stream": {"schema": {"type": "string"}}}}}),
+        # Not a route of the gateway: nginx sends /api/stream/ to the stream process.
+        "x-served-by": "stream"}},
     "/api/users/logout/": {"post": operation(
         "users", "Log out: the presented token is refused everywhere within 1 s", auth=True,
         operation_id="logout", errors=(429,),
@@ -600,7 +629,7 @@ def _document():
                 "are optional. Timestamps are ISO 8601 UTC with an explicit offset."),
         },
         "servers": [{"url": "/", "description": "This gateway (or nginx in front of it)"}],
-        "tags": [{"name": t} for t in ("users", "posts", "comments", "notifications",
+        "tags": [{"name": t} for t in ("users", "posts", "comments", "notifications", "stream",
                                        "analytics", "moderation", "operations",
                                        "documentation")],
         "paths": PATHS,

@@ -44,6 +44,16 @@ Metric names (all prefixed imageboard_)
              pipeline_batch_duration_seconds                      histogram (consume->insert->commit)
              pipeline_batch_size                                  histogram (messages per batch)
              pipeline_lag_messages{topic,partition}               gauge
+  stream:    stream_connections{kind}                              gauge (open streams by kind:
+                                                                  public, post, user, moderation)
+             stream_events_delivered_total{event}                 counter (written to a socket)
+             stream_events_dropped_total{reason}                  counter (overflow: a slow
+                                                                  client's queued events)
+             stream_delivery_lag_seconds                          histogram (occurred_at, the
+                                                                  commit, to the socket write)
+             stream_hydration_seconds                             histogram (one batch's RPCs)
+             stream_clients_closed_total{reason}                  counter (overflow, revoked,
+                                                                  shutdown)
 Label values must stay few (route templates, method names, exception class names): never
 put ids or usernames in a label.
 """
@@ -294,3 +304,21 @@ def gateway_registry(multiproc_dir):
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry, path=multiproc_dir)
     return registry
+
+
+# The stream process (streaming/): served on its own /metrics (one process, no multiprocess
+# directory).
+STREAM_CONNECTIONS = Gauge("imageboard_stream_connections", "Open streams by kind", ["kind"])
+STREAM_DELIVERED = Counter("imageboard_stream_events_delivered_total",
+                           "SSE events written to a client", ["event"])
+STREAM_DROPPED = Counter("imageboard_stream_events_dropped_total",
+                         "SSE events not delivered because their client was dropped", ["reason"])
+STREAM_CLIENTS_CLOSED = Counter("imageboard_stream_clients_closed_total",
+                                "Streams the server closed", ["reason"])
+STREAM_HYDRATION = Histogram("imageboard_stream_hydration_seconds",
+                             "One Kafka batch's representation fetches (RPCs, side by side)",
+                             buckets=LATENCY_BUCKETS)
+STREAM_LAG = Histogram("imageboard_stream_delivery_lag_seconds",
+                       "Event commit (occurred_at) to the write on the socket",
+                       buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0,
+                                10.0))

@@ -128,6 +128,17 @@ class Settings(BaseModel):
     RATE_LIMIT_REPORT: RateLimitSetting
     RATE_LIMIT_EXPORT: RateLimitSetting
 
+    # Live updates (streaming/, contract v2 section 7).
+    STREAM_BIND: str = Field(pattern=r"^[^:]*:\d+$")
+    SSE_HEARTBEAT_SECONDS: PositiveFloat
+    SSE_REPLAY_SECONDS: PositiveFloat
+    SSE_REORDER_SECONDS: float = Field(ge=0, le=5)
+    SSE_MAX_STREAMS: PositiveInt
+    SSE_MAX_CONNECTIONS_PER_USER: PositiveInt
+    SSE_MAX_CONNECTIONS_PER_IP: PositiveInt
+    SSE_CONNECTION_BUFFER: PositiveInt
+    SSE_TICKET_SECONDS: PositiveInt
+
     @model_validator(mode="after")
     def _dedupe_window_outlasts_the_topics(self):
         """The notifications service forgets a handled event id after

@@ -55,8 +55,14 @@ def cmd_status(config, args):
         parts["ready"] = ready.json()
     except (requests.RequestException, ValueError) as exc:
         parts["ready"] = {"status": "unreachable", "error": str(exc)}
+    try:  # the stream process's own /ready (Kafka read up to date, access feed fresh)
+        stream = requests.get(system.stream_url(config) + "/ready", timeout=5)
+        parts["stream_ready"] = stream.json()
+    except (requests.RequestException, ValueError) as exc:
+        parts["stream_ready"] = {"status": "unreachable", "error": str(exc)}
     print(json.dumps(parts, indent=2))
-    return 0 if parts["ready"].get("status") == "ready" else 1
+    return 0 if (parts["ready"].get("status") == "ready"
+                 and parts["stream_ready"].get("status") == "ok") else 1
 
 
 def cmd_run(config, args):

@@ -16,7 +16,7 @@ from imageboard.config import load_config
 from analytics_pipeline import METRICS_PORT_OFFSET
 from imageboard.metrics import metrics_host, metrics_port
 from imageboard_ops.components import components
-from imageboard_ops.system import gateway_url
+from imageboard_ops.system import gateway_url, stream_url
 
 PROMETHEUS_YML = os.path.join(PROJECT_ROOT, "monitoring", "prometheus", "prometheus.yml")
 
@@ -36,6 +36,7 @@ def local_prometheus_config(config, prometheus_address="127.0.0.1:9090", scrape_
         "services": [{"targets": [f"{host}:{metrics_port(config, c.metrics_port_offset)}"],
                       "labels": {"component": c.name}} for c in components(config)],
         "pipeline": [{"targets": [f"{host}:{metrics_port(config, METRICS_PORT_OFFSET)}"]}],
+        "stream": [{"targets": [stream_url(config).split("://", 1)[1]]}],
         "prometheus": [{"targets": [prometheus_address]}],
     }
     jobs = {job["job_name"] for job in prom["scrape_configs"]}

@@ -24,19 +24,26 @@ def _render(template_path, values):
     return text
 
 
+def _beside(gateway):
+    host, _, port = gateway.rpartition(":")
+    return f"{host}:{int(port) + 1}"
+
+
 def render(run_dir, listen, gateway, media_root, proxy_timeout="30s", workers=1,
            microcache="1s", posting_rate="30r/m", worker_connections=1024, upstream_keepalive=32,
-           web_root=WEB_ROOT):
+           web_root=WEB_ROOT, stream=None):
     """Writes <run_dir>/nginx.conf and <run_dir>/default.conf; returns the main file.
     microcache: how long an anonymous feed page is reused ("0s": never); posting_rate:
     the per-IP limit on creating posts and comments (a load test from one host raises it);
     worker_connections, upstream_keepalive: a load test raises them too (bench.run); web_root:
-    the built web client served at / (web/dist, `make web`)."""
+    the built web client served at / (web/dist, `make web`); stream: the stream process's
+    host:port (default: the gateway's host, port + 1)."""
     run_dir = os.path.abspath(run_dir)
     os.makedirs(run_dir, exist_ok=True)
     values = {
         "NGINX_LISTEN": listen,
         "NGINX_GATEWAY": gateway,
+        "NGINX_STREAM": stream or _beside(gateway),
         "NGINX_MEDIA_ROOT": os.path.abspath(media_root).rstrip("/"),
         "NGINX_PROXY_TIMEOUT": proxy_timeout,
         "NGINX_ACCESS_LOG": os.path.join(run_dir, "access.log"),

@@ -1,5 +1,5 @@
 """The system's own processes: one `nameko run` per service in SERVICES, the analytics
-pipeline (when `analytics` is among them) and the gateway; app_processes() gives their
+pipeline (when `analytics` is among them), the stream process and the gateway; app_processes() gives their
 start order."""
 import os
 import signal
@@ -37,10 +37,17 @@ def pipeline_process():
     return ProcessSpec("analytics-pipeline", [sys.executable, "-m", "analytics_pipeline"])
 
 
+def stream_process():
+    """Live updates (streaming/): an asyncio process under uvicorn on STREAM_BIND."""
+    return ProcessSpec("stream", [sys.executable, "-m", "streaming"])
+
+
 def app_processes(config):
-    """Start order; stopped in reverse (gateway first, so no request meets a dead service)."""
+    """Start order; stopped in reverse (gateway and stream first, so no request meets a
+    dead service)."""
     workers = [pipeline_process()] if "analytics" in config["SERVICES"] else []
-    return [service_process(s) for s in config["SERVICES"]] + workers + [gateway_process()]
+    return ([service_process(s) for s in config["SERVICES"]] + workers
+            + [stream_process(), gateway_process()])
 
 
 def start(spec):

@@ -15,6 +15,12 @@ def gateway_url(config):
     return f"http://{host}:{port}"
 
 
+def stream_url(config):
+    host, _, port = str(config["STREAM_BIND"]).rpartition(":")
+    host = "127.0.0.1" if host in ("", "0.0.0.0") else host
+    return f"http://{host}:{port}"
+
+
 def _answers(url):
     try:
         return requests.get(url, timeout=2).status_code == 200
@@ -33,7 +39,12 @@ def start(config, with_infra=True, timeout=60):
     base = gateway_url(config)
     wait_for(lambda: _answers(base + "/health"), timeout, what="gateway /health")
     wait_for(lambda: _answers(base + "/ready"), timeout, what="every service to answer /ready")
-    return {"infra": report, "migrations": applied, "topics": topics, "gateway": base}
+    # The stream process listens (its /ready also needs Kafka read up to date: a start with
+    # Kafka down must not wait for it; `imageboard status` shows it).
+    stream = stream_url(config)
+    wait_for(lambda: _answers(stream + "/health"), timeout, what="the stream process's /health")
+    return {"infra": report, "migrations": applied, "topics": topics, "gateway": base,
+            "stream": stream}
 
 
 def _create_topics(config):

@@ -18,18 +18,24 @@ def url(config):
     return f"http://{'127.0.0.1' if host in ('', '0.0.0.0') else host}:{port}/"
 
 
+def _local(bind):
+    """host:port to reach a process bound to `bind` from this host."""
+    host, _, port = str(bind).rpartition(":")
+    return f"{'127.0.0.1' if host in ('', '0.0.0.0') else host}:{port}"
+
+
 def start(config):
     """{"url": ...} once nginx answers, or {"skipped": reason}."""
     if not os.path.exists(nginx.NGINX_BIN):
         return {"skipped": f"nginx not installed ({nginx.NGINX_BIN})"}
     if not os.path.isfile(os.path.join(nginx.WEB_ROOT, "index.html")):
         return {"skipped": "web client not built (make web)"}
-    host, _, port = str(config["GATEWAY_BIND"]).rpartition(":")
-    gateway = f"{'127.0.0.1' if host in ('', '0.0.0.0') else host}:{port}"
+    gateway = _local(config["GATEWAY_BIND"])
     conf = os.path.join(_conf_dir(), "nginx.conf")
     if nginx.running(conf):
         return {"url": url(config)}
-    conf = nginx.render(_conf_dir(), config["WEB_BIND"], gateway, config["MEDIA_ROOT"])
+    conf = nginx.render(_conf_dir(), config["WEB_BIND"], gateway, config["MEDIA_ROOT"],
+                        stream=_local(config["STREAM_BIND"]))
     ok, output = nginx.check(conf)
     if not ok:
         return {"skipped": "nginx -t failed: " + output.strip()[-300:]}

@@ -20,6 +20,8 @@ TEST_ENV = {
     "DB_PREFIX": f"imageboard_{INSTANCE}",
     "AMQP_URI": f"pyamqp://guest:guest@127.0.0.1:5672/imageboard_{INSTANCE}",
     "GATEWAY_BIND": f"127.0.0.1:{os.environ.get('IB_TEST_PORT', '18080')}",
+    # The stream process beside it (nginx's default: the gateway's port + 1).
+    "STREAM_BIND": f"127.0.0.1:{int(os.environ.get('IB_TEST_PORT', '18080')) + 1}",
     "KAFKA_TOPIC_PREFIX": f"{INSTANCE}-{RUN_ID}-",
     "CLICKHOUSE_URL": f"clickhouse://default:@127.0.0.1:9000/imageboard_{INSTANCE}",
     "IMAGEBOARD_VAR": VAR,

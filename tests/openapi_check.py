@@ -40,7 +40,8 @@ def routed_operations():
 def documented_operations():
     """{(METHOD, normalised path): operationId} of the document."""
     return {(method.upper(), normalise(path)): op["operationId"]
-            for path, item in DOCUMENT["paths"].items() for method, op in item.items()}
+            for path, item in DOCUMENT["paths"].items() for method, op in item.items()
+            if "x-served-by" not in op}  # the stream process's operations
 FORMATS = jsonschema.FormatChecker()
 
 

@@ -41,6 +41,9 @@ _.process_resource
 _.process_response
 req_succeeded
 _.strip_url_path_trailing_slash
+_.sse                  # falcon.asgi Response.sse: the event generator of GET /api/stream/
+_.process_startup      # falcon.asgi lifespan middleware hooks (streaming/app.py)
+_.process_shutdown
 
 # --- gunicorn reads these names from gateway/gunicorn_conf.py.
 worker_class
@@ -150,3 +153,4 @@ AccessHeartbeat
 current_password       # PasswordChangeRequest
 new_password
 _.on_change            # AccessState listeners: the live-updates process closes streams on it
+expires_in             # StreamTicket (POST /api/stream/ticket/)

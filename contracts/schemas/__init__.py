@@ -24,14 +24,15 @@ from contracts.schemas.posts import (LikeRef, LikeToggled, PostCreate, PostCreat
 from contracts.schemas.types import DEFAULT_LIMIT, MAX_LIMIT
 from contracts.schemas.users import (EDITABLE_FIELDS, AvatarForm, Ban, DeleteAccountRequest, LoggedIn,
                                      LoginRequest, Me, PasswordChangeRequest, Profile,
-                                     ProfileUpdate, RegisterRequest, Registered)
+                                     ProfileUpdate, RegisterRequest, Registered,
+                                     StreamTicket)
 
 __all__ = [
     "load", "DEFAULT_LIMIT", "MAX_LIMIT",
     "Error", "ErrorBody", "AuthorRef", "Health", "Ready",
     "RegisterRequest", "Registered", "LoginRequest", "LoggedIn", "Profile",
     "Me", "Ban", "ProfileUpdate", "AvatarForm", "EDITABLE_FIELDS", "PasswordChangeRequest",
-    "DeleteAccountRequest",
+    "DeleteAccountRequest", "StreamTicket",
     "PostCreate", "PostCreateForm", "PostSummary", "PostPage", "PostCursorPage", "PostCreated", "LikeRef",
     "PostDetail", "LikeToggled", "PostUpdate", "RemovalRequest",
     "CommentCreateRequest", "Comment", "CommentCreated", "CommentUpdate",

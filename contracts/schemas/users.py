@@ -61,6 +61,13 @@ class LoggedIn(Response):
     username: str
 
 
+class StreamTicket(Response):
+    """Contract v2 section 7: single use, valid `expires_in` seconds, for GET /api/stream/."""
+
+    ticket: str = Field(max_length=128)
+    expires_in: int
+
+
 class Profile(Response):
     """Decision 5: public profile; `email` only for its owner."""
 

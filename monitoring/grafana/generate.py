@@ -125,6 +125,19 @@ DASHBOARDS = {
                 (f"histogram_quantile(0.5, sum by (le) (rate(imageboard_pipeline_batch_size_bucket[{R}])))",
                  "messages")]),
             panel("Lag by topic", [("sum by (topic) (imageboard_pipeline_lag_messages)", "{{topic}}")]),
+            # Live updates (streaming/, contract v2 section 7).
+            panel("Open streams by kind", [("sum by (kind) (imageboard_stream_connections)", "{{kind}}")],
+                  description="SSE connections' streams: public, post, user, moderation"),
+            panel("Stream events delivered / dropped", [
+                (f"sum by (event) (rate(imageboard_stream_events_delivered_total[{R}]))", "{{event}}"),
+                (f"sum by (reason) (rate(imageboard_stream_events_dropped_total[{R}]))",
+                 "dropped {{reason}}")], unit="ops"),
+            panel("Stream delivery lag p50 / p99 (commit -> socket)", [
+                (f"histogram_quantile({q}, sum by (le) (rate(imageboard_stream_delivery_lag_seconds_bucket[{R}])))",
+                 f"p{int(q * 100)}") for q in (0.5, 0.99)], unit="s"),
+            panel("Streams closed by the server", [
+                (f"sum by (reason) (rate(imageboard_stream_clients_closed_total[{R}]))", "{{reason}}")],
+                unit="ops", description="overflow (slow client), revoked, admin_revoked, shutdown"),
         ],
     },
 }

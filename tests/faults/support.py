@@ -74,6 +74,7 @@ class PrivateStack:
             "DB_PREFIX": f"imageboard_{instance}",
             "AMQP_URI": f"pyamqp://guest:guest@127.0.0.1:5672/imageboard_{instance}",
             "GATEWAY_BIND": f"127.0.0.1:{free_port()}",
+            "STREAM_BIND": f"127.0.0.1:{free_port()}",
             "KAFKA_TOPIC_PREFIX": f"{instance}-{uuid.uuid4().hex[:6]}-",
             "CLICKHOUSE_URL": f"clickhouse://default:@127.0.0.1:9000/imageboard_{instance}",
             "IMAGEBOARD_VAR": self.var,

@@ -31,15 +31,12 @@ KUSTOMIZATIONS = [BASE] + OVERLAYS
 KUBERNETES_VERSIONS = ["1.32.0", "1.35.0"]
 IMAGE = "imageboard"
 # Deployments that are not one of imageboard_ops's processes: nginx (compose runs it, the
-# launcher renders its own), and stream until feat/stream adds it to app_processes(), at
-# which point its command here is compared like the others.
-NOT_LAUNCHED = {"nginx", "stream"}
+# launcher renders its own).
+NOT_LAUNCHED = {"nginx"}
 # Environment variables that are not settings of config/imageboard.yaml: read by gunicorn
 # itself (FORWARDED_ALLOW_IPS), and the settings feat/stream (STREAM_BIND, SSE_*) and
 # feat/limits (REDIS_URL) add, so the manifests are ready when those branches merge.
-NOT_SETTINGS = {"FORWARDED_ALLOW_IPS", "REDIS_URL", "STREAM_BIND", "SSE_HEARTBEAT_SECONDS",
-                "SSE_REPLAY_SECONDS", "SSE_MAX_STREAMS", "SSE_MAX_CONNECTIONS_PER_USER",
-                "SSE_MAX_CONNECTIONS_PER_IP", "SSE_CONNECTION_BUFFER", "SSE_TICKET_SECONDS"}
+NOT_SETTINGS = {"FORWARDED_ALLOW_IPS", "REDIS_URL"}
 HTTP_PROCESSES = {"gateway", "stream"}
 
 
