@@ -31,7 +31,7 @@ class Item:
     """One event as clients get it (shared by every connection that gets it)."""
 
     __slots__ = ("tp", "offset", "occurred_at", "received", "streams", "name", "data",
-                 "post_id", "seq", "heads", "id", "sent_at", "purged", "_bytes")
+                 "post_id", "seq", "heads", "id", "sent_at", "purged", "restores", "_bytes")
 
     def __init__(self, tp, offset, occurred_at, streams=(), name=None, data=None,
                  post_id=None, received=None):
@@ -41,6 +41,7 @@ class Item:
         self.received = time.monotonic() if received is None else received
         self.seq = self.heads = self.id = self.sent_at = None
         self.purged = False  # its post was deleted since: never sent again
+        self.restores = False  # a removed post's restore: its post may be shown again
         self._bytes = {}
 
     def payload(self, prefix, encode):
@@ -185,6 +186,8 @@ class Hub:
             # gets the deletion, never the content.
             for earlier in self.by_post.pop(item.post_id, ()):
                 earlier.purged = True
+        elif item.restores:
+            self.deleted_posts.pop(item.post_id, None)  # restored: its events flow again
         elif item.post_id is not None and item.post_id in self.deleted_posts:
             # After post_deleted a post's streams send nothing more for it (contract §7);
             # a post_created of a deleted post never goes out either.

@@ -9,13 +9,19 @@
 | comment.created, comment.updated, content.restored (comment) | comment_created / comment_updated | post:{id} | the comment (hydrated) |
 | comment.deleted, content.removed (comment) | comment_deleted | post:{id} | its placeholder form |
 | notification.created | notification | user:{user id} | the notification as GET /api/notifications/ lists it (hydrated) |
-| report.created, report.resolved | report_created / report_resolved | moderation | (no moderation service on this branch: not sent yet) |
+| report.created, report.resolved | report_created / report_resolved | moderation | the report as the admin queue lists it (hydrated) |
 
-Events carry ids, not representations, so the data of *_created events is fetched once
-per Kafka event (batched: one RPC per poll and kind, none per delivery) from the services'
-own list methods, the anonymous view: a post or comment that is gone or removed by then is
-simply not found, and never sent. The types this branch's catalogue does not declare yet
-(post.updated, content.*) are mapped by name and start flowing when they exist.
+Events carry ids, not representations, so the data is fetched once per Kafka event
+(batched: one RPC per poll and kind, none per delivery) from the services, in the
+anonymous view (reports: the admin view): a post or comment that is gone or removed by
+then is simply not found, and never sent. New posts come from a feed page at their time;
+edited and restored posts by id (posts.feed_rows), edited and restored comments by id
+(comments.get_comment), new comments from the thread's last page, reports by id
+(moderation.reports_by_id).
+
+Not sent yet: a `comment_deleted` of its own for each placeholder that leaves the list with a
+deleted or removed comment (the events' `unlisted`); one Kafka event is one SSE event here,
+and a client refetching the thread on `comment_deleted` sees them go.
 """
 import logging
 from datetime import datetime, timezone
@@ -27,6 +33,7 @@ from streaming.hub import Item
 log = logging.getLogger(__name__)
 
 HYDRATE_POST, HYDRATE_COMMENT, HYDRATE_NOTIFICATION = "post", "comment", "notification"
+HYDRATE_POST_BY_ID, HYDRATE_COMMENT_BY_ID, HYDRATE_REPORT = "post_id", "comment_id", "report"
 
 
 def _ts(value):
@@ -46,20 +53,24 @@ def translate(event, tp, offset, received=None):
         return item(("public",), "post_created", post_id=p.post_id), (HYDRATE_POST, p.post_id)
     if kind == "post.updated":
         return (item(("public", f"post:{p.post_id}"), "post_updated", post_id=p.post_id),
-                (HYDRATE_POST, p.post_id))
+                (HYDRATE_POST_BY_ID, p.post_id))
     if kind == "post.deleted":
         return item(("public", f"post:{p.post_id}"), "post_deleted", {"id": p.post_id},
                     post_id=p.post_id), None
     if kind in ("post.liked", "post.unliked"):
         return item((f"post:{p.post_id}",), "likes",
                     {"post_id": p.post_id, "likes_count": p.likes_count}, post_id=p.post_id), None
-    if kind in ("comment.created", "comment.updated"):
-        name = "comment_created" if kind == "comment.created" else "comment_updated"
-        return (item((f"post:{p.post_id}",), name, post_id=p.post_id),
+    if kind == "comment.created":
+        return (item((f"post:{p.post_id}",), "comment_created", post_id=p.post_id),
                 (HYDRATE_COMMENT, p.post_id, p.comment_id))
+    if kind == "comment.updated":
+        return (item((f"post:{p.post_id}",), "comment_updated", post_id=p.post_id),
+                (HYDRATE_COMMENT_BY_ID, p.comment_id))
     if kind == "comment.deleted":
-        return item((f"post:{p.post_id}",), "comment_deleted", placeholder(p.comment_id, p.post_id),
-                    post_id=p.post_id), None
+        # A placeholder as GET /api/comments/{id}/ shows it (parent, times); one that left
+        # the list is 404 there: then the minimal form.
+        return (item((f"post:{p.post_id}",), "comment_deleted", post_id=p.post_id),
+                (HYDRATE_COMMENT_BY_ID, p.comment_id, placeholder(p.comment_id, p.post_id)))
     if kind == "content.removed":
         if p.target_type == "post":
             return item(("public", f"post:{p.post_id}"), "post_deleted", {"id": p.post_id},
@@ -68,10 +79,14 @@ def translate(event, tp, offset, received=None):
                     placeholder(p.target_id, p.post_id, removed=True), post_id=p.post_id), None
     if kind == "content.restored":
         if p.target_type == "post":
-            return item(("public", f"post:{p.post_id}"), "post_created",
-                        post_id=p.post_id), (HYDRATE_POST, p.post_id)
+            restored = item(("public", f"post:{p.post_id}"), "post_created", post_id=p.post_id)
+            restored.restores = True
+            return restored, (HYDRATE_POST_BY_ID, p.post_id)
         return (item((f"post:{p.post_id}",), "comment_created", post_id=p.post_id),
-                (HYDRATE_COMMENT, p.post_id, p.target_id))
+                (HYDRATE_COMMENT_BY_ID, p.target_id))
+    if kind in ("report.created", "report.resolved"):
+        name = "report_created" if kind == "report.created" else "report_resolved"
+        return item(("moderation",), name), (HYDRATE_REPORT, p.report_id)
     if kind == "notification.created":
         return (item((f"user:{p.user_id}",), "notification"),
                 (HYDRATE_NOTIFICATION, p.user_id, p.notification_id))
@@ -110,6 +125,20 @@ class Hydrator:
             elif n and n[0] == HYDRATE_NOTIFICATION:
                 notifications.setdefault(n[1], []).append((i, n))
         calls = []
+        # By id: one call per kind and batch (comments: one per comment, as GET shows it).
+        for kind, fetch in ((HYDRATE_POST_BY_ID, lambda ids: self._keyed(self._call(
+                                lambda: self.rpc.read("posts", "feed_rows", ids)))),
+                            (HYDRATE_REPORT, lambda ids: self._keyed(self._call(
+                                lambda: self.rpc.read("moderation", "reports_by_id", ids))))):
+            wanted = [(i, n) for i, n in pairs if n and n[0] == kind]
+            if wanted:
+                ids = sorted({n[1] for _, n in wanted})
+                calls.append((wanted, lambda fetch=fetch, ids=ids: fetch(ids), lambda n: n[1]))
+        for i, n in pairs:
+            if n and n[0] == HYDRATE_COMMENT_BY_ID:
+                calls.append(([(i, n)], lambda comment_id=n[1]: self._one(self._call(
+                    lambda: self.rpc.read("comments", "get_comment", comment_id))),
+                    lambda n: n[1]))
         if posts:
             newest = max(i.occurred_at for i, _ in posts)
             calls.append((posts, lambda: self._posts(len(posts), newest), lambda n: n[1]))
@@ -125,7 +154,8 @@ class Hydrator:
         for wanted, future, pick in futures:
             found = future.result()
             for i, n in wanted:
-                i.data = found.get(pick(n))
+                fallback = n[2] if n[0] == HYDRATE_COMMENT_BY_ID and len(n) > 2 else None
+                i.data = found.get(pick(n), fallback)
         out = []
         for i, n in pairs:
             if n and i.data is None:
@@ -141,6 +171,15 @@ class Hydrator:
                                                  min(MAX_LIMIT, max(20, count + 30)), None,
                                                  "next", key))
         return {p["id"]: list_shape(p) for p in (found or {}).get("results", [])}
+
+    @staticmethod
+    def _keyed(found):
+        """{id: value} from an RPC's {"<id>": value} (JSON keys are text)."""
+        return {int(k): v for k, v in (found or {}).items()}
+
+    @staticmethod
+    def _one(found):
+        return {found["id"]: found} if found else {}
 
     @staticmethod
     def _by_id(found):

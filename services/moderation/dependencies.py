@@ -14,7 +14,7 @@ from contracts.errors import BadRequest, ValidationFailed
 from contracts.events import (CommentDeleted, ContentRemoved, ContentRestored, PostDeleted,
                               ReportCreated, ReportResolved, UserBanned, UserDeleted,
                               UserUnbanned)
-from contracts.schemas import BanCreate, BanLift, ReportCreate, ReportResolve, load
+from contracts.schemas import MAX_LIMIT, BanCreate, BanLift, ReportCreate, ReportResolve, load
 from contracts.schemas.moderation import MODLOG_ACTIONS, REPORT_STATUSES
 from imageboard.access.log import record_access_change
 from imageboard.erasure import purge_outbox_when_published
@@ -121,6 +121,11 @@ class ModerationStore:
         total = query.count()
         rows = query.order_by(Report.id.desc()).paginate(page, limit)
         return {"count": total, "results": [report_public(r) for r in rows]}
+
+    def reports_by_id(self, report_ids):
+        """{id: report as the admin queue lists it}: the moderation stream's data."""
+        ids = sorted({i for i in report_ids if is_id(i)})[:MAX_LIMIT]
+        return {r.id: report_public(r) for r in Report.select().where(Report.id.in_(ids))} if ids else {}
 
     def open_reports_summary(self):
         """(open report count, the oldest open report's created_at or None): one query,

@@ -51,6 +51,11 @@ class ModerationService(service_kit.OutboxService, access_feed.AccessSource):
         return self.moderation.list_reports(status, page, limit)
 
     @rpc
+    def reports_by_id(self, report_ids):
+        """The stream process: {id (text): report} of those that exist (the admin view)."""
+        return {str(k): v for k, v in self.moderation.reports_by_id(report_ids).items()}
+
+    @rpc
     def resolve_report(self, report_id, payload, moderator):
         return self.moderation.resolve_report(report_id, payload, moderator, self._peers())
 

@@ -5,7 +5,7 @@ import os
 from peewee import fn
 
 from contracts.errors import AccountErased, BadRequest
-from contracts.schemas import PostCreate, load
+from contracts.schemas import MAX_LIMIT, PostCreate, load
 from contracts.events import (PostCreated, PostDeleted, PostLiked, PostUnliked, UserDeleted,
                               UserUpdated)
 from imageboard import avatars
@@ -21,6 +21,10 @@ from services.posts.schemas import (DEFAULT_ORDERING, FEED_COLUMNS, ORDERINGS, R
                                     feed_row, post_created, post_detail)
 
 log = logging.getLogger(__name__)
+
+
+# The feed's rows of some posts by id (removed ones left out, as lists leave them out).
+FEED_ROWS_SQL = f"SELECT {', '.join(FEED_COLUMNS)} FROM posts WHERE id = ANY(%s) AND NOT removed"
 
 
 def _feed_sql(field, direction):
@@ -117,6 +121,15 @@ class PostsStore:
         if not rows:  # past the last page: the count alone
             return {"count": PostsTotal.select(PostsTotal.total).scalar() or 0, "results": []}
         return {"count": rows[0][-1], "results": [feed_row(row, self.config) for row in rows]}
+
+    def feed_rows(self, post_ids):
+        """{id: the post as the feed lists it} of those of `post_ids` that exist and are not
+        removed: one query for a batch (the stream process's post_updated/restored data)."""
+        ids = sorted({i for i in post_ids if is_id(i)})[:MAX_LIMIT]
+        if not ids:
+            return {}
+        rows = self.db.execute_sql(FEED_ROWS_SQL, (ids,)).fetchall()
+        return {row[0]: feed_row(row, self.config) for row in rows}
 
     def get(self, post_id, admin=False):
         """The post detail; a removed post is 404 except to admins, who see its reason."""

@@ -50,6 +50,11 @@ class PostsService(service_kit.OutboxService):
         return self.queries.cursor_page(limit, ordering, direction, key)
 
     @rpc
+    def feed_rows(self, post_ids):
+        """The stream process: {id: feed row} of the live ones of post_ids (no post.viewed)."""
+        return {str(k): v for k, v in self.posts.feed_rows(post_ids).items()}
+
+    @rpc
     def get_post(self, post_id, viewer_id=None, admin=False):
         """The post detail; removed: 404 unless `admin` (then with removed_reason)."""
         post = self.posts.get(post_id, admin=bool(admin))

@@ -189,9 +189,8 @@ def test_resume_with_last_event_id_loses_nothing_and_repeats_nothing(api, regist
 
 
 def test_a_deleted_posts_content_never_reaches_anonymous_followers(api, register, stream):
-    """Removal (contract v2 section 4.3) is not on this branch; deletion shares the path:
-    post_deleted, then nothing more about the post, and a client resuming from before
-    gets the deletion without the content."""
+    """Deletion: post_deleted, then nothing more about the post, and a client resuming
+    from before gets the deletion without the content (removal: the test below)."""
     alice, bob = register("sse_del"), register("sse_del_b")
     public = stream("public")
     before = public.wait(lambda e: True, timeout=20) if public.events else None
@@ -374,8 +373,8 @@ def test_sigterm_ends_every_stream_cleanly_and_another_process_resumes_it(api, r
 
 def test_the_moderation_stream_is_for_admins_and_closes_when_the_right_goes(api, register,
                                                                             stream, config):
-    """No moderation service on this branch: the stream opens for admins and sends only
-    heartbeats; a revoked admin right closes it within 1 s (the access feed)."""
+    """The stream opens for admins only; a revoked admin right closes it within 1 s (the
+    access feed)."""
     from nameko.standalone.rpc import ClusterRpcProxy
 
     root = register("sse_mod")
@@ -389,6 +388,96 @@ def test_the_moderation_stream_is_for_admins_and_closes_when_the_right_goes(api,
         rpc.users.set_admin(root["username"], False)
         started = time.monotonic()
     assert client.closed.wait(1.5) and time.monotonic() - started <= 1.0
+
+
+def test_a_removed_post_vanishes_from_anonymous_streams_and_a_restore_brings_it_back(
+        api, register, stream, config):
+    """Contract v2 sections 4.3 and 7: removal is post_deleted (then nothing more of the
+    post, and a resume from before it never shows the content), restore post_created; an
+    edit is post_updated with the new title on both streams."""
+    from tests.e2e.test_posts_api import make_admin
+
+    admin = make_admin(config, api, register("sse_rm_admin"))
+    alice, bob = register("sse_rm"), register("sse_rm_b")
+    public = stream("public")
+    post = create_post(api, alice, title="to be edited", content="removable words")
+    public.wait(lambda e: e.get("event") == "post_created" and e["data"]["id"] == post["id"])
+    follower = stream(f"post:{post['id']}")
+    time.sleep(0.3)
+    assert api("PATCH", f"/api/posts/{post['id']}/", json={"title": "edited live"},
+               headers=bearer(alice)).status_code == 200
+    for client in (public, follower):
+        edited = client.wait(lambda e: e.get("event") == "post_updated"
+                             and e["data"]["id"] == post["id"])
+        assert edited["data"]["title"] == "edited live" and edited["data"]["edited"] is True
+    mark = public.events[-1]["id"]
+    resp = api("POST", f"/api/posts/{post['id']}/remove/", json={"reason": "spam"},
+               headers=bearer(admin))
+    assert resp.status_code == 200, resp.text
+    for client in (public, follower):
+        gone = client.wait(lambda e: e.get("event") == "post_deleted"
+                           and e["data"]["id"] == post["id"])
+        assert gone["data"] == {"id": post["id"]}
+    assert error_of(stream(f"post:{post['id']}")) == (404, "post_not_found")
+    # Nothing about it while removed, and a resume from before the removal: the deletion only.
+    assert api("POST", "/api/comments/", json={"post_id": post["id"], "content": "x"},
+               headers=bearer(bob)).status_code == 404
+    resumed = stream("public", last_id=mark)
+    resumed.wait(lambda e: e.get("event") == "post_deleted" and e["data"]["id"] == post["id"])
+    assert "removable words" not in json.dumps(resumed.events)
+    after = len(follower.events)
+    time.sleep(0.5)
+    assert follower.events[after:] == []
+
+    resp = api("POST", f"/api/posts/{post['id']}/restore/", json={"reason": "mistake"},
+               headers=bearer(admin))
+    assert resp.status_code == 200, resp.text
+    back = public.wait(lambda e: e.get("event") == "post_created" and e["data"]["id"] == post["id"]
+                       and e["data"]["title"] == "edited live")
+    assert "removed_reason" not in back["data"]
+
+
+def test_comment_edits_and_deletions_reach_the_posts_stream(api, register, stream):
+    alice, bob = register("sse_cm"), register("sse_cm_b")
+    post = create_post(api, alice)
+    follower = stream(f"post:{post['id']}")
+    time.sleep(0.3)
+    parent = api("POST", "/api/comments/", json={"post_id": post["id"], "content": "parent"},
+                 headers=bearer(bob)).json()
+    reply = api("POST", "/api/comments/", json={"post_id": post["id"], "content": "reply",
+                                                "parent": parent["id"]}, headers=bearer(alice))
+    assert reply.status_code == 201, reply.text
+    assert api("PATCH", f"/api/comments/{parent['id']}/", json={"content": "parent, edited"},
+               headers=bearer(bob)).status_code == 200
+    edited = follower.wait(lambda e: e.get("event") == "comment_updated")
+    assert (edited["data"]["id"], edited["data"]["content"]) == (parent["id"], "parent, edited")
+    assert api("DELETE", f"/api/comments/{parent['id']}/", headers=bearer(bob)).status_code == 204
+    gone = follower.wait(lambda e: e.get("event") == "comment_deleted")
+    # It has a reply: its placeholder form, as the thread lists it.
+    listed = api("GET", f"/api/comments/{parent['id']}/").json()
+    assert gone["data"] == listed
+    assert (listed["author"], listed["content"], listed["is_deleted"]) == (None, "", True)
+
+
+def test_the_moderation_stream_sends_reports_to_admins(api, register, stream, config):
+    from tests.e2e.test_posts_api import make_admin
+
+    admin = make_admin(config, api, register("sse_rep_admin"))
+    alice, bob = register("sse_rep"), register("sse_rep_b")
+    post = create_post(api, alice)
+    queue = stream("moderation", headers=bearer(admin))
+    assert queue.status == 200
+    time.sleep(0.3)
+    made = api("POST", "/api/reports/", json={"target_type": "post", "target_id": post["id"],
+                                              "reason": "spam"}, headers=bearer(bob))
+    assert made.status_code == 201, made.text
+    created = queue.wait(lambda e: e.get("event") == "report_created")
+    assert created["data"]["id"] == made.json()["id"] and created["data"]["status"] == "open"
+    assert api("POST", f"/api/reports/{made.json()['id']}/resolve/", json={"action": "dismiss"},
+               headers=bearer(admin)).status_code == 200
+    resolved = queue.wait(lambda e: e.get("event") == "report_resolved")
+    assert resolved["data"]["status"] == "resolved"
+    assert resolved["data"]["resolution"]["action"] == "dismiss"
 
 
 def start_second_stream_process(tmp_path, **settings):

@@ -176,6 +176,43 @@ def test_after_post_deleted_nothing_more_and_resumers_never_see_the_content(hub,
     assert not reset and [i.name for i in backlog] == ["post_deleted"]
 
 
+def test_a_restore_lets_a_removed_posts_events_flow_again(hub, clock):
+    conn = Connection(["public", "post:7"])
+    hub.register(conn)
+    send(hub, clock, item("p0", 0, 1.0, post_id=7))
+    send(hub, clock, item("m0", 0, 2.0, streams=("public", "post:7"), name="post_deleted", post_id=7))
+    assert hub.is_deleted(7)
+    restored = item("m0", 1, 3.0, streams=("public", "post:7"), name="post_created", post_id=7)
+    restored.restores = True
+    send(hub, clock, restored)
+    send(hub, clock, item("c0", 0, 4.0, streams=("post:7",), name="comment_created", post_id=7))
+    assert not hub.is_deleted(7)
+    assert [i.name for i in conn.queue][-3:] == ["post_deleted", "post_created", "comment_created"]
+
+
+def test_moderation_and_lifecycle_events_map_to_their_streams():
+    from contracts import events as ev
+    from streaming.translate import (HYDRATE_COMMENT_BY_ID, HYDRATE_POST_BY_ID, HYDRATE_REPORT,
+                                     translate)
+
+    def one(payload, key):
+        return translate(ev.new_event(payload, key, 1), "t0", 5)
+    report = one(ev.ReportCreated(report_id=3, target_type="post", target_id=7, post_id=7,
+                                  target_author_id=2, reporter_id=4, reason="spam"), 3)
+    assert (report[0].streams, report[0].name, report[1]) == (("moderation",), "report_created",
+                                                             (HYDRATE_REPORT, 3))
+    restored = one(ev.ContentRestored(target_type="post", target_id=7, post_id=7, post_title="t",
+                                      author_id=2, reason="ok", restored_by=1), 7)
+    assert (restored[0].name, restored[0].restores, restored[1]) == (
+        "post_created", True, (HYDRATE_POST_BY_ID, 7))
+    removed = one(ev.ContentRemoved(target_type="comment", target_id=9, post_id=7, post_title="t",
+                                    author_id=2, reason="spam", removed_by=1, report_id=None), 7)
+    assert (removed[0].streams, removed[0].name) == (("post:7",), "comment_deleted")
+    assert removed[0].data["id"] == 9 and removed[0].data["removed"] is True
+    edited = one(ev.CommentUpdated(comment_id=9, post_id=7, author_id=2), 7)
+    assert (edited[0].name, edited[1]) == ("comment_updated", (HYDRATE_COMMENT_BY_ID, 9))
+
+
 def test_media_urls_are_made_absolute_per_client():
     data = {"image_url": "/media/a.jpg", "thumbnail_url": None,
             "author": {"id": 1, "avatar_url": "/media/b.png"}}

@@ -430,6 +430,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/stream/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Live updates as Server-Sent Events (served by the stream process)
+         * @description streams: comma list of `public`, `post:{id}`, `user` (ticket or Bearer token), `moderation` (admins). Events: post_created, post_updated, post_deleted, comment_created, comment_deleted, likes, notification, reset; every event has an id: resume with Last-Event-ID or last_event_id= within SSE_REPLAY_SECONDS. Errors answer JSON before the stream starts: 400 invalid_stream / too_many_streams, 401 not_authenticated / invalid_ticket / token_revoked / invalid_token, 403 admin_required, 404 post_not_found, 429 too_many_connections (Retry-After).
+         */
+        get: operations["stream"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/stream/ticket/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A single-use ticket (30 s) for the caller's user stream
+         * @description EventSource cannot send headers: GET /api/stream/?streams=user&ticket=... takes it once, on any stream process. Banned users get tickets too. 503 when the ticket store (Redis) is unreachable.
+         */
+        post: operations["stream_ticket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/users/login/": {
         parameters: {
             query?: never;
@@ -1258,6 +1298,11 @@ export interface components {
              */
             resolved_at: string;
             resolved_by: components["schemas"]["UserRef"] | null;
+        };
+        /** @description Single use, valid `expires_in` seconds, for GET /api/stream/. */
+        StreamTicket: {
+            expires_in: number;
+            ticket: string;
         };
         UnreadCount: {
             unread_count: number;
@@ -4457,6 +4502,195 @@ export interface operations {
             /** @description Fields present with invalid values. */
             422: {
                 headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service or its dependency is unreachable. */
+            503: {
+                headers: {
+                    "Retry-After"?: string;
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The service did not answer within RPC_TIMEOUT. */
+            504: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    stream: {
+        parameters: {
+            query: {
+                /** @description e.g. public,post:12,user */
+                streams: string;
+                /** @description from POST /api/stream/ticket/ */
+                ticket?: string;
+                /** @description as the Last-Event-ID header */
+                last_event_id?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event stream */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Bad request: not JSON, a required field or parameter missing, a bad query value. */
+            400: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing, malformed, expired or wrongly signed token, or a revoked one (`token_revoked`, also a token without `jti`). */
+            401: {
+                headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authenticated, but not allowed (a banned user's write: `user_banned` with `details`). */
+            403: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request line (path and query) over 4094 bytes (gunicorn's limit; nginx's: 8 KB). */
+            414: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited (nginx, per client IP). */
+            429: {
+                headers: {
+                    "Retry-After"?: string;
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A service or its dependency is unreachable. */
+            503: {
+                headers: {
+                    "Retry-After"?: string;
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    stream_ticket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The ticket */
+            200: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StreamTicket"];
+                };
+            };
+            /** @description Missing, malformed, expired or wrongly signed token, or a revoked one (`token_revoked`, also a token without `jti`). */
+            401: {
+                headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request line (path and query) over 4094 bytes (gunicorn's limit; nginx's: 8 KB). */
+            414: {
+                headers: {
+                    /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
+                    "X-Request-ID"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Rate limited (nginx, per client IP). */
+            429: {
+                headers: {
+                    "Retry-After"?: string;
                     /** @description The caller's X-Request-ID (if short and plain) or a new one; it is in every log line of the request. */
                     "X-Request-ID"?: string;
                     [name: string]: unknown;
