@@ -507,20 +507,23 @@ def test_a_client_that_reads_nothing_never_slows_the_others(api, register, tmp_p
                                                    SSE_REPLAY_SECONDS="2")
     time.sleep(2.5)  # what it replayed is out before the clients connect
     request = b"GET /api/stream/?streams=public HTTP/1.1\r\nHost: x\r\n\r\n"
-    try:
-        slow = socket.socket()
-        slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
-        slow.connect(("127.0.0.1", port))
-        slow.sendall(request)
-        fast = socket.create_connection(("127.0.0.1", port))
-        fast.sendall(request)
-        body = bytearray()
+    slow = socket.socket()
+    slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+    slow.connect(("127.0.0.1", port))
+    slow.sendall(request)
+    fast = socket.create_connection(("127.0.0.1", port))
+    fast.sendall(request)
+    body = bytearray()
 
-        def read():
+    def read():
+        try:
             while chunk := fast.recv(65536):
                 body.extend(chunk)
-        reader = threading.Thread(target=read, daemon=True)
-        reader.start()
+        except OSError:
+            pass
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
         time.sleep(0.3)
         writers = [register("sse_slow") for _ in range(9)]
         made = [create_post(api, writers[n % 9], title=f"big {n}", content="x" * 5000)["id"]
@@ -533,7 +536,16 @@ def test_a_client_that_reads_nothing_never_slows_the_others(api, register, tmp_p
                 break
             time.sleep(0.1)
         assert [p for p in got if p in made] == made
+    finally:
+        # Shut down before closing, and wait for the reader: a socket closed under a
+        # greenthread still reading it leaves the hub a listener on its fd number, which
+        # the next user of that number (a subprocess pipe in a later test) trips over.
+        for sock in (fast, slow):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        reader.join(5)
         fast.close()
         slow.close()
-    finally:
         proc.kill()

@@ -108,7 +108,8 @@ function Modlog() {
       <ErrorBox error={error} retry={load} />
       {!data && !error && <Loading />}
       {data && (
-        <div class="table-wrap"><table>
+        // A table wider than the screen scrolls sideways: keyboard users reach it by Tab.
+        <div class="table-wrap" tabIndex={0} role="region" aria-label="Moderation log table"><table>
           <caption class="sr-only">Moderation actions, newest first</caption>
           <thead><tr><th scope="col">When</th><th scope="col">Action</th><th scope="col">Target</th><th scope="col">Reason</th><th scope="col">Moderator</th></tr></thead>
           <tbody>{data.results.map((e) => (
@@ -133,7 +134,7 @@ function Chart({ title, labels, x, series }: { title: string; labels: string[]; 
     }, [x, ...series] as uPlot.AlignedData, ref.current);
     return () => plot.destroy();
   }, [title, x.length, series.map((s) => s.join()).join("|")]);
-  return <figure class="chart"><div ref={ref} role="img" aria-label={`${title}: chart`} /><figcaption class="sr-only">{title}</figcaption></figure>;
+  return <figure class="chart" tabIndex={0} aria-label={title}><div ref={ref} role="img" aria-label={`${title}: chart`} /><figcaption class="sr-only">{title}</figcaption></figure>;
 }
 
 const day = (d: string) => Date.parse(d + "T00:00:00Z") / 1000;
