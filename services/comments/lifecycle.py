@@ -132,16 +132,22 @@ def _reason(reason):
     return load(RemovalRequest, {"reason": reason})["reason"]
 
 
+def _locked_undeleted(comment_id):
+    """The comment's row, locked for the transaction; a deleted one (or none) is 404."""
+    if not is_id(comment_id):
+        raise CommentNotFound()
+    comment = _locked(comment_id)
+    if comment.is_deleted:
+        raise CommentNotFound()
+    return comment
+
+
 def remove(store, comment_id, reason, moderator_id, report_id, target_of):
     """`target_of(post_id)`: the post's PostTarget even if removed (title for the event)."""
     if not is_id(moderator_id) or (report_id is not None and not is_id(report_id)):
         raise BadRequest("Invalid moderator or report id")
-    if not is_id(comment_id):
-        raise CommentNotFound()
     with store.db.atomic():
-        comment = _locked(comment_id)
-        if comment.is_deleted:
-            raise CommentNotFound()
+        comment = _locked_undeleted(comment_id)
         reason = _reason(reason)
         if comment.removed:
             raise AlreadyRemoved("This comment is removed already")
@@ -158,12 +164,8 @@ def remove(store, comment_id, reason, moderator_id, report_id, target_of):
 def restore(store, comment_id, reason, moderator_id, target_of):
     if not is_id(moderator_id):
         raise BadRequest("Invalid moderator id")
-    if not is_id(comment_id):
-        raise CommentNotFound()
     with store.db.atomic():
-        comment = _locked(comment_id)
-        if comment.is_deleted:
-            raise CommentNotFound()
+        comment = _locked_undeleted(comment_id)
         reason = _reason(reason)
         if not comment.removed:
             raise NotRemoved("This comment is not removed")
